@@ -1,0 +1,223 @@
+"""Database access: the URL, the engine, the schema, and the article store.
+
+Any SQLAlchemy URL works; SQLite (the default, a file under ``storage/``) and PostgreSQL are
+tested. SQLite runs in WAL mode with a busy timeout, so an export or ``dvcrawl status`` can read
+while a crawl writes, and two writers wait for each other instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
+
+from dvcrawl.db.models import ArticleRow, ArticleVersion, Base, SchemaInfo
+from dvcrawl.items import SCHEMA_VERSION, Article
+
+#: Where runtime data goes when neither DVCRAWL_STORAGE_DIR nor a URL says otherwise.
+DEFAULT_STORAGE_DIR = "storage"
+#: Seconds a SQLite writer waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT = 60
+
+
+class DatabaseError(RuntimeError):
+    """A database URL that cannot be used, or a database dvcrawl cannot work with."""
+
+
+def storage_dir() -> Path:
+    """The runtime data folder: ``$DVCRAWL_STORAGE_DIR``, else ``./storage``."""
+    return Path(os.environ.get("DVCRAWL_STORAGE_DIR") or DEFAULT_STORAGE_DIR)
+
+
+def default_db_url() -> str:
+    """``$DVCRAWL_DB_URL``, else SQLite at ``<storage>/dvcrawl.sqlite3``."""
+    return os.environ.get("DVCRAWL_DB_URL") or f"sqlite:///{storage_dir() / 'dvcrawl.sqlite3'}"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for `url`, creating the SQLite file's folder if needed.
+
+    Raises:
+        DatabaseError: if the URL is malformed or names a driver that is not installed.
+
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"not a database URL: {url!r}") from exc
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    options: dict[str, Any] = {}
+    if is_sqlite:
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
+    try:
+        engine = create_engine(url, **options)
+    except (ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
+    # NORMAL is durable in WAL mode except for the last transactions before a power loss;
+    # a killed process loses nothing that was committed.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def init_db(engine: Engine) -> None:
+    """Create missing tables and record the schema version; refuse a newer database.
+
+    Raises:
+        DatabaseError: if the database was created by a newer dvcrawl, or cannot be reached.
+
+    """
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        Base.metadata.create_all(engine)
+        with Session(engine) as session, session.begin():
+            info = session.scalar(select(SchemaInfo).limit(1))
+            if info is None:
+                session.add(SchemaInfo(version=SCHEMA_VERSION, created_at=utcnow()))
+            elif info.version > SCHEMA_VERSION:
+                raise DatabaseError(
+                    f"the database has schema version {info.version}; this dvcrawl knows "
+                    f"{SCHEMA_VERSION}: upgrade dvcrawl"
+                )
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class StoreResult:
+    """What storing one article did: "new", "updated" or "unchanged"."""
+
+    outcome: str
+    row_id: int
+
+
+class ArticleStore:
+    """Reads and writes articles in one session, committing in batches.
+
+    A batch is one transaction: a crawl killed mid-batch leaves the database as it was after
+    the previous batch, never a half-written row; the lost articles are simply not known yet
+    and are fetched again by the next run.
+    """
+
+    def __init__(self, engine: Engine, *, batch_size: int = 20):
+        self.engine = engine
+        self.batch_size = batch_size
+        self.session = Session(engine, autoflush=True, expire_on_commit=False)
+        self._pending = 0
+
+    def get(self, canonical_url: str) -> ArticleRow | None:
+        """The stored row for a canonical URL, if any."""
+        return self.session.scalar(
+            select(ArticleRow).where(ArticleRow.canonical_url == canonical_url)
+        )
+
+    def save(
+        self,
+        article: Article,
+        *,
+        content_hash: str,
+        fetched_at: datetime,
+        duplicate_of: str | None = None,
+        similarity: float | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> StoreResult:
+        """Insert or update the row of `article` (by canonical URL).
+
+        An article whose text changed keeps its earlier content in `article_versions`; an
+        unchanged article only has its fetch time and validators refreshed.
+        """
+        row = self.get(article.canonical_url)
+        fields = {
+            "url": article.url,
+            "site": article.site,
+            "title": article.title,
+            "sapo": article.sapo,
+            "text": article.text,
+            "author": article.author,
+            "published_at": article.published_at,
+            "published_raw": article.published_raw,
+            "images": article.images,
+            "language": article.language,
+            "extractor": article.extractor,
+            "schema_version": SCHEMA_VERSION,
+            "content_hash": content_hash,
+        }
+        now = utcnow()
+        if row is None:
+            row = ArticleRow(
+                canonical_url=article.canonical_url,
+                duplicate_of=duplicate_of,
+                similarity=similarity,
+                first_seen_at=fetched_at,
+                fetched_at=fetched_at,
+                updated_at=now,
+                http_etag=etag,
+                http_last_modified=last_modified,
+                **fields,
+            )
+            self.session.add(row)
+            outcome = "new"
+        else:
+            changed = row.content_hash != content_hash or row.title != article.title
+            if row.content_hash != content_hash:
+                self.session.add(
+                    ArticleVersion(
+                        article_id=row.id,
+                        content_hash=row.content_hash,
+                        title=row.title,
+                        text=row.text,
+                        fetched_at=row.fetched_at,
+                        replaced_at=now,
+                    )
+                )
+            for key, value in fields.items():
+                setattr(row, key, value)
+            row.fetched_at = fetched_at
+            row.http_etag = etag
+            row.http_last_modified = last_modified
+            if changed:
+                row.updated_at = now
+            outcome = "updated" if changed else "unchanged"
+        self.session.flush()
+        self._pending += 1
+        if self._pending >= self.batch_size:
+            self.commit()
+        return StoreResult(outcome=outcome, row_id=row.id)
+
+    def commit(self) -> None:
+        """Commit the current batch."""
+        self.session.commit()
+        self._pending = 0
+
+    def close(self) -> None:
+        """Commit what is pending and release the session."""
+        try:
+            self.commit()
+        finally:
+            self.session.close()

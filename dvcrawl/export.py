@@ -1,0 +1,160 @@
+"""Corpus export: JSON Lines, CSV and Parquet, one row per stored article.
+
+Rows are the Article record plus ``id``, ``fetched_at``, ``content_hash``, ``duplicate_of`` and
+``schema_version`` (DESIGN.md). Duplicates are left out unless asked for. A file export is
+written to a temporary name and renamed when complete, so an interrupted export never leaves
+a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from dvcrawl.db.models import ArticleRow
+from dvcrawl.items import ARTICLE_KEYS
+
+FORMATS = ("jsonl", "csv", "parquet")
+EXPORT_KEYS: tuple[str, ...] = (
+    "id",
+    *ARTICLE_KEYS,
+    "fetched_at",
+    "content_hash",
+    "duplicate_of",
+    "schema_version",
+)
+
+
+@dataclass
+class ExportFilter:
+    """Which rows to export."""
+
+    sites: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    include_duplicates: bool = False
+
+
+def iter_rows(engine: Engine, where: ExportFilter, *, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Export rows in id order, streamed from the database in batches."""
+    query = select(ArticleRow).order_by(ArticleRow.id)
+    if where.sites:
+        query = query.where(ArticleRow.site.in_(where.sites))
+    if where.since:
+        query = query.where(ArticleRow.published_at >= where.since.isoformat())
+    if where.until:
+        # published_at is "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS+07:00": both sort as text, and
+        # every value of the `until` day sorts below the next day.
+        query = query.where(ArticleRow.published_at < (where.until + timedelta(days=1)).isoformat())
+    if not where.include_duplicates:
+        query = query.where(ArticleRow.duplicate_of.is_(None))
+    with Session(engine) as session:
+        for row in session.scalars(query.execution_options(yield_per=batch)):
+            yield row_to_dict(row)
+
+
+def row_to_dict(row: ArticleRow) -> dict[str, Any]:
+    """The export form of a stored article."""
+    return {
+        "id": row.id,
+        "url": row.url,
+        "canonical_url": row.canonical_url,
+        "site": row.site,
+        "is_article": True,
+        "title": row.title,
+        "sapo": row.sapo,
+        "text": row.text,
+        "author": row.author,
+        "published_at": row.published_at,
+        "published_raw": row.published_raw,
+        "images": row.images or [],
+        "language": row.language,
+        "extractor": row.extractor,
+        "fetched_at": row.fetched_at.isoformat() if row.fetched_at else None,
+        "content_hash": row.content_hash,
+        "duplicate_of": row.duplicate_of,
+        "schema_version": row.schema_version,
+    }
+
+
+def export(engine: Engine, where: ExportFilter, fmt: str, output: str) -> int:
+    """Write the selected rows to `output` (a path, or "-" for stdout); return the row count."""
+    rows = iter_rows(engine, where)
+    if output == "-":
+        if fmt == "parquet":
+            raise ValueError("Parquet is a binary format: give a file with -o")
+        return _WRITERS[fmt](rows, sys.stdout)
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        if fmt == "parquet":
+            os.close(handle)
+            count = _write_parquet(rows, Path(temporary))
+        else:
+            with open(handle, "w", encoding="utf-8", newline="") as stream:
+                count = _WRITERS[fmt](rows, stream)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _write_jsonl(rows: Iterator[dict[str, Any]], stream: TextIO) -> int:
+    count = 0
+    for row in rows:
+        stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _write_csv(rows: Iterator[dict[str, Any]], stream: TextIO) -> int:
+    writer = csv.DictWriter(stream, fieldnames=EXPORT_KEYS)
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow({**row, "images": json.dumps(row["images"], ensure_ascii=False)})
+        count += 1
+    return count
+
+
+def _write_parquet(rows: Iterator[dict[str, Any]], path: Path, *, batch: int = 1000) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    image = pa.struct([("url", pa.string()), ("caption", pa.string())])
+    types = {
+        "id": pa.int64(),
+        "is_article": pa.bool_(),
+        "schema_version": pa.int32(),
+        "images": pa.list_(image),
+    }
+    schema = pa.schema([(key, types.get(key, pa.string())) for key in EXPORT_KEYS])
+    count = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        chunk: list[dict[str, Any]] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= batch:
+                writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
+                count += len(chunk)
+                chunk = []
+        if chunk or count == 0:
+            writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
+            count += len(chunk)
+    return count
+
+
+_WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv}

@@ -1,0 +1,246 @@
+"""The extractor interface and the field helpers every extractor shares.
+
+An extractor is a pure function of a `Page`: no network, no Scrapy, no clock except the
+page's `fetched_at`. Site extractors override what their portal needs and lean on the shared
+helpers for the rest: title cleaning, metadata dates, the body assembly.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+
+from dvcrawl.extract.body import Body
+from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
+from dvcrawl.extract.page import HtmlElement, Page, element_text, is_hidden
+from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
+from dvcrawl.items import Article
+from dvcrawl.urls import canonicalize
+
+#: Metadata keys that carry the publication time, most trusted first.
+DATE_META_KEYS = (
+    "article:published_time",
+    "datepublished",
+    "og:published_time",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date.issued",
+    "dc.date",
+    "date",
+    "dcterms.created",
+)
+
+#: Fewer words than this and a page with a title is not an article (listing, error page).
+MIN_ARTICLE_WORDS = 40
+
+
+class Extractor(ABC):
+    """Turns a `Page` into an `Article`.
+
+    Subclasses set `name` (``"<site>/<version>"``) and implement `extract`; `applies` chooses
+    between versions of a portal's layout.
+    """
+
+    name: str = ""
+
+    def applies(self, page: Page) -> bool:
+        """Whether this version understands the page (default: always)."""
+        return True
+
+    @abstractmethod
+    def extract(self, page: Page, site_id: str) -> Article:
+        """Extract the record; never raises on odd markup (missing parts give None)."""
+
+
+def new_article(page: Page, site_id: str, extractor: str) -> Article:
+    """An empty non-article record for `page`, to be filled in by an extractor."""
+    return Article(
+        url=page.url,
+        canonical_url=canonicalize(page.url),
+        site=site_id,
+        is_article=False,
+        extractor=extractor,
+    )
+
+
+def fill_article(
+    article: Article,
+    *,
+    title: str | None,
+    body: Body,
+    date: ParsedDate | None,
+    min_words: int = MIN_ARTICLE_WORDS,
+) -> Article:
+    """Copy title, body and date into `article` and decide whether it is an article.
+
+    A page is an article when it has a title and a body of at least `min_words` words.
+    """
+    article.title = clean_line(title) if title else None
+    article.text = body.text
+    article.sapo = body.sapo
+    article.author = body.author
+    article.images = body.images
+    if date is not None:
+        article.published_at = date.isoformat()
+        article.published_raw = date.raw
+    article.is_article = bool(
+        article.title and article.text and word_count(article.text) >= min_words
+    )
+    return article
+
+
+_TITLE_SPLIT = re.compile(r"\s+(?:[-|–—:»]|::)\s+")
+_SITE_WORDS = re.compile(
+    r"cổng thông tin|cổng ttđt|trang thông tin|báo điện tử|tạp chí|\.vn\b|\.com\b|trang chủ|"
+    r"^ban |^ubnd|ủy ban nhân dân|đảng bộ|đảng cộng sản|online$|^báo ",
+    re.IGNORECASE,
+)
+
+
+def strip_site_name(title: str, site_names: tuple[str, ...] = ()) -> str:
+    """Remove a portal name prefix or suffix from a ``<title>``/``og:title`` value.
+
+    >>> strip_site_name("Hội nghị triển khai công tác dân vận - Ban Dân vận Tỉnh ủy")
+    'Hội nghị triển khai công tác dân vận'
+    """
+    title = clean_line(title)
+    names = {fingerprint_text(name) for name in site_names if name}
+    parts = _TITLE_SPLIT.split(title)
+    if len(parts) < 2:
+        return title
+    while len(parts) > 1 and _is_site_part(parts[-1], names):
+        parts.pop()
+    while len(parts) > 1 and _is_site_part(parts[0], names):
+        parts.pop(0)
+    # Re-join with the separators the title had, by cutting the original string.
+    first, last = parts[0], parts[-1]
+    start = title.find(first)
+    end = title.rfind(last) + len(last)
+    return title[start:end] if start >= 0 and end > start else " - ".join(parts)
+
+
+def _is_site_part(part: str, names: set[str]) -> bool:
+    key = fingerprint_text(part)
+    return key in names or (word_count(part) <= 10 and bool(_SITE_WORDS.search(part)))
+
+
+def choose_title(
+    page: Page, candidates: list[HtmlElement], site_names: tuple[str, ...] = ()
+) -> str | None:
+    """The headline: a heading that agrees with the page's metadata title, else the metadata.
+
+    Portals often put their own name in the only ``<h1>`` (research/dependencies.md §3), so a
+    heading is trusted when it matches ``og:title`` / ``<title>`` or when no metadata exists,
+    and never when it is the portal's name.
+    """
+    names = {fingerprint_text(name) for name in site_names if name}
+    names.add(fingerprint_text(page.meta.get("og:site_name", "")))
+    meta_title = page.meta.get("og:title") or page.meta.get("twitter:title") or page.title_tag
+    meta_title = strip_site_name(meta_title, site_names) if meta_title else ""
+    meta_key = fingerprint_text(meta_title)
+    headings = [clean_line(element_text(el)) for el in candidates]
+    headings = [
+        h for h in headings if h and fingerprint_text(h) not in names and word_count(h) >= 2
+    ]
+    for heading in headings:
+        key = fingerprint_text(heading)
+        if meta_key and (key == meta_key or key in meta_key or meta_key in key):
+            return heading
+    if headings and (not meta_key or fingerprint_text(meta_title) in names):
+        return headings[0]
+    if meta_key and meta_key not in names:
+        return meta_title
+    return headings[0] if headings else None
+
+
+def metadata_date(page: Page) -> ParsedDate | None:
+    """The publication date from ``<meta>``, ``<time>`` or JSON-LD, if the page has one."""
+    for key in DATE_META_KEYS:
+        value = page.meta.get(key)
+        parsed = parse_date(value, now=page.fetched_at) if value else None
+        if parsed:
+            return parsed
+    value = page.json_ld_value("datePublished", "dateCreated")
+    if isinstance(value, str):
+        parsed = parse_date(value, now=page.fetched_at)
+        if parsed:
+            return parsed
+    for element in page.root.iter("time"):
+        parsed = parse_date(element.get("datetime") or element_text(element), now=page.fetched_at)
+        if parsed:
+            return parsed
+    return None
+
+
+def first_date_in(page: Page, elements: list[HtmlElement]) -> ParsedDate | None:
+    """The first complete date printed in any of `elements`, in order."""
+    for element in elements:
+        found = find_dates(element_text(element), now=page.fetched_at)
+        if found:
+            return found[0]
+    return None
+
+
+def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None) -> str:
+    """Visible text after `start` (and its content) and before `end`, in document order.
+
+    Used to read the date line a portal prints between the headline and the body, without
+    ever reaching the page header, where several portals print *today's* date.
+    """
+    if start is None or end is None:
+        return ""
+    order = {element: index for index, element in enumerate(page.root.iter())}
+    if start not in order or end not in order:
+        return ""
+    limit = order[end]
+    parts: list[str] = []
+    for text in start.xpath("following::text()"):
+        parent = text.getparent()
+        position = order.get(parent, limit)
+        if not text.is_text:
+            position += sum(1 for _ in parent.iterdescendants())
+        if position >= limit:
+            break
+        owner = parent if text.is_text else parent.getparent()
+        if owner is not None and any(is_hidden(node) for node in (owner, *owner.iterancestors())):
+            continue
+        parts.append(str(text))
+    return clean_line(" ".join(parts))
+
+
+def article_scope(root: HtmlElement, title: HtmlElement | None) -> HtmlElement:
+    """Widen the body container to the element that also holds the headline.
+
+    Lead photos and their captions often sit between the headline and the body container;
+    the scope keeps them. It is not widened to the page itself, or past a list of links.
+    """
+    if title is None or title in root.iterancestors() or root in title.iterancestors():
+        return root
+    from dvcrawl.extract.boilerplate import link_density
+
+    for ancestor in root.iterancestors():
+        if ancestor.tag in {"body", "html"}:
+            return root
+        if title in ancestor.iterdescendants():
+            return ancestor if link_density(ancestor) < 0.35 else root
+    return root
+
+
+def date_near_title(
+    page: Page, title: HtmlElement | None, body_start: HtmlElement | None
+) -> ParsedDate | None:
+    """The first date printed between the headline and the start of the body."""
+    found = find_dates(text_between(page, title, body_start), now=page.fetched_at)
+    return found[0] if found else None
+
+
+def first_text_element(root: HtmlElement) -> HtmlElement | None:
+    """The first paragraph-like element of `root` with a sentence of text."""
+    for element in root.iter("p", "div", "td", "li"):
+        text = element_text(element)
+        if len(text) >= 60 and not element.xpath(
+            ".//p | .//div[string-length(normalize-space()) > 60]"
+        ):
+            return element
+    return None

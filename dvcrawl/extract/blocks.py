@@ -1,0 +1,291 @@
+"""Flatten an article container into blocks: paragraphs, headings, items, images.
+
+Each block carries the formatting hints the later steps need: bold, italic, centered, inside
+a caption element, share of link text.
+
+The walk follows how a browser lays text out, not how a CMS nests divs: every block element
+starts a new paragraph, inline elements do not, and ``<br>`` is a line break inside a
+paragraph (a space) but a paragraph break in a bare ``<div>`` or when doubled, which is how
+older portals without ``<p>`` tags separate paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from dvcrawl.extract.page import BLOCK_TAGS, HtmlElement, Page, is_hidden
+from dvcrawl.extract.text import clean_line
+
+# Owners inside which a single <br> is only a line wrap.
+_PARAGRAPH_TAGS = frozenset(
+    [
+        "p",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "figcaption",
+        "dt",
+        "dd",
+        "blockquote",
+        "caption",
+        "th",
+    ]
+)
+_HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+_CAPTION_CLASS = re.compile(
+    r"caption|chu[-_]?thich|image[-_]?(?:desc|note|title)|img[-_]?(?:desc|note|title)|"
+    r"photo[-_]?(?:desc|note)|pic[-_]?note|desc[-_]?img|note[-_]?img|expnoedit|sapo[-_]?img",
+    re.IGNORECASE,
+)
+_SKIP_IMAGE = re.compile(
+    r"(?:^data:|icon|logo|banner|spacer|blank\.|pixel|loading|/ads?/|quang-?cao|button|"
+    r"share|facebook|zalo|twitter|print|email|rss|avatar|captcha|emoji|\.svg(?:$|\?))",
+    re.IGNORECASE,
+)
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.IGNORECASE)
+_ITALIC_STYLE = re.compile(r"font-style\s*:\s*italic", re.IGNORECASE)
+_CENTER = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
+_RIGHT = re.compile(r"text-align\s*:\s*right", re.IGNORECASE)
+
+_BR = object()
+
+
+@dataclass
+class Block:
+    """One visual unit of an article container.
+
+    Attributes:
+        kind: "text", "heading", "item" (list item), "quote", "row" (data-table row) or "image".
+        text: cleaned text (empty for images).
+        element: the block element that holds the text or image.
+        image_url: absolute URL, for images.
+        bold, italic: all of the text is bold / italic.
+        centered, right: the block is centered / right-aligned.
+        caption_hint: the block sits in a ``<figcaption>``, a ``<figure>`` or an element whose
+            class names a caption.
+        group: the figure, table or paragraph that holds an image and may hold its caption.
+        link_ratio: share of the text that is link text.
+
+    """
+
+    kind: str
+    text: str = ""
+    element: HtmlElement | None = None
+    image_url: str | None = None
+    bold: bool = False
+    italic: bool = False
+    centered: bool = False
+    right: bool = False
+    caption_hint: bool = False
+    group: HtmlElement | None = None
+    link_ratio: float = 0.0
+
+
+def blocks_of(page: Page, root: HtmlElement) -> list[Block]:
+    """Flatten `root` into blocks in reading order."""
+    walker = _Walker(page, root)
+    walker.walk(root, bold=False, italic=False, link=False)
+    walker.flush()
+    return walker.blocks
+
+
+class _Walker:
+    def __init__(self, page: Page, root: HtmlElement):
+        self.page = page
+        self.root = root
+        self.blocks: list[Block] = []
+        self.buffer: list[Any] = []
+        self.owners: list[HtmlElement] = [root]
+
+    def walk(self, element: HtmlElement, *, bold: bool, italic: bool, link: bool) -> None:
+        if is_hidden(element):
+            return
+        tag = element.tag.lower()
+        if tag == "img":
+            self.flush()
+            self._add_image(element)
+            return
+        if tag == "br":
+            self.buffer.append(_BR)
+            return
+        if tag == "table" and _is_data_table(element):
+            self.flush()
+            self._add_table(element)
+            return
+        is_block = tag in BLOCK_TAGS
+        if is_block:
+            self.flush()
+            self.owners.append(element)
+        style = element.get("style") or ""
+        bold = bold or tag in {"b", "strong"} or bool(_BOLD_STYLE.search(style))
+        italic = italic or tag in {"em", "i"} or bool(_ITALIC_STYLE.search(style))
+        link = link or tag == "a"
+        if element.text:
+            self.buffer.append((element.text, bold, italic, link))
+        for child in element:
+            self.walk(child, bold=bold, italic=italic, link=link)
+            if child.tail:
+                self.buffer.append((child.tail, bold, italic, link))
+        if is_block:
+            self.flush()
+            self.owners.pop()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        pieces, self.buffer = self.buffer, []
+        owner = self.owners[-1]
+        soft_breaks = owner.tag.lower() in _PARAGRAPH_TAGS
+        segment: list[tuple[str, bool, bool, bool]] = []
+        pending_breaks = 0
+        for piece in pieces:
+            if piece is _BR:
+                pending_breaks += 1
+                continue
+            if pending_breaks and piece[0].strip():
+                if pending_breaks >= 2 or not soft_breaks:
+                    self._emit(segment, owner)
+                    segment = []
+                else:
+                    segment.append((" ", False, False, False))
+                pending_breaks = 0
+            segment.append(piece)
+        self._emit(segment, owner)
+
+    def _emit(self, segment: list[tuple[str, bool, bool, bool]], owner: HtmlElement) -> None:
+        text = clean_line("".join(piece[0] for piece in segment))
+        if not text:
+            return
+        total = bold = italic = linked = 0
+        for piece_text, is_bold, is_italic, is_link in segment:
+            size = len(piece_text.strip())
+            total += size
+            bold += size if is_bold else 0
+            italic += size if is_italic else 0
+            linked += size if is_link else 0
+        tag = owner.tag.lower()
+        kind = "text"
+        if tag in _HEADING_TAGS:
+            kind = "heading"
+        elif self._has_ancestor(owner, {"li"}):
+            kind = "item"
+        elif self._has_ancestor(owner, {"blockquote"}):
+            kind = "quote"
+        self.blocks.append(
+            Block(
+                kind=kind,
+                text=text,
+                element=owner,
+                bold=total > 0 and bold >= 0.9 * total,
+                italic=total > 0 and italic >= 0.9 * total,
+                centered=self._aligned(owner, _CENTER, "center"),
+                right=self._aligned(owner, _RIGHT, "right"),
+                caption_hint=self._caption_hint(owner),
+                group=self._image_group(owner),
+                link_ratio=linked / total if total else 0.0,
+            )
+        )
+
+    def _add_image(self, element: HtmlElement) -> None:
+        src = _image_source(element)
+        if not src or _SKIP_IMAGE.search(src) or _is_tiny(element):
+            return
+        owner = element.getparent() if element.getparent() is not None else self.root
+        self.blocks.append(
+            Block(
+                kind="image",
+                element=element,
+                image_url=self.page.absolute(src),
+                caption_hint=self._caption_hint(owner),
+                group=self._image_group(owner),
+            )
+        )
+
+    def _add_table(self, table: HtmlElement) -> None:
+        from dvcrawl.extract.page import element_text
+
+        for row in table.iter("tr"):
+            cells = [
+                element_text(cell)
+                for cell in row
+                if isinstance(cell.tag, str) and cell.tag in {"td", "th"}
+            ]
+            cells = [cell for cell in cells if cell]
+            if cells:
+                self.blocks.append(Block(kind="row", text=" | ".join(cells), element=row))
+
+    def _ancestors(self, element: HtmlElement) -> list[HtmlElement]:
+        chain: list[HtmlElement] = []
+        node: HtmlElement | None = element
+        while node is not None:
+            chain.append(node)
+            if node is self.root:
+                break
+            node = node.getparent()
+        return chain
+
+    def _has_ancestor(self, element: HtmlElement, tags: set[str]) -> bool:
+        return any(node.tag.lower() in tags for node in self._ancestors(element))
+
+    def _caption_hint(self, element: HtmlElement) -> bool:
+        for node in self._ancestors(element)[:4]:
+            tag = node.tag.lower()
+            if tag in {"figcaption", "figure", "caption"}:
+                return True
+            names = f"{node.get('class', '')} {node.get('id', '')}"
+            if names.strip() and _CAPTION_CLASS.search(names):
+                return True
+        return False
+
+    def _image_group(self, element: HtmlElement) -> HtmlElement | None:
+        for node in self._ancestors(element)[:5]:
+            if node is self.root:
+                return None
+            tag = node.tag.lower()
+            if tag in {"figure", "table"} or (tag in {"p", "div", "center"} and _holds_image(node)):
+                return node
+        return None
+
+    def _aligned(self, element: HtmlElement, style: re.Pattern[str], value: str) -> bool:
+        for node in self._ancestors(element)[:3]:
+            if node is self.root:
+                break
+            if style.search(node.get("style") or "") or (node.get("align") or "").lower() == value:
+                return True
+        return False
+
+
+def _holds_image(element: HtmlElement) -> bool:
+    return any(_image_source(img) for img in element.iter("img"))
+
+
+def _image_source(element: HtmlElement) -> str | None:
+    for attribute in ("data-src", "data-original", "data-lazy-src", "src"):
+        value = (element.get(attribute) or "").strip()
+        if value and not value.startswith("data:"):
+            return value
+    srcset = (element.get("srcset") or element.get("data-srcset") or "").strip()
+    return srcset.split(",")[0].split()[0] if srcset else None
+
+
+def _is_tiny(element: HtmlElement) -> bool:
+    for attribute in ("width", "height"):
+        value = re.match(r"\s*(\d+)", element.get(attribute) or "")
+        if value and int(value.group(1)) < 60:
+            return True
+    return False
+
+
+def _is_data_table(table: HtmlElement) -> bool:
+    """A table of figures (results, schedules), not a layout table around a photo or a page."""
+    if any(True for _ in table.iter("img")) or table.find(".//table") is not None:
+        return False
+    rows = [row for row in table.iter("tr")]
+    wide = [row for row in rows if sum(1 for cell in row if cell.tag in {"td", "th"}) >= 2]
+    return len(wide) >= 2 and len(wide) >= 0.6 * len(rows)

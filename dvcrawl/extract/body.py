@@ -1,0 +1,192 @@
+"""From blocks to an article body: text paragraphs, images with captions, byline and lead.
+
+`assemble` applies DESIGN.md's text rules to the blocks of an article container, in order:
+
+1. cut at the first stop anchor ("Ý kiến bạn đọc", "Tin khác", ...) once text has begun;
+2. drop chrome lines (counters, share bars, date stamps) and the title if repeated;
+3. pair images with their captions; captions leave the text for `images`;
+4. take the byline from the end ("Hà Hiền", "Theo Báo Đồng Tháp", "Tin, ảnh: Ngân Nguyễn");
+5. mark the lead: the element the page marks as sapo, else a bold first paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dvcrawl.extract.blocks import Block
+from dvcrawl.extract.boilerplate import is_boilerplate_line, is_stop_anchor
+from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
+
+
+@dataclass
+class Body:
+    """The parts of an article body."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    images: list[dict[str, str | None]] = field(default_factory=list)
+    author: str | None = None
+    sapo: str | None = None
+
+    @property
+    def text(self) -> str | None:
+        """Paragraphs joined by a blank line, or None when there are none."""
+        return "\n\n".join(self.paragraphs) or None
+
+
+_TERMINAL = tuple('.!?…:;"”’)»')
+_BYLINE_ROLE = re.compile(
+    r"^(?:(?:tin|bài|ảnh|clip|video|tin và ảnh|tin, ảnh|bài và ảnh|bài, ảnh|tin/ảnh|bài/ảnh|"
+    r"tin - ảnh|bài - ảnh|thực hiện|nhóm thực hiện|tác giả|người viết|biên tập|lược ghi|"
+    r"ghi chép|trình bày)\s*:\s*)",
+    re.IGNORECASE,
+)
+_BYLINE_SOURCE = re.compile(r"^(?:\(?\s*(?:theo|nguồn)\s*:?\s+)(.+?)\)?$", re.IGNORECASE)
+_ORG_BYLINE = re.compile(
+    r"^(?:Ban |Phòng |Văn phòng |Ủy ban |Uỷ ban |UBND |UBMTTQ |MTTQ |Mặt trận |Hội |Đảng ủy |"
+    r"Đảng uỷ |Quận ủy|Quận uỷ|Huyện ủy|Huyện uỷ|Thành ủy|Thành uỷ|Tỉnh ủy|Tỉnh uỷ|Thị ủy|"
+    r"Trung tâm |Báo |Đài |Cổng |Tạp chí |Đoàn |Liên đoàn |BBT|Ban Biên tập|PV|CTV|Phóng viên|"
+    r"Nhóm PV|Nhóm phóng viên|TTXVN|VOV|VTV|Bộ |Sở |Cục |Tổng cục )",
+)
+_NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ][\w.'-]*$")
+
+
+def looks_like_byline(block: Block) -> bool:
+    """Whether a (last) block is a byline: a name, a unit, or "Theo <source>"."""
+    text = block.text
+    if block.kind not in {"text", "heading"} or len(text) > 90 or word_count(text) > 14:
+        return False
+    if block.link_ratio > 0.5 or re.search(r"\d{3,}", text):
+        return False
+    if _BYLINE_ROLE.match(text) or _BYLINE_SOURCE.match(text):
+        return True
+    core = text.rstrip(".")
+    if core.endswith(_TERMINAL) or (text.endswith(".") and word_count(text) > 4):
+        return False
+    if _ORG_BYLINE.match(core):
+        return True
+    name = re.split(r"\s+[-–—]\s+|\s*\(", core)[0]
+    words = name.split()
+    if not 1 <= len(words) <= 6:
+        return False
+    capitalized = sum(1 for word in words if _NAME_WORD.match(word))
+    return (
+        capitalized == len(words)
+        or (block.right or block.bold or block.italic)
+        and capitalized >= len(words) - 1
+    )
+
+
+def byline_author(text: str) -> str:
+    """The author as printed, without role labels ("Tin, ảnh:") or a leading "Theo "."""
+    text = clean_line(text).strip("()[] ")
+    text = _BYLINE_ROLE.sub("", text)
+    source = _BYLINE_SOURCE.match(text)
+    if source:
+        text = source.group(1)
+    return text.strip(" .-–—()")
+
+
+def looks_like_caption(block: Block, image: Block | None) -> bool:
+    """Whether a text block right after an image describes it."""
+    if block.kind not in {"text", "quote"} or not block.text:
+        return False
+    if block.caption_hint:
+        return True
+    if image is not None and image.group is not None and block.group is image.group:
+        return word_count(block.text) <= 120
+    if block.bold or block.kind == "heading" or word_count(block.text) > 80:
+        return False
+    if block.italic or block.centered:
+        return True
+    return not block.text.endswith(_TERMINAL)
+
+
+def _follows_image(kept: list[Block], block: Block) -> bool:
+    return bool(kept) and kept[-1].kind == "image" and looks_like_caption(block, kept[-1])
+
+
+def assemble(
+    blocks: list[Block],
+    *,
+    title: str | None = None,
+    starts_at: Callable[[Block], bool] | None = None,
+    sapo: str | None = None,
+    byline: bool = True,
+) -> Body:
+    """Build the body from an article container's blocks.
+
+    Args:
+        blocks: the container's blocks in reading order (`dvcrawl.extract.blocks.blocks_of`).
+        title: the headline, dropped where the container repeats it.
+        starts_at: the first text block of the article (e.g. the dateline lead); text before
+            it is dropped, images before it are kept.
+        sapo: the lead as the page marks it; the text starts with it.
+        byline: whether to look for a byline at the end of the text.
+
+    """
+    title_key = fingerprint_text(title) if title else None
+    kept: list[Block] = []
+    started = starts_at is None
+    for block in blocks:
+        if block.kind != "image":
+            if not started:
+                if starts_at is not None and starts_at(block):
+                    started = True
+                elif not (block.caption_hint or _follows_image(kept, block)):
+                    continue
+            if title_key and fingerprint_text(block.text) == title_key:
+                continue
+            if any(b.kind != "image" and not b.caption_hint for b in kept) and is_stop_anchor(
+                block.text
+            ):
+                break
+            if is_boilerplate_line(block.text):
+                continue
+        kept.append(block)
+
+    body = Body()
+    text_blocks: list[Block] = []
+    last_image: Block | None = None
+    after_image = False
+    for block in kept:
+        if block.kind == "image":
+            if block.image_url and all(img["url"] != block.image_url for img in body.images):
+                body.images.append({"url": block.image_url, "caption": None})
+                last_image = block
+                after_image = True
+            continue
+        if (after_image or block.caption_hint) and looks_like_caption(
+            block, last_image if after_image else None
+        ):
+            if body.images and body.images[-1]["caption"] is None:
+                body.images[-1]["caption"] = block.text
+            elif body.images:
+                body.images[-1]["caption"] = f"{body.images[-1]['caption']} {block.text}"
+            if block.caption_hint or (last_image is not None and block.group is last_image.group):
+                continue
+            after_image = False
+            continue
+        after_image = False
+        text_blocks.append(block)
+
+    if byline:
+        authors: list[str] = []
+        for _ in range(2):
+            if len(text_blocks) > 1 and looks_like_byline(text_blocks[-1]):
+                authors.insert(0, byline_author(text_blocks.pop().text))
+            else:
+                break
+        body.author = ", ".join(a for a in authors if a) or None
+
+    body.paragraphs = [block.text for block in text_blocks]
+    if sapo:
+        sapo = clean_line(sapo)
+        sapo_key = fingerprint_text(sapo)
+        body.paragraphs = [p for p in body.paragraphs if fingerprint_text(p) != sapo_key]
+        body.paragraphs.insert(0, sapo)
+        body.sapo = sapo
+    elif text_blocks and text_blocks[0].bold and word_count(text_blocks[0].text) >= 15:
+        body.sapo = text_blocks[0].text
+    return body

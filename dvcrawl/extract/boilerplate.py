@@ -1,0 +1,303 @@
+"""The generic Vietnamese-portal stripper.
+
+It knows what is boilerplate, where an article ends, and which element holds the article.
+
+Three tools, used by every extractor (site-specific ones included) and by the generic one:
+
+* `is_boilerplate_line`: lines that are never article text wherever they appear: view and
+  visitor counters ("Lượt xem: 649", "Đang online: 657"), share/print bars ("In trang |
+  Gửi email"), "< Trở về trang trước", poll controls, date/meta lines.
+* `is_stop_anchor`: headings after which no article text follows: "Ý kiến bạn đọc",
+  "Tin khác", "Các tin khác", "Tin liên quan", comment forms.
+* `content_candidates`: a readability-style score of every element by the paragraphs it
+  holds, damped by link density and by class names that mean sidebar, comments or menus.
+
+The patterns are data: add a portal's phrasing here, with the page that needs it in the gold
+set (tests/eval), never in one site's extractor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from dvcrawl.extract.dates import find_dates
+from dvcrawl.extract.page import HtmlElement, element_text, is_hidden
+from dvcrawl.extract.text import clean_line, fingerprint_text
+
+_LINE_PATTERNS = [
+    # view and visitor counters
+    r"(?:số )?lượt (?:xem|đọc|truy cập|bình luận)\s*:?\s*[\d.,]*",
+    r"[\d.,]+\s*lượt (?:xem|đọc|truy cập|thích|chia sẻ)",
+    r"(?:đang )?(?:online|trực tuyến|truy cập)\s*:?\s*[\d.,]*",
+    r"(?:số )?(?:người|khách) (?:đang )?(?:online|truy cập|trực tuyến)\s*:?\s*[\d.,]*",
+    r"(?:tổng )?(?:số )?lượt truy cập(?: trong (?:ngày|tuần|tháng|năm))?\s*:?\s*[\d.,]*",
+    r"tổng (?:số )?(?:lượt )?truy cập\s*:?\s*[\d.,]*",
+    r"thống kê truy cập(?: thống kê truy cập)?",
+    r"(?:hôm nay|hôm qua|trong tuần|tuần này|tháng này|trong tháng|trong năm|tất cả|tổng cộng)\s*:\s*[\d.,]+",
+    r"lượt xem",
+    # share, print, font size, navigation
+    r"in (?:trang|bài(?: viết)?|bài này|tin)",
+    r"bản in",
+    r"print",
+    r"gửi (?:e-?mail|mail|bài(?: viết)?(?: qua email)?|cho bạn bè|tin)",
+    r"chia sẻ(?: bài viết| qua| lên)?(?:\s*:)?(?: facebook| zalo| twitter)*",
+    r"share|tweet|like|facebook|zalo|twitter|email|e-mail|copy link|sao chép liên kết",
+    r"<*\s*(?:trở về|quay lại|quay về)(?: trang trước| đầu trang)?\s*>*",
+    r"(?:lên|về) đầu trang",
+    r"đầu trang",
+    r"trang trước",
+    r"trở lại",
+    r"cỡ chữ.*",
+    r"font ?size.*",
+    r"a-?\s*a\s*a\+?",
+    r"[-+]?a[-+]?",
+    r"lưu bài(?: viết)?",
+    r"theo dõi(?: trên)? google news",
+    r"nghe (?:đọc )?bài(?: viết)?",
+    r"0:00",
+    # polls and forms
+    r"bình chọn",
+    r"biểu quyết",
+    r"xem kết quả",
+    r"refresh",
+    r"gửi",
+    r"hủy|huỷ",
+    r"mã xác nhận\s*:?",
+    r"họ (?:và )?tên\s*:?\s*\*?",
+    r"nội dung\s*:?\s*\*?",
+    r"điện thoại\s*:?\s*\*?",
+    # tags
+    r"(?:tags?|từ khóa|từ khoá|chủ đề)\s*:.*",
+    r"đánh giá bài viết.*",
+    r"bài viết hay\??",
+]
+_LINE = re.compile(r"^(?:" + "|".join(_LINE_PATTERNS) + r")$", re.IGNORECASE)
+_SEGMENT_SPLIT = re.compile(r"\s*(?:\||·|•|\s-\s|–|—)\s*")
+_DATE_LABEL = re.compile(
+    r"^(?:ngày đăng|đăng ngày|ngày cập nhật|cập nhật(?: ngày| lúc)?|ngày|đăng lúc|thời gian"
+    r"|xuất bản|ngày xuất bản|posted|updated)?\s*:?\s*",
+    re.IGNORECASE,
+)
+_TIME_ONLY = re.compile(
+    r"^\d{1,2}\s*[:h]\s*\d{2}(?::\d{2})?\s*(?:AM|PM|SA|CH)?(?:\s*\(?GMT\s*\+\s*7\)?)?'?$", re.I
+)
+
+
+def is_boilerplate_line(text: str) -> bool:
+    """Whether a whole line is page chrome rather than article text.
+
+    A line is chrome when every part of it, split at "|", "·" or " - ", is a counter, a share
+    or print control, a navigation link, a poll control, a tag list or a date stamp.
+
+    >>> is_boilerplate_line("Ngày đăng 28/02/2024 | 16:38  | Lượt xem: 649")
+    True
+    >>> is_boilerplate_line("In trang | Gửi email | Chia sẻ Facebook")
+    True
+    >>> is_boilerplate_line("Chiều ngày 28/02/2024, Quận ủy Thanh Xuân tổ chức Hội nghị.")
+    False
+    """
+    line = clean_line(text)
+    if not line or len(line) > 160:
+        return False
+    segments = [part for part in _SEGMENT_SPLIT.split(line) if part.strip(" :.,")]
+    return bool(segments) and all(_is_chrome_segment(part) for part in segments)
+
+
+def _is_chrome_segment(segment: str) -> bool:
+    segment = segment.strip(" :.,()[]")
+    if not segment or _LINE.match(segment) or _TIME_ONLY.match(segment):
+        return True
+    return is_date_line(segment)
+
+
+def is_date_line(text: str) -> bool:
+    """Whether a short line is only a date stamp, possibly with a label and a view counter.
+
+    >>> is_date_line("05/03/2023 10:15 Lượt xem: 1.027")
+    True
+    """
+    line = clean_line(text)
+    if len(line) > 120:
+        return False
+    dates = find_dates(line)
+    if not dates:
+        return False
+    rest = line
+    for found in dates:
+        rest = rest.replace(found.raw, " ")
+    rest = _INLINE_CHROME.sub(" ", rest)
+    rest = _DATE_LABEL.sub("", rest.strip(" |-–—,:()"))
+    return len(rest.strip(" |-–—,:.()'")) <= 3
+
+
+# Pieces of a meta line that may sit beside a date without separators.
+_INLINE_CHROME = re.compile(
+    r"(?:lượt xem|lượt đọc|số lượt xem|views?|lượt truy cập)\s*:?\s*[\d.,]+"
+    r"|[\d.,]+\s*lượt (?:xem|đọc|thích|chia sẻ|bình luận)"
+    r"|\b(?:in trang|in bài|gửi email|chia sẻ|bản in|cỡ chữ)\b"
+    r"|\b(?:ngày đăng|đăng ngày|cập nhật(?: ngày| lúc)?|xuất bản|thời gian đăng)\s*:?",
+    re.IGNORECASE,
+)
+
+
+_STOP_ANCHORS = {
+    fingerprint_text(anchor)
+    for anchor in (
+        "Ý kiến bạn đọc", "Ý kiến của bạn", "Ý kiến", "Bình luận", "Bình luận của bạn",
+        "Gửi bình luận", "Gửi bình luận của bạn", "Viết bình luận", "Gửi ý kiến",
+        "Gửi ý kiến của bạn", "Tổng lượt bình luận", "Các bình luận",
+        "Tin khác", "Các tin khác", "Tin tức khác", "Các tin tức khác", "Tin bài khác",
+        "Bài viết khác", "Các bài viết khác", "Bài khác", "Tin liên quan", "Các tin liên quan",
+        "Bài liên quan", "Bài viết liên quan", "Tin cùng chuyên mục", "Cùng chuyên mục",
+        "Tin mới", "Tin mới nhất", "Tin mới hơn", "Tin cũ hơn", "Tin đã đưa", "Các tin đã đưa",
+        "Tin đã đăng", "Các bài đã đăng", "Xem thêm", "Đọc thêm", "Tin nổi bật", "Tin xem nhiều",
+        "Đọc nhiều", "Xem nhiều", "Đọc nhiều nhất", "Có thể bạn quan tâm", "Thông báo",
+        "Tin tức sự kiện", "Văn bản mới", "Liên kết website", "Bản đồ số",
+    )
+}  # fmt: skip
+
+
+def is_stop_anchor(text: str) -> bool:
+    """Whether a line is the heading of a related-news list, a comment block or a sidebar.
+
+    >>> is_stop_anchor("Các tin khác >>")
+    True
+    >>> is_stop_anchor("Tin khác về công tác dân vận trong tình hình mới được tổng kết")
+    False
+    """
+    line = clean_line(text)
+    return len(line) <= 60 and fingerprint_text(line) in _STOP_ANCHORS
+
+
+# --- where the article is ------------------------------------------------------------------
+
+CHROME_CLASS = re.compile(
+    r"comment|binh-?luan|binhluan|y-?kien|sidebar|side-bar|widget|footer|header|menu|nav|"
+    r"breadcrumb|related|lien-?quan|tin-?khac|tinkhac|other|more-news|quang-?cao|advert|banner|"
+    r"share|social|toolbar|tools|print|rating|poll|binh-?chon|vote|counter|thong-?ke|statistic|"
+    r"tags?\b|keyword|marquee|popup|modal|login|search|col-?right|right-?col|col-?left|hotnews|"
+    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination",
+    re.IGNORECASE,
+)
+_POSITIVE = re.compile(
+    r"article|content|detail|chi-?tiet|chitiet|body|post|entry|noi-?dung|noidung|news-?text|"
+    r"main|story|fulltext|journal-content",
+    re.IGNORECASE,
+)
+_PARAGRAPH_LIKE = {
+    "p",
+    "div",
+    "td",
+    "li",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "font",
+    "span",
+}
+
+
+def link_density(element: HtmlElement) -> float:
+    """Share of an element's visible text that sits inside links."""
+    total = len(element_text(element))
+    if not total:
+        return 0.0
+    linked = sum(len(element_text(a)) for a in element.iter("a"))
+    return min(1.0, linked / total)
+
+
+def class_weight(element: HtmlElement) -> float:
+    """A multiplier from class and id names: below 1 for sidebars and comments, above for content."""
+    names = f"{element.get('class', '')} {element.get('id', '')}".strip()
+    if not names:
+        return 1.0
+    weight = 1.0
+    if CHROME_CLASS.search(names):
+        weight *= 0.2
+    if _POSITIVE.search(names):
+        weight *= 1.6
+    return weight
+
+
+def content_candidates(root: HtmlElement) -> dict[HtmlElement, float]:
+    """Score elements by the paragraph text they hold (readability's method, adapted).
+
+    Each paragraph-like element with at least 25 characters of its own text gives points by
+    its length and commas to its parent (in full) and grandparent (half); totals are damped by
+    link density and class weight.
+    """
+    scores: dict[HtmlElement, float] = defaultdict(float)
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag.lower() not in _PARAGRAPH_LIKE:
+            continue
+        if is_hidden(element) or _inside_hidden(element):
+            continue
+        text = _own_text(element)
+        if len(text) < 25:
+            continue
+        points = 1.0 + text.count(",") + min(len(text) / 100.0, 3.0)
+        parent = element.getparent()
+        if parent is None:
+            continue
+        scores[parent] += points
+        grandparent = parent.getparent()
+        if grandparent is not None:
+            scores[grandparent] += points / 2
+    return {
+        element: score * (1.0 - link_density(element)) * class_weight(element)
+        for element, score in scores.items()
+    }
+
+
+def best_content_root(
+    root: HtmlElement, within: list[HtmlElement] | None = None
+) -> HtmlElement | None:
+    """The element most likely to hold the article body, or None for pages without paragraphs.
+
+    Args:
+        root: where to look (usually ``page.root``).
+        within: restrict the choice to these elements (e.g. the ancestors of a known lead).
+
+    """
+    scores = content_candidates(root)
+    if within is not None:
+        allowed = set(within)
+        scores = {element: score for element, score in scores.items() if element in allowed}
+    if not scores:
+        return None
+    return max(scores.items(), key=lambda pair: pair[1])[0]
+
+
+def _own_text(element: HtmlElement) -> str:
+    """Text that belongs to this element as a paragraph: all of it for <p>, else direct text."""
+    if element.tag.lower() in {"p", "li", "blockquote", "pre"}:
+        return element_text(element)
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag.lower() in {
+            "b",
+            "strong",
+            "i",
+            "em",
+            "a",
+            "span",
+            "font",
+            "u",
+            "br",
+            "sup",
+            "sub",
+        }:
+            parts.append(element_text(child))
+        parts.append(child.tail or "")
+    return clean_line(" ".join(parts))
+
+
+def _inside_hidden(element: HtmlElement) -> bool:
+    node = element.getparent()
+    while node is not None:
+        if is_hidden(node):
+            return True
+        node = node.getparent()
+    return False

@@ -1,0 +1,97 @@
+"""Vietnamese text normalization.
+
+Two levels, kept apart on purpose:
+
+* `clean_line` / `join_paragraphs` shape the text we *store*: NFC, invisible characters
+  removed, whitespace collapsed. Nothing else is changed, so the stored text reads as printed.
+* `fingerprint_text` builds a *key* for comparing texts (deduplication, scoring): it also
+  unifies the old and new tone-mark placement (hoà/hòa, thuý/thúy, uỷ/ủy, khoẻ/khỏe), folds
+  case, quotes and dashes. NFC alone does not unify tone placement (research/dependencies.md §5).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Zero-width and formatting characters that portals' editors leave in text; a soft hyphen
+# is invisible when rendered, so it is dropped as well.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"), None)
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def clean_line(text: str) -> str:
+    r"""Normalize one paragraph: NFC, no invisible characters, single spaces, stripped.
+
+    >>> clean_line("  Dân\u00a0vận \u200bkhéo\n ")
+    'Dân vận khéo'
+    """
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _SPACES.sub(" ", text).strip()
+
+
+def join_paragraphs(paragraphs: list[str]) -> str:
+    """Join cleaned paragraphs with one blank line, dropping empty ones."""
+    return "\n\n".join(p for p in (clean_line(p) for p in paragraphs) if p)
+
+
+def word_count(text: str) -> int:
+    """Count whitespace-separated words (Vietnamese syllables count as words)."""
+    return len(text.split())
+
+
+# --- tone-mark placement -------------------------------------------------------------------
+#
+# Vietnamese has two conventions for where the tone mark goes in the open syllables
+# oa, oe, uy (and their capitals): the "old" style puts it on the second vowel (hoà, thuý,
+# khoẻ, uỷ), the "new" style on the first (hòa, thúy, khỏe, ủy). Both are in daily use on
+# the portals, often on one page. For fingerprints we move the mark to the first vowel, the
+# choice underthesea makes, except after "q" where "u" is part of the consonant (quý stays).
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
+# The tone must end the syllable: no further letter and no further mark ("hoặc" is a+breve).
+_END = r"(?![\w\u0300-\u036f])"
+_OLD_STYLE = re.compile(
+    rf"(?<![qQ])([oO])([aAeE])([{_TONES}]){_END}|(?<![qQ])([uU])([yY])([{_TONES}]){_END}"
+)
+
+
+def _move_tone(match: re.Match[str]) -> str:
+    if match.group(1):
+        return match.group(1) + match.group(3) + match.group(2)
+    return match.group(4) + match.group(6) + match.group(5)
+
+
+def unify_tone_marks(text: str) -> str:
+    """Rewrite old-style tone placement (hoà, thuý, uỷ) to the new style (hòa, thúy, ủy).
+
+    Only open syllables are rewritten: "hoàn" and "quý" keep their marks where they are.
+
+    >>> unify_tone_marks("Tỉnh uỷ Thanh Hoá, sức khoẻ")
+    'Tỉnh ủy Thanh Hóa, sức khỏe'
+    """
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _OLD_STYLE.sub(_move_tone, decomposed))
+
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def fingerprint_text(text: str) -> str:
+    """Return a comparison key: NFC, unified tone marks, case-folded, punctuation dropped.
+
+    Two texts that a reader sees as the same words give the same key.
+
+    >>> fingerprint_text("Tỉnh uỷ  “Thanh Hoá”") == fingerprint_text("TỈNH ỦY Thanh Hóa")
+    True
+    """
+    text = unify_tone_marks(clean_line(text)).translate(_QUOTES).casefold()
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def content_hash(text: str | None) -> str:
+    """SHA-256 of the fingerprint of `text`: equal for texts a reader sees as the same words."""
+    import hashlib
+
+    return hashlib.sha256(fingerprint_text(text or "").encode("utf-8")).hexdigest()

@@ -1,0 +1,45 @@
+"""Validate: only complete articles go on; the rest is counted, not stored."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import DropItem
+from scrapy.settings import BaseSettings
+
+from dvcrawl.items import FetchedArticle
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from dvcrawl.pipelines import Stats
+
+#: Fields without which a record is not worth storing.
+REQUIRED = ("url", "canonical_url", "site", "title", "text")
+
+
+class ValidatePipeline:
+    """Drop non-articles (listings, error pages) and records missing a required field.
+
+    Stats: ``dvcrawl/dropped/not_article``, ``dvcrawl/dropped/missing_<field>``.
+    """
+
+    def __init__(self, settings: BaseSettings, stats: Stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        """Build the pipeline (Scrapy component protocol)."""
+        return cls(crawler.settings, crawler.stats)
+
+    def process_item(self, item: FetchedArticle) -> FetchedArticle:
+        """Pass `item` on, or raise DropItem saying why not."""
+        article = item.article
+        if not article.is_article:
+            self.stats.inc_value("dvcrawl/dropped/not_article")
+            raise DropItem(f"not an article: {article.url}", log_level="DEBUG")
+        for name in REQUIRED:
+            if not getattr(article, name):
+                self.stats.inc_value(f"dvcrawl/dropped/missing_{name}")
+                raise DropItem(f"no {name}: {article.url}", log_level="WARNING")
+        return item

@@ -1,0 +1,80 @@
+"""Scrapy settings for dvcrawl.
+
+Every value that differs from Scrapy's default says why. Paths and the database URL come from
+the environment (``DVCRAWL_STORAGE_DIR``, ``DVCRAWL_DB_URL``) or the command line, never from a
+second configuration file.
+"""
+
+import os
+
+from dvcrawl import PROJECT_URL, __version__
+from dvcrawl.db import default_db_url, storage_dir
+
+BOT_NAME = "dvcrawl"
+SPIDER_MODULES = ["dvcrawl.spiders"]
+NEWSPIDER_MODULE = "dvcrawl.spiders"
+
+# --- politeness --------------------------------------------------------------------------
+# These portals are run by small public offices on modest servers; we are a research tool,
+# not a mirror. Default Scrapy: no robots.txt, 8 requests per domain, no delay.
+USER_AGENT = os.environ.get(
+    "DVCRAWL_USER_AGENT",
+    f"dvcrawl/{__version__} (+{PROJECT_URL}; research crawler for public portals)",
+)
+ROBOTSTXT_OBEY = True
+# One request at a time per portal; spiders also put both domains of a portal in one download
+# slot (thanhuytphcm.vn and hcmcpv.org.vn are one server).
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+CONCURRENT_REQUESTS = 8  # different portals may be crawled at once (crawl --all)
+DOWNLOAD_DELAY = 2.0  # seconds between requests to one portal, randomized 0.5x-1.5x
+AUTOTHROTTLE_ENABLED = True  # slows down further when a portal answers slowly
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60  # default 180: a portal that needs more is down for us
+RETRY_TIMES = 3  # default 2: government servers drop connections under load
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # an article page is < 1 MB; 20 MB is a runaway page
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10  # default 20: loops between www/non-www and http/https end sooner
+
+# --- identity of requests -------------------------------------------------------------------
+# The same function gives an article its database identity and a request its fingerprint, so
+# one article under two spellings (hcmcpv.org.vn / thanhuytphcm.vn, ?utm_source=...) is
+# fetched once per run.
+REQUEST_FINGERPRINTER_CLASS = "dvcrawl.fingerprint.CanonicalRequestFingerprinter"
+
+# --- components ----------------------------------------------------------------------------
+ADDONS = {"dvcrawl.warc.ReplayAddon": 0}
+DOWNLOADER_MIDDLEWARES = {
+    # Closest to the network, so the archive holds responses as they came off the wire
+    # (before decompression and redirects), which is what replay must give back.
+    "dvcrawl.warc.WarcRecorderMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "dvcrawl.pipelines.validate.ValidatePipeline": 100,
+    "dvcrawl.pipelines.store.StorePipeline": 800,
+}
+EXTENSIONS = {
+    # No open ports on the user's machine: a scheduled crawler needs no console.
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
+REMOTE_CONTROL_ENABLED = False  # default True: an HTTP control server on a local port
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+# --- dvcrawl -------------------------------------------------------------------------------
+#: Database URL (any SQLAlchemy URL); SQLite under the storage folder by default.
+DVCRAWL_DB_URL = default_db_url()
+#: Runtime data folder: the SQLite file, WARC archives, exports.
+DVCRAWL_STORAGE_DIR = str(storage_dir())
+#: Write every fetched response to a WARC file under <storage>/warc.
+DVCRAWL_WARC_ENABLED = True
+DVCRAWL_WARC_DIR = str(storage_dir() / "warc")
+#: WARC files to answer requests from instead of the network (``crawl --replay``).
+DVCRAWL_REPLAY: list[str] = []
+#: Articles per database transaction.
+DVCRAWL_COMMIT_EVERY = 20
+#: Listing pages read per listing in a normal run (a site may lower it).
+DVCRAWL_MAX_LISTING_PAGES = 20

@@ -1,0 +1,1 @@
+"""Spiders: one thin subclass of `PortalSpider` per registered site."""

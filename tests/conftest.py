@@ -1,0 +1,92 @@
+"""Shared test fixtures: the command line in a subprocess, temporary databases, the loopback
+fixture server and WARC archives built from tests/fixtures.
+
+Crawls run in child processes (`python -m dvcrawl`), as a user runs them: each gets a fresh
+Twisted reactor, and a test can kill one for real.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.fixture_sites import build_warc, routes
+from tests.support.server import FixtureServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Runner:
+    """Runs ``python -m dvcrawl`` with an isolated storage folder and optional proxy."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            if key.lower() not in {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+            and not key.startswith("DVCRAWL_")
+        }
+        self.env["DVCRAWL_STORAGE_DIR"] = str(workdir / "storage")
+        self.env["PYTHONPATH"] = str(ROOT)
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "dvcrawl", *args],
+            cwd=self.workdir,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dvcrawl", *args],
+            cwd=self.workdir,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+
+@pytest.fixture
+def dvcrawl(tmp_path: Path) -> Runner:
+    """The `dvcrawl` command, run in a child process inside a temporary folder."""
+    return Runner(tmp_path)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A SQLite database URL in a temporary folder."""
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tls")
+
+
+@pytest.fixture
+def thanhuytphcm_server(tls_dir: Path) -> Iterator[FixtureServer]:
+    """The thanhuytphcm.vn fixture site behind the loopback proxy."""
+    with FixtureServer(routes("thanhuytphcm"), tls_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def thanhuytphcm_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A WARC archive of the whole thanhuytphcm.vn fixture site."""
+    return build_warc(tmp_path_factory.mktemp("warc") / "thanhuytphcm.warc.gz", "thanhuytphcm")
+
+
+#: Settings that make a loopback crawl fast: the politeness delay is for real portals.
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]

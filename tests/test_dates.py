@@ -1,0 +1,121 @@
+"""Vietnamese dates: every format the portals print, and strings that must not give a date."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from dvcrawl.extract.dates import find_dates, parse_date
+
+NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # 13:00 in Vietnam
+
+
+@pytest.mark.parametrize(
+    ("text", "iso", "raw"),
+    [
+        # thanhuytphcm header and tuyengiao long form
+        ("Thứ Sáu, ngày 19 tháng 8 năm 2022", "2022-08-19", "Thứ Sáu, ngày 19 tháng 8 năm 2022"),
+        ("Thứ Năm, ngày 28 tháng 3 năm 2024", "2024-03-28", "Thứ Năm, ngày 28 tháng 3 năm 2024"),
+        # zero-padded month: dateparser #1297 read this as a relative date
+        ("ngày 21 tháng 09 năm 2025", "2025-09-21", "ngày 21 tháng 09 năm 2025"),
+        ("Hà Nội, ngày 05 tháng 01 năm 2024", "2024-01-05", "ngày 05 tháng 01 năm 2024"),
+        # Liferay portals of Hanoi (seed 002)
+        (
+            "Ngày đăng 28/02/2024 | 16:38  | Lượt xem: 649",
+            "2024-02-28T16:38:00+07:00",
+            "28/02/2024 | 16:38",
+        ),
+        # Hanoi Fatherland Front (seed 003): 12-hour clock
+        ("27/03/2020 - 11:38 AM", "2020-03-27T11:38:00+07:00", "27/03/2020 - 11:38 AM"),
+        ("27/03/2020 - 02:05 PM", "2020-03-27T14:05:00+07:00", "27/03/2020 - 02:05 PM"),
+        ("27/03/2020 - 12:10 AM", "2020-03-27T00:10:00+07:00", "27/03/2020 - 12:10 AM"),
+        # baodongthap.vn ASP.NET (seed 004) and 2025 CMS
+        ("Cập nhật ngày: 29/12/2022 13:30:26", "2022-12-29T13:30:26+07:00", "29/12/2022 13:30:26"),
+        (
+            "Chủ Nhật, 18/01/2026, 21:21 (GMT+7)",
+            "2026-01-18T21:21:00+07:00",
+            "Chủ Nhật, 18/01/2026, 21:21 (GMT+7)",
+        ),
+        # tuyengiao.vn with the minute mark
+        (
+            "Thứ Năm, 8/6/2023 14:46'(GMT+7)",
+            "2023-06-08T14:46:00+07:00",
+            "Thứ Năm, 8/6/2023 14:46'(GMT+7)",
+        ),
+        # danvan.vn header (a date without time)
+        ("Thứ Sáu, 10/1/2025", "2025-01-10", "Thứ Sáu, 10/1/2025"),
+        ("Thứ hai, 01/07/2024 - 08:15", "2024-07-01T08:15:00+07:00", "Thứ hai, 01/07/2024 - 08:15"),
+        # day first even where month-first would be valid (dateparser without languages: 12 May)
+        ("05/12/2023 07:00 (GMT+7)", "2023-12-05T07:00:00+07:00", "05/12/2023 07:00 (GMT+7)"),
+        ("12/05/2023", "2023-05-12", "12/05/2023"),
+        # other separators and orders
+        ("22-10-2025", "2025-10-22", "22-10-2025"),
+        ("22.10.2025 14:57", "2025-10-22T14:57:00+07:00", "22.10.2025 14:57"),
+        ("Thứ Hai, 22/10/2025 14:57", "2025-10-22T14:57:00+07:00", "Thứ Hai, 22/10/2025 14:57"),
+        ("16h38 ngày 28/2/2024", "2024-02-28T16:38:00+07:00", "16h38 ngày 28/2/2024"),
+        ("10:30, ngày 28/02/2024", "2024-02-28T10:30:00+07:00", "10:30, ngày 28/02/2024"),
+        ("Cập nhật lúc 28/02/2024 lúc 09:05", "2024-02-28T09:05:00+07:00", "28/02/2024 lúc 09:05"),
+        # metadata: ISO 8601, converted to +07:00
+        ("2024-02-28T16:38:00+07:00", "2024-02-28T16:38:00+07:00", "2024-02-28T16:38:00+07:00"),
+        ("2024-02-28T09:38:00Z", "2024-02-28T16:38:00+07:00", "2024-02-28T09:38:00Z"),
+        (
+            "2024-02-28T09:38:00.000+00:00",
+            "2024-02-28T16:38:00+07:00",
+            "2024-02-28T09:38:00.000+00:00",
+        ),
+        ("2024-02-28", "2024-02-28", "2024-02-28"),
+        # a view counter with a dot thousands separator is not a time (seed 003)
+        ("27/04/2020 - 12.191 lượt xem", "2020-04-27", "27/04/2020"),
+    ],
+)
+def test_formats(text: str, iso: str, raw: str) -> None:
+    parsed = parse_date(text, now=NOW)
+    assert parsed is not None, text
+    assert parsed.isoformat() == iso
+    assert parsed.raw == raw
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sáng 10/6",  # year-less (thanhuytphcm leads)
+        "Ngày 19/3",  # dateparser would invent the current year
+        "19/12",
+        "2 giờ trước",  # relative
+        "hôm qua",
+        "3 tuần trước",
+        "tuần tới",
+        "31/02/2024",  # impossible
+        "29/02/2023",
+        "45/10/2024",
+        "12/12/2099",  # future
+        "30/11/2026",  # later this month, still future
+        "27/03/2020 - 25:38",  # impossible time
+        "Quyết định số 2034-QĐ/TU",  # document numbers are not dates
+        "Lượt xem: 649",
+        "",
+        "   ",
+        "19/8/22",  # two-digit year: ambiguous
+        "01/01/1890",  # before any portal existed
+    ],
+)
+def test_rejects(text: str) -> None:
+    assert parse_date(text, now=NOW) is None
+
+
+def test_never_a_future_date_against_the_fetch_time() -> None:
+    fetched = datetime(2024, 3, 1, tzinfo=UTC)
+    assert parse_date("28/02/2024 16:38", now=fetched) is not None
+    assert parse_date("02/03/2024 08:00", now=fetched) is None
+
+
+def test_dateparser_fallback_takes_spelled_month_names() -> None:
+    parsed = parse_date("19 tháng Tám năm 2022", now=NOW)
+    assert parsed is not None and parsed.isoformat() == "2022-08-19"
+
+
+def test_find_dates_returns_every_date_in_order() -> None:
+    found = find_dates("Đăng 05/03/2023 10:15 - cập nhật 2023-03-06T08:00:00+07:00", now=NOW)
+    assert [d.isoformat() for d in found] == [
+        "2023-03-05T10:15:00+07:00",
+        "2023-03-06T08:00:00+07:00",
+    ]

@@ -1,0 +1,53 @@
+import unicodedata
+
+import pytest
+
+from dvcrawl.extract.text import (
+    clean_line,
+    content_hash,
+    fingerprint_text,
+    join_paragraphs,
+    unify_tone_marks,
+)
+
+
+def test_clean_line_normalizes_nfc_spaces_and_invisible_characters() -> None:
+    decomposed = unicodedata.normalize("NFD", "Dân vận khéo")
+    assert clean_line(f"  {decomposed}\u00a0\u200b\t năm\u00ad 2024 \n") == "Dân vận khéo năm 2024"
+    assert unicodedata.is_normalized("NFC", clean_line(decomposed))
+
+
+def test_join_paragraphs_uses_one_blank_line() -> None:
+    assert join_paragraphs(["  a  b ", "", "c\n d"]) == "a b\n\nc d"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("hoà", "hòa"),
+        ("thuý", "thúy"),
+        ("khoẻ", "khỏe"),
+        ("Thanh Hoá", "Thanh Hóa"),
+        ("Tỉnh uỷ", "Tỉnh ủy"),
+        ("Uỷ ban", "Ủy ban"),
+        ("Thuỵ Điển", "Thụy Điển"),
+        ("hoạ sĩ", "họa sĩ"),
+        ("HOÀ BÌNH", "HÒA BÌNH"),
+    ],
+)
+def test_unify_tone_marks(old: str, new: str) -> None:
+    assert unify_tone_marks(old) == new
+    assert unify_tone_marks(new) == new
+
+
+@pytest.mark.parametrize("word", ["quý", "hoàn", "thuyết", "khoèo", "hoặc", "người"])
+def test_unify_tone_marks_leaves_other_syllables(word: str) -> None:
+    assert unify_tone_marks(word) == word
+
+
+def test_fingerprint_ignores_tone_placement_case_quotes_and_spacing() -> None:
+    a = "Tỉnh uỷ  Thanh Hoá phát động “Dân vận khéo”."
+    b = 'TỈNH ỦY Thanh Hóa phát động "Dân vận khéo"'
+    assert fingerprint_text(a) == fingerprint_text(b)
+    assert content_hash(a) == content_hash(b)
+    assert content_hash(a) != content_hash("Tỉnh ủy Nghệ An phát động “Dân vận khéo”.")
