@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -255,6 +256,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         except WarcError as exc:
             raise UserError(str(exc)) from None
     loader = SpiderLoader.from_settings(settings)
+    _configure_logging(settings.get("LOG_LEVEL"), tracebacks=args.verbose >= 2)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
     crawlers = []
     started = time.monotonic()
@@ -269,14 +272,18 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     for crawler in crawlers:
         stats = crawler.stats.get_stats()
         reason = stats.get("finish_reason", "unknown")
-        ok = reason in {"finished", "closespider_pagecount"} and not stats.get("log_count/ERROR")
-        failed |= not ok
-        print(_report_line(crawler.spider.name, stats, ok))
+        problem = None
+        if reason not in {"finished", "closespider_pagecount"}:
+            problem = f"stopped: {reason}"
+        elif stats.get("log_count/ERROR"):
+            problem = f"{stats['log_count/ERROR']} errors logged"
+        failed |= problem is not None
+        print(_report_line(crawler.spider.name, stats, problem))
     print(f"done in {elapsed:.1f} s; database: {_redact(settings.get('DVCRAWL_DB_URL'))}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _report_line(name: str, stats: dict[str, Any], ok: bool) -> str:
+def _report_line(name: str, stats: dict[str, Any], problem: str | None) -> str:
     def get(key: str) -> int:
         return int(stats.get(key, 0) or 0)
 
@@ -286,7 +293,7 @@ def _report_line(name: str, stats: dict[str, Any], ok: bool) -> str:
     )
     seconds = stats.get("elapsed_time_seconds", 0.0)
     parts = [
-        f"{name}: {'ok' if ok else 'FAILED (' + str(stats.get('finish_reason')) + ')'}",
+        f"{name}: {f'FAILED ({problem})' if problem else 'ok'}",
         f"pages fetched {get('downloader/response_count')}",
         f"articles new {get('dvcrawl/articles/new')}",
         f"updated {get('dvcrawl/articles/updated')}",
@@ -305,6 +312,29 @@ def _report_line(name: str, stats: dict[str, Any], ok: bool) -> str:
     return "; ".join(parts)
 
 
+class _ShortFormatter(logging.Formatter):
+    """One line per log record: a cron mail shows what failed, not Twisted's call stack."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text
+        record.exc_info, record.exc_text = None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
+def _configure_logging(level: str, *, tracebacks: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter if tracebacks else _ShortFormatter
+    handler.setFormatter(
+        formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    # The level sits on the handler: Scrapy resets the root logger's level when it starts.
+    handler.setLevel(level)
+    logging.getLogger().handlers[:] = [handler]
+
+
 def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -316,15 +346,13 @@ def _redact(url: str) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Run archived responses through the same validate -> store chain as a crawl."""
-    import logging
-
     from dvcrawl.extract import NotHTML, decode_html, extract_article
     from dvcrawl.items import FetchedArticle
     from dvcrawl.pipelines import Chain, CounterStats
     from dvcrawl.urls import InvalidURL
     from dvcrawl.warc import WarcError, iter_responses
 
-    logging.basicConfig(level=_log_level(args), format="dvcrawl: %(levelname)s: %(message)s")
+    _configure_logging(_log_level(args), tracebacks=args.verbose >= 2)
     for path in args.warcs:
         if not Path(path).is_file():
             raise UserError(f"no such WARC file: {path}")
