@@ -10,6 +10,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from dvcrawl.warc import iter_responses
 from tests.conftest import FAST, Runner
 from tests.support.server import FixtureServer
@@ -172,3 +174,40 @@ def test_export_jsonl_round_trip(
         "export", "--format", "jsonl", "--db", db_url, "--until", "2022-06-10", "-o", "-"
     )
     assert len(until.stdout.splitlines()) == 1
+
+
+SITE_DIRS = sorted(p.parent.name for p in (Path(__file__).parent / "fixtures").glob("*/site.json"))
+
+
+@pytest.mark.parametrize("site", SITE_DIRS)
+def test_every_fixture_site_crawls_to_its_golden_articles(
+    site: str, dvcrawl: Runner, tmp_path: Path
+) -> None:
+    """Navigation per portal: from the site's first start page to every golden article, once."""
+    from dvcrawl.sites import get_site
+    from tests.support.fixture_sites import build_warc, expected_articles, load_responses
+
+    archive = build_warc(tmp_path / f"{site}.warc.gz", site)
+    db = f"sqlite:///{tmp_path / 'site.sqlite3'}"
+    start = get_site(site).start_urls[0]
+    for _ in range(2):
+        result = dvcrawl("crawl", site, "--start-url", start, "--db", db, "--replay", str(archive))
+        assert result.returncode == 0, result.stdout + result.stderr
+    served = {response.url for response in load_responses(site) if response.status == 200}
+    goldens = [
+        record
+        for _, record in expected_articles(site)
+        if record["url"] in served or record["canonical_url"] in served
+    ]
+    expected = {record["canonical_url"] for record in goldens}
+    stored = rows(db)
+    assert {row["canonical_url"] for row in stored} == expected
+    assert len(stored) == len(expected)
+    by_url = {row["canonical_url"]: row for row in stored}
+    for record in goldens:
+        row = by_url[record["canonical_url"]]
+        assert (row["title"], row["text"], row["published_at"]) == (
+            record["title"],
+            record["text"],
+            record["published_at"],
+        )

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dvcrawl.extract.generic import GenericV1
+from dvcrawl.extract.generic import GenericExtractor
 from dvcrawl.extract.page import NotHTML, Page, decode_html
 from dvcrawl.items import Article
 from dvcrawl.urls import path_and_query
 
-GENERIC = GenericV1()
+GENERIC = GenericExtractor()
 
 
 def extract_article(html: str, url: str, *, fetched_at: datetime | None = None) -> Article:

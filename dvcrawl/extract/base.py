@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections import Counter
 
 from dvcrawl.extract.body import Body
 from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
@@ -122,34 +123,62 @@ def strip_site_name(title: str, site_names: tuple[str, ...] = ()) -> str:
 
 def _is_site_part(part: str, names: set[str]) -> bool:
     key = fingerprint_text(part)
-    return key in names or (word_count(part) <= 10 and bool(_SITE_WORDS.search(part)))
+    return (
+        key in names
+        or key in _PAGE_LABELS
+        or (word_count(part) <= 10 and bool(_SITE_WORDS.search(part)))
+    )
+
+
+#: Page and portlet names that head an article page but are never its headline.
+_PAGE_LABELS = {
+    fingerprint_text(label)
+    for label in (
+        "Chi tiết tin tức", "Chi tiết bài viết", "Chi tiết tin", "Tin chi tiết", "Xem chi tiết",
+        "Tin tức", "Tin tức - Sự kiện", "Tin tức sự kiện", "Bài viết", "Nội dung", "Trang chủ",
+        "Thông báo", "Tin hoạt động", "Tin nổi bật", "Tin mới", "Tin khác",
+    )
+}  # fmt: skip
+
+
+def _overlap(a: str, b: str) -> float:
+    """Share of the longer title's words found in the shorter (0..1), on fingerprints."""
+    words_a, words_b = a.split(), b.split()
+    if not words_a or not words_b:
+        return 0.0
+    shared = sum((Counter(words_a) & Counter(words_b)).values())
+    return shared / max(len(words_a), len(words_b))
 
 
 def choose_title(
     page: Page, candidates: list[HtmlElement], site_names: tuple[str, ...] = ()
 ) -> str | None:
-    """The headline: a heading that agrees with the page's metadata title, else the metadata.
+    """The headline: the heading that best agrees with the page's metadata title.
 
-    Portals often put their own name in the only ``<h1>`` (research/dependencies.md §3), so a
-    heading is trusted when it matches ``og:title`` / ``<title>`` or when no metadata exists,
-    and never when it is the portal's name.
+    Portals often put their own name in the only ``<h1>`` (research/dependencies.md §3) or a
+    portlet name ("Chi tiết tin tức") in an ``<h2>``, so a heading is trusted when it covers
+    most of ``og:title`` / ``<title>``; with no such heading the metadata title is used (minus
+    the portal's name), and with no metadata the first heading that is not a portal or page name.
     """
     names = {fingerprint_text(name) for name in site_names if name}
     names.add(fingerprint_text(page.meta.get("og:site_name", "")))
+    excluded = names | _PAGE_LABELS
     meta_title = page.meta.get("og:title") or page.meta.get("twitter:title") or page.title_tag
     meta_title = strip_site_name(meta_title, site_names) if meta_title else ""
     meta_key = fingerprint_text(meta_title)
+    if meta_key in excluded:
+        meta_title, meta_key = "", ""
     headings = [clean_line(element_text(el)) for el in candidates]
     headings = [
-        h for h in headings if h and fingerprint_text(h) not in names and word_count(h) >= 2
+        h for h in headings if h and fingerprint_text(h) not in excluded and word_count(h) >= 2
     ]
-    for heading in headings:
-        key = fingerprint_text(heading)
-        if meta_key and (key == meta_key or key in meta_key or meta_key in key):
-            return heading
-    if headings and (not meta_key or fingerprint_text(meta_title) in names):
-        return headings[0]
-    if meta_key and meta_key not in names:
+    if meta_key:
+        scored = [
+            (_overlap(fingerprint_text(h), meta_key), -index, h) for index, h in enumerate(headings)
+        ]
+        best = max(scored, default=None)
+        if best is not None and best[0] >= 0.6:
+            return best[2]
         return meta_title
     return headings[0] if headings else None
 
@@ -166,7 +195,11 @@ def metadata_date(page: Page) -> ParsedDate | None:
         parsed = parse_date(value, now=page.fetched_at)
         if parsed:
             return parsed
-    for element in page.root.iter("time"):
+    # Only <time> elements that say they are the publication time: sidebars and related lists
+    # are full of <time> elements for *other* articles.
+    for element in page.css(
+        "time[itemprop=datePublished], time[pubdate], [itemprop=datePublished][datetime]"
+    ):
         parsed = parse_date(element.get("datetime") or element_text(element), now=page.fetched_at)
         if parsed:
             return parsed
@@ -244,3 +277,135 @@ def first_text_element(root: HtmlElement) -> HtmlElement | None:
         ):
             return element
     return None
+
+
+_SAPO_NAME = re.compile(
+    r"(?:^|[\s_-])(?:sapo|summary|lead|chapeau|description|tom-?tat|tomtat|trich-?yeu|abstract|excerpt|intro)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_CAPTION_NAME = re.compile(r"image|img|photo|caption|figure|thumb|video|author", re.IGNORECASE)
+
+
+def marked_sapo(page: Page, title: HtmlElement | None, root: HtmlElement) -> HtmlElement | None:
+    """The element the page marks as the lead (class or id "sapo", "summary", ...; data-role="sapo").
+
+    Only an element between the headline and the end of the body's first paragraph counts, so
+    a sidebar "summary" box or a listing teaser elsewhere on the page never becomes the lead.
+    """
+    order = {element: index for index, element in enumerate(page.root.iter())}
+    start = order.get(title, -1) if title is not None else -1
+    first = first_text_element(root)
+    end = order.get(first, order.get(root, 0)) if first is not None else order.get(root, 0)
+    for element in page.root.iter():
+        if not isinstance(element.tag, str) or element.tag in {
+            "meta",
+            "script",
+            "style",
+            "img",
+            "a",
+        }:
+            continue
+        names = " ".join(
+            filter(None, (element.get("class"), element.get("id"), element.get("data-role")))
+        )
+        if not names or not _SAPO_NAME.search(names):
+            continue
+        position = order.get(element, -1)
+        if position <= start or position > end:
+            continue
+        text = element_text(element)
+        if len(text) >= 40 and not element.xpath(".//a[string-length(normalize-space()) > 20]"):
+            return element
+    return None
+
+
+def find_title_element(
+    page: Page, title: str | None, headings: list[HtmlElement]
+) -> HtmlElement | None:
+    """The element that prints the headline: a heading candidate, else any element with its text.
+
+    Some portals print the headline in a ``<span>`` or a ``div.tieude-tin``; dates and lead
+    photos are looked for right after it.
+    """
+    if not title:
+        return None
+    key = fingerprint_text(title)
+    for heading in headings:
+        if fingerprint_text(element_text(heading)) == key:
+            return heading
+    best: HtmlElement | None = None
+    for element in page.root.iter(
+        "span", "div", "td", "p", "strong", "b", "h4", "h5", "h6", "font"
+    ):
+        if len(element.text_content()) > 3 * len(title) + 40:
+            continue
+        if fingerprint_text(element_text(element)) == key:
+            best = element  # the last match in document order is the deepest of nested ones
+            if not any(child for child in element if fingerprint_text(element_text(child)) == key):
+                return element
+    return best
+
+
+_AUTHOR_NAME = re.compile(
+    r"(?:^|[\s_-])(?:author|tac-?gia|tacgia|byline|writer|nguoi-?viet|but-?danh)", re.IGNORECASE
+)
+
+
+def marked_author(page: Page, root: HtmlElement, scope: HtmlElement) -> str | None:
+    """A byline the page marks by class or id ("author", "tac-gia", ...).
+
+    It is looked for within the article scope and in the few elements right after the body
+    container, where many CMSs print it.
+    """
+    from dvcrawl.extract.body import byline_author
+
+    following = [s for s in root.itersiblings() if isinstance(s.tag, str)][:3]
+    candidates = [*scope.iter(), *(e for sibling in following for e in sibling.iter())]
+    for element in candidates:
+        if not isinstance(element.tag, str):
+            continue
+        names = " ".join(
+            filter(None, (element.get("class"), element.get("id"), element.get("data-role")))
+        )
+        if not names or not _AUTHOR_NAME.search(names):
+            continue
+        text = element_text(element)
+        if 2 <= len(text) <= 90 and len(text.split()) <= 14:
+            author = byline_author(text)
+            if author:
+                return author
+    return None
+
+
+def date_before_body(
+    page: Page, scope: HtmlElement, body_start: HtmlElement | None
+) -> ParsedDate | None:
+    """A date stamp printed inside the article scope before the body (e.g. above the headline).
+
+    The page header, where several portals print *today's* date, is outside the scope.
+    """
+    from dvcrawl.extract.boilerplate import is_date_line
+
+    for element in scope.iter():
+        if element is body_start:
+            break
+        if not isinstance(element.tag, str) or len(element.text_content()) > 140:
+            continue
+        text = element_text(element)
+        if text and is_date_line(text):
+            found = find_dates(text, now=page.fetched_at)
+            if found:
+                return found[0]
+    return None
+
+
+_ERROR_TITLE = re.compile(
+    r"không tồn tại|đã bị (?:gỡ|xóa|xoá)|không tìm thấy|trang không|lỗi 404|\b404\b|page not found|not found|"
+    r"đang bảo trì|truy cập bị từ chối|access denied",
+    re.IGNORECASE,
+)
+
+
+def is_error_title(title: str | None) -> bool:
+    """Whether a headline is an error or maintenance notice ("Bài viết không tồn tại")."""
+    return bool(title and _ERROR_TITLE.search(title))

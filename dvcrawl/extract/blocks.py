@@ -87,24 +87,27 @@ class Block:
     link_ratio: float = 0.0
 
 
-def blocks_of(page: Page, root: HtmlElement) -> list[Block]:
-    """Flatten `root` into blocks in reading order."""
-    walker = _Walker(page, root)
+def blocks_of(
+    page: Page, root: HtmlElement, *, skip: frozenset[HtmlElement] = frozenset()
+) -> list[Block]:
+    """Flatten `root` into blocks in reading order, leaving out the subtrees in `skip`."""
+    walker = _Walker(page, root, skip)
     walker.walk(root, bold=False, italic=False, link=False)
     walker.flush()
     return walker.blocks
 
 
 class _Walker:
-    def __init__(self, page: Page, root: HtmlElement):
+    def __init__(self, page: Page, root: HtmlElement, skip: frozenset[HtmlElement]):
         self.page = page
         self.root = root
+        self.skip = skip
         self.blocks: list[Block] = []
         self.buffer: list[Any] = []
         self.owners: list[HtmlElement] = [root]
 
     def walk(self, element: HtmlElement, *, bold: bool, italic: bool, link: bool) -> None:
-        if is_hidden(element):
+        if is_hidden(element) or element in self.skip:
             return
         tag = element.tag.lower()
         if tag == "img":

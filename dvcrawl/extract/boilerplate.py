@@ -246,9 +246,32 @@ def content_candidates(root: HtmlElement) -> dict[HtmlElement, float]:
         if grandparent is not None:
             scores[grandparent] += points / 2
     return {
-        element: score * (1.0 - link_density(element)) * class_weight(element)
+        element: score * (1.0 - link_density(element)) * class_weight(element) * _placement(element)
         for element, score in scores.items()
     }
+
+
+_CHROME_TAGS = frozenset({"footer", "nav", "aside", "header", "form"})
+_CHROME_ANCESTOR = re.compile(
+    r"footer|sidebar|side-bar|widget|comment|binh-?luan|menu|breadcrumb|banner|quang-?cao|advert|"
+    r"col-?right|right-?col|copyright|bottom-?info",
+    re.IGNORECASE,
+)
+
+
+def _placement(element: HtmlElement) -> float:
+    """0.1 for elements inside a page footer, menu, sidebar or comment area, else 1.
+
+    A footer's address and licence lines are paragraphs too; what makes them chrome is where
+    they sit.
+    """
+    for ancestor in element.iterancestors():
+        if ancestor.tag in _CHROME_TAGS:
+            return 0.1
+        names = f"{ancestor.get('class', '')} {ancestor.get('id', '')}".strip()
+        if names and _CHROME_ANCESTOR.search(names):
+            return 0.1
+    return 1.0
 
 
 def best_content_root(
@@ -301,3 +324,110 @@ def _inside_hidden(element: HtmlElement) -> bool:
             return True
         node = node.getparent()
     return False
+
+
+_ANCHOR_TAGS = frozenset(
+    [
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "strong",
+        "b",
+        "p",
+        "div",
+        "span",
+        "td",
+        "th",
+        "caption",
+        "legend",
+        "header",
+        "label",
+    ]
+)
+
+
+def related_boxes(root: HtmlElement) -> frozenset[HtmlElement]:
+    """Link lists headed by a stop anchor ("Tin liên quan", "Xem thêm") inside an article.
+
+    Many CMSs insert a related-news box *within* the body, after the second paragraph; cutting
+    the text at its heading would lose the rest of the article, so the box is skipped instead.
+    A box is the heading's widest ancestor below `root` that is still mostly links; when the
+    heading stands alone, the link lists that follow it are the box.
+    """
+    boxes: set[HtmlElement] = set()
+    for element in root.iter():
+        if element is root or not isinstance(element.tag, str) or element.tag not in _ANCHOR_TAGS:
+            continue
+        if len(element.text_content()) > 80 or not is_stop_anchor(element_text(element)):
+            continue
+        if any(box in element.iterancestors() for box in boxes):
+            continue
+        box = None
+        node = element
+        while (parent := node.getparent()) is not None and parent is not root:
+            if link_density(parent) < 0.4 or _unlinked_length(parent) > 300:
+                break
+            box = node = parent
+        if box is not None:
+            boxes.add(box)
+            continue
+        following = [s for s in element.itersiblings() if isinstance(s.tag, str)]
+        lists = []
+        for sibling in following:
+            if link_density(sibling) < 0.5:
+                break
+            lists.append(sibling)
+        if lists:
+            boxes.add(element)
+            boxes.update(lists)
+    return frozenset(boxes)
+
+
+def _unlinked_length(element: HtmlElement) -> int:
+    total = len(element_text(element))
+    linked = sum(len(element_text(a)) for a in element.iter("a"))
+    return max(0, total - linked)
+
+
+def looks_like_listing(root: HtmlElement) -> bool:
+    """Whether the content area is a list of teasers rather than one article.
+
+    A listing repeats itself: either the chosen element is one teaser among three or more
+    siblings of the same shape (tag and class) that each carry a headline link, or it holds
+    four or more such teasers itself.
+    """
+    node: HtmlElement | None = root
+    for _ in range(3):
+        if node is None or node.getparent() is None:
+            break
+        if _similar_teasers(node.getparent(), _shape(node)) >= 3:
+            return True
+        node = node.getparent()
+    shapes: dict[tuple[str, str], int] = defaultdict(int)
+    for container in (root, *[child for child in root if isinstance(child.tag, str)]):
+        shapes.clear()
+        for child in container:
+            if isinstance(child.tag, str) and _has_headline_link(child):
+                shapes[_shape(child)] += 1
+        if shapes and max(shapes.values()) >= 4:
+            return True
+    return False
+
+
+def _shape(element: HtmlElement) -> tuple[str, str]:
+    return element.tag, " ".join(sorted((element.get("class") or "").split()))
+
+
+def _similar_teasers(parent: HtmlElement, shape: tuple[str, str]) -> int:
+    return sum(
+        1
+        for child in parent
+        if isinstance(child.tag, str) and _shape(child) == shape and _has_headline_link(child)
+    )
+
+
+def _has_headline_link(element: HtmlElement) -> bool:
+    return any(len(element_text(a).split()) >= 5 for a in element.iter("a"))

@@ -1,57 +1,43 @@
 """The generic extractor: any Vietnamese portal no site module covers.
 
-It finds the article the way a reader does: the headline that agrees with the page's
-metadata, the element holding most paragraph text (damped by links and by class names that
-mean sidebar or comments), the date printed near the headline or in metadata, and the byline
-at the end; then applies the shared stripper (`dvcrawl.extract.boilerplate`).
+It finds the article the way a reader does: the element holding most paragraph text (damped
+by links and by class names that mean sidebar or comments), the headline that agrees with the
+page's metadata, the date printed near the headline or in metadata, and the byline at the end;
+`dvcrawl.extract.compose` applies the shared stripper. Site modules for portals whose markup is
+unknown use it too, with the portal's names (never a title) and their own extractor name.
 """
 
 from __future__ import annotations
 
-from dvcrawl.extract.base import (
-    Extractor,
-    choose_title,
-    date_near_title,
-    fill_article,
-    first_date_in,
-    first_text_element,
-    metadata_date,
-    new_article,
-)
-from dvcrawl.extract.blocks import blocks_of
-from dvcrawl.extract.body import assemble
-from dvcrawl.extract.boilerplate import best_content_root, link_density
-from dvcrawl.extract.page import Page, element_text
+from dataclasses import dataclass
+
+from dvcrawl.extract.base import Extractor
+from dvcrawl.extract.boilerplate import best_content_root
+from dvcrawl.extract.compose import HEADINGS, compose
+from dvcrawl.extract.page import Page
 from dvcrawl.items import Article
 
-# A container where links make up more than this share of the text is a list of links.
-_LISTING_LINK_DENSITY = 0.5
 
+@dataclass(frozen=True, kw_only=True)
+class GenericExtractor(Extractor):
+    """Title, body, date and byline without knowing the portal's markup.
 
-class GenericV1(Extractor):
-    """Title, body, date and byline for portals without a site module."""
+    Attributes:
+        name: ``"generic/v1"``, or ``"<site>/<version>"`` when a site module uses it.
+        site_names: the portal's names, never accepted as a title.
 
-    name = "generic/v1"
+    """
+
+    name: str = "generic/v1"
+    site_names: tuple[str, ...] = ()
 
     def extract(self, page: Page, site_id: str) -> Article:
         """Extract any page; pages without an article body come back as non-articles."""
-        article = new_article(page, site_id, self.name)
-        root = best_content_root(page.root)
-        headings = page.css("h1, h2, h3, [class*=title], [class*=Title]")
-        title = choose_title(page, headings)
-        if root is None:
-            return fill_article(article, title=title, body=assemble([]), date=metadata_date(page))
-        title_element = next((h for h in headings if element_text(h) == title), None)
-        blocks = [
-            b for b in blocks_of(page, root) if not (b.link_ratio > 0.6 and len(b.text) < 200)
-        ]
-        body = assemble(blocks, title=title)
-        date = (
-            metadata_date(page)
-            or date_near_title(page, title_element, first_text_element(root))
-            or first_date_in(page, [root])
+        return compose(
+            page,
+            site_id,
+            self.name,
+            root=best_content_root(page.root),
+            headings=page.css(HEADINGS),
+            site_names=self.site_names,
         )
-        fill_article(article, title=title, body=body, date=date)
-        if link_density(root) > _LISTING_LINK_DENSITY:
-            article.is_article = False
-        return article

@@ -9,10 +9,28 @@ from __future__ import annotations
 from types import ModuleType
 from urllib.parse import urlsplit
 
-from dvcrawl.sites import thanhuytphcm
+from dvcrawl.sites import (
+    baodongthap,
+    dangcongsan,
+    danvan,
+    hanoi_gov,
+    hanoi_liferay,
+    mttq_hanoi,
+    thanhuytphcm,
+    tuyengiaodanvan,
+)
 from dvcrawl.sites.base import Site
 
-_MODULES: tuple[ModuleType, ...] = (thanhuytphcm,)
+_MODULES: tuple[ModuleType, ...] = (
+    thanhuytphcm,
+    hanoi_liferay,
+    hanoi_gov,
+    mttq_hanoi,
+    baodongthap,
+    dangcongsan,
+    danvan,
+    tuyengiaodanvan,
+)
 
 
 def _collect() -> dict[str, Site]:

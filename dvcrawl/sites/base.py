@@ -7,11 +7,13 @@ on its name. Importing this module does not import Scrapy.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dvcrawl.extract.base import Extractor
+    from dvcrawl.extract.page import Page
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class Site:
         canonical_scheme: the scheme of canonical URLs ("http" for http-only portals).
         include_subdomains: whether ``<anything>.<domain>`` belongs to this portal too.
         max_listing_pages: how deep pagination goes in a normal run, per listing.
+        pagination_query: for listings whose pager is script-driven (no next link in the
+            markup), the query parameters of page N as a template, e.g. ``"page={page}&size=10"``;
+            the spider then asks for page N+1 itself while pages keep yielding article links.
+        listing_links: for listings whose links live in embedded data rather than ``<a>``
+            elements (Next.js), a pure function of the page returning article URLs.
         enabled: whether ``dvcrawl crawl --all`` runs it (archival portals are disabled).
         notes: what a maintainer should know: quirks, sources, open questions.
 
@@ -50,6 +57,8 @@ class Site:
     canonical_scheme: str = "https"
     include_subdomains: bool = False
     max_listing_pages: int = 20
+    pagination_query: str | None = None
+    listing_links: Callable[[Page], list[str]] | None = None
     enabled: bool = True
     notes: str = ""
     _article_re: re.Pattern[str] = field(init=False, repr=False, compare=False)

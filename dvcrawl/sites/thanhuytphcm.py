@@ -19,25 +19,18 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from dvcrawl.extract.base import (
-    Extractor,
-    article_scope,
-    choose_title,
-    date_near_title,
-    fill_article,
-    first_text_element,
-    metadata_date,
-    new_article,
-)
-from dvcrawl.extract.blocks import Block, blocks_of
-from dvcrawl.extract.body import assemble
+from dvcrawl.extract.base import Extractor
+from dvcrawl.extract.blocks import Block
+from dvcrawl.extract.body import Body
 from dvcrawl.extract.boilerplate import best_content_root
+from dvcrawl.extract.compose import compose
 from dvcrawl.extract.dates import VN_TZ, ParsedDate, is_future
 from dvcrawl.extract.page import HtmlElement, Page, element_text
 from dvcrawl.items import Article
 from dvcrawl.sites.base import Site
 
 NAME = "Cổng Thông tin điện tử Đảng bộ Thành phố Hồ Chí Minh"
+NAMES = (NAME, "Cổng TTĐT Đảng bộ TP. Hồ Chí Minh", "Thành ủy TP.HCM", "Thanhuytphcm.vn")
 
 _DATELINE = re.compile(
     r"^\(\s*(?:thanhuytphcm|hcmcpv)(?:\.org)?(?:\.vn)?\s*\)\s*[-–—:]?", re.IGNORECASE
@@ -53,31 +46,22 @@ class ThanhuytphcmV1(Extractor):
 
     def extract(self, page: Page, site_id: str) -> Article:
         """Extract an article page; listing and other pages come back as non-articles."""
-        article = new_article(page, site_id, self.name)
         lead = _find_lead(page)
-        within = [lead, *lead.iterancestors()] if lead is not None else None
-        root = (
-            best_content_root(page.root, within=within) if within else best_content_root(page.root)
-        )
-        if root is None:
-            root = page.root
-        headings = _headings_before(page, lead)
-        title = choose_title(
-            page, headings, site_names=(NAME, "Thành ủy TP.HCM", "Thanhuytphcm.vn")
-        )
-        title_element = next((h for h in headings if element_text(h) == title), None)
-        body = assemble(
-            blocks_of(page, article_scope(root, title_element)),
-            title=title,
+        if lead is not None:
+            root = best_content_root(page.root, within=[lead, *lead.iterancestors()])
+        else:
+            root = best_content_root(page.root)
+        return compose(
+            page,
+            site_id,
+            self.name,
+            root=root,
+            headings=_headings_before(page, lead),
+            site_names=NAMES,
+            lead=lead,
             starts_at=_starts_with_dateline if lead is not None else None,
+            fallback_date=_image_date,
         )
-        body_start = lead if lead is not None else first_text_element(root)
-        date = (
-            metadata_date(page)
-            or date_near_title(page, title_element, body_start)
-            or _image_date(page, body.images)
-        )
-        return fill_article(article, title=title, body=body, date=date)
 
 
 def _starts_with_dateline(block: Block) -> bool:
@@ -108,8 +92,9 @@ def _headings_before(page: Page, lead: HtmlElement | None) -> list[HtmlElement]:
     return [h for h in headings if order.get(h, 0) < order.get(lead, 0)]
 
 
-def _image_date(page: Page, images: list[dict[str, str | None]]) -> ParsedDate | None:
-    urls = [image["url"] or "" for image in images] + [page.meta.get("og:image", "")]
+def _image_date(page: Page, body: Body) -> ParsedDate | None:
+    """The upload date in the lead image's path, used only when the page prints no date."""
+    urls = [image["url"] or "" for image in body.images] + [page.meta.get("og:image", "")]
     for url in urls:
         match = _IMAGE_DATE.search(url)
         if not match:

@@ -18,7 +18,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -28,7 +28,7 @@ from dvcrawl.extract.boilerplate import CHROME_CLASS
 from dvcrawl.extract.text import clean_line
 from dvcrawl.items import FetchedArticle
 from dvcrawl.sites import Site
-from dvcrawl.urls import path_and_query, strip_host
+from dvcrawl.urls import InvalidURL, canonicalize, path_and_query, strip_host
 
 _NEXT_TEXTS = {
     "trang sau", "sau", "tiếp", "trang tiếp", "tiếp theo", "xem tiếp", "next", "»", "›", ">",
@@ -58,9 +58,16 @@ class PortalSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """The site's start pages (or the ones given on the command line)."""
         if self.custom_start_urls:
+            menus = (
+                {_canonical(u) for u in self.site.start_urls}
+                if self.site.follow_link_text
+                else set()
+            )
             for url in self.custom_start_urls:
                 if self.site.is_article_url(path_and_query(url)):
                     yield self._request(url, self.parse_article)
+                elif _canonical(url) in menus:
+                    yield self._request(url, self.parse_start, page=1)
                 else:
                     yield self._request(url, self.parse_listing, page=_page_number(url))
             return
@@ -92,6 +99,8 @@ class PortalSpider(scrapy.Spider):
         for url in articles:
             yield self._request(url, self.parse_article)
         next_url = self.next_page(response, page)
+        if next_url is None and self.site.pagination_query and articles:
+            next_url = _with_query(response.url, self.site.pagination_query.format(page=page + 1))
         limit = self.crawler.settings.getint(
             "DVCRAWL_MAX_LISTING_PAGES", self.site.max_listing_pages
         )
@@ -127,6 +136,12 @@ class PortalSpider(scrapy.Spider):
             fallback.append(url)
             if not _in_chrome(anchor):
                 found.append(url)
+        if self.site.listing_links is not None:
+            from dvcrawl.extract.page import Page
+
+            for url in self.site.listing_links(Page(response.text, response.url)):
+                if self._same_portal(url) and self.site.is_article_url(path_and_query(url)):
+                    found.append(url)
         # A portal whose listing sits in a box named like a sidebar still gets crawled.
         yield from dict.fromkeys(found or fallback)
 
@@ -193,6 +208,22 @@ def _page_number(url: str) -> int:
             return int(value)
     match = _PAGE_PATH.search(parts.path)
     return int(match.group(1)) if match else 1
+
+
+def _canonical(url: str) -> str:
+    try:
+        return canonicalize(url)
+    except InvalidURL:
+        return url
+
+
+def _with_query(url: str, extra: str) -> str:
+    """`url` with the parameters of `extra` set (replacing existing values of the same names)."""
+    parts = urlsplit(url)
+    updates = parse_qsl(extra, keep_blank_values=True)
+    names = {name for name, _ in updates}
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    return urlunsplit(parts._replace(query=urlencode(query + updates)))
 
 
 def _has_page_marker(url: str) -> bool:

@@ -1,0 +1,235 @@
+"""Compose an Article from located parts: the one place where every extractor's rules meet.
+
+An extractor's job is to *locate*: the body container, the headline candidates and, where the
+portal has them, the lead, byline and date elements. `compose` does the rest the same way for
+every portal: the article scope (headline + lead photo + body), related boxes skipped, the
+shared stripper, byline and lead detection, and the date order
+
+    the portal's date element > metadata > the line after the headline >
+    a stamp above the body (inside the article) > a stamp line in the body > a site fallback
+
+so that no extractor ever reads the page header, where portals print today's date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dvcrawl.extract.base import (
+    article_scope,
+    choose_title,
+    date_before_body,
+    date_near_title,
+    fill_article,
+    find_title_element,
+    first_text_element,
+    is_error_title,
+    marked_author,
+    marked_sapo,
+    metadata_date,
+    new_article,
+)
+from dvcrawl.extract.blocks import Block, blocks_of
+from dvcrawl.extract.body import Body, assemble, byline_author, looks_like_caption
+from dvcrawl.extract.boilerplate import (
+    is_date_line,
+    link_density,
+    looks_like_listing,
+    related_boxes,
+)
+from dvcrawl.extract.dates import ParsedDate, find_dates
+from dvcrawl.extract.page import HtmlElement, Page, element_text
+from dvcrawl.items import Article
+
+HEADINGS = "h1, h2, h3, [class*=title], [class*=Title]"
+# A container where links make up more than this share of the text is a list of links.
+_LISTING_LINK_DENSITY = 0.5
+
+
+def inside(element: HtmlElement | None, root: HtmlElement) -> bool:
+    """Whether `element` is `root` or one of its descendants."""
+    while element is not None:
+        if element is root:
+            return True
+        element = element.getparent()
+    return False
+
+
+def article_blocks(
+    page: Page, root: HtmlElement, scope: HtmlElement, *, skip: frozenset[HtmlElement] = frozenset()
+) -> list[Block]:
+    """The body's blocks, preceded by the lead photo(s) and caption(s) that sit before it.
+
+    Portals often put the lead photo between the headline and the body container; its
+    caption must leave the text and its URL must reach `images`, but nothing else outside
+    the body may enter the text.
+    """
+    if scope is root:
+        return blocks_of(page, root, skip=skip)
+    blocks: list[Block] = []
+    previous_image: Block | None = None
+    started = False
+    for block in blocks_of(page, scope, skip=skip):
+        if inside(block.element, root):
+            started = True
+            blocks.append(block)
+        elif started:
+            continue  # after the body: related lists, comments
+        elif block.kind == "image":
+            blocks.append(block)
+            previous_image = block
+        elif previous_image is not None and (
+            block.caption_hint or looks_like_caption(block, previous_image)
+        ):
+            block.caption_hint = True
+            blocks.append(block)
+            previous_image = None
+        else:
+            previous_image = None
+    return blocks
+
+
+def date_line_in(page: Page, blocks: list[Block]) -> ParsedDate | None:
+    """A date from a short line that is only a date stamp ("Ngày đăng: 05/11/2024"), never a sentence."""
+    for block in blocks:
+        if block.kind != "image" and is_date_line(block.text):
+            found = find_dates(block.text, now=page.fetched_at)
+            if found:
+                return found[0]
+    return None
+
+
+def compose(
+    page: Page,
+    site_id: str,
+    name: str,
+    *,
+    root: HtmlElement | None,
+    headings: list[HtmlElement],
+    site_names: tuple[str, ...] = (),
+    lead: HtmlElement | None = None,
+    starts_at: Callable[[Block], bool] | None = None,
+    sapo_element: HtmlElement | None = None,
+    author_element: HtmlElement | None = None,
+    date_elements: list[HtmlElement] | None = None,
+    skip: frozenset[HtmlElement] = frozenset(),
+    fallback_date: Callable[[Page, Body], ParsedDate | None] | None = None,
+) -> Article:
+    """Build the record from the parts an extractor located (see the module docstring).
+
+    Args:
+        page: the parsed page.
+        site_id: the site id for the record ("generic" for unknown portals).
+        name: the extractor name for the record.
+        root: the body container (None: the page has no body; a non-article).
+        headings: headline candidates, best first.
+        site_names: the portal's names, never accepted as a title.
+        lead: the element where the text starts (a dateline lead), if known.
+        starts_at: which block starts the text, when text before it in `root` is not body.
+        sapo_element: the portal's lead element, if it has one; otherwise an element marked
+            "sapo"/"summary" by class is looked for.
+        author_element: the portal's byline element, if it has one; otherwise the byline is
+            read from the end of the text or an element marked "author".
+        date_elements: the portal's date elements, tried first.
+        skip: elements inside the body that are not text (tag lists, share bars).
+        fallback_date: a last source of the date (e.g. an upload date in an image path).
+
+    """
+    article = new_article(page, site_id, name)
+    title = choose_title(page, headings, site_names=site_names)
+    if root is None:
+        return fill_article(article, title=title, body=assemble([]), date=metadata_date(page))
+    title_element = find_title_element(page, title, headings)
+    scope = article_scope(root, title_element)
+    if author_element is not None:
+        skip |= {author_element}
+    blocks = [
+        block
+        for block in article_blocks(page, root, scope, skip=skip | related_boxes(root))
+        # Short link-only lines inside the article area: kickers, tags, "Xem thêm" links.
+        if not (block.link_ratio > 0.6 and len(block.text) < 200)
+    ]
+    if sapo_element is None:
+        sapo_element = marked_sapo(page, title_element, root)
+    sapo = element_text(sapo_element) if sapo_element is not None else None
+    body = assemble(
+        blocks, title=title, sapo=sapo or None, starts_at=starts_at, byline=author_element is None
+    )
+    if author_element is not None:
+        body.author = byline_author(element_text(author_element)) or None
+    elif body.author is None:
+        body.author = marked_author(page, root, scope)
+    body_start = lead if lead is not None else first_text_element(root)
+    printed = (
+        _first_date(page, date_elements or [])
+        or date_near_title(page, title_element, body_start)
+        or date_before_body(page, scope, body_start)
+    )
+    date = (
+        _reconcile(printed, metadata_date(page))
+        or date_line_in(page, blocks)
+        or (fallback_date(page, body) if fallback_date else None)
+    )
+    fill_article(article, title=title, body=body, date=date)
+    if (
+        link_density(root) > _LISTING_LINK_DENSITY
+        or looks_like_listing(root)
+        or _headline_links_elsewhere(page, root)
+        or is_error_title(title)
+    ):
+        article.is_article = False
+    return article
+
+
+def _headline_links_elsewhere(page: Page, root: HtmlElement) -> bool:
+    """Whether the body area is headed by a link to *another* page: a featured teaser.
+
+    An article's own headline is not a link away from it; a category page's featured story
+    ("title + three-sentence lead") is, and would otherwise pass for an article.
+    """
+    from dvcrawl.urls import InvalidURL, canonicalize
+
+    try:
+        here = canonicalize(page.url)
+    except InvalidURL:
+        return False
+    for heading in root.iter("h1", "h2", "h3", "h4"):
+        text = element_text(heading)
+        if len(text.split()) < 5:
+            continue
+        for anchor in heading.iter("a"):
+            href = (anchor.get("href") or "").strip()
+            if (
+                not href
+                or href.startswith(("#", "javascript:"))
+                or len(element_text(anchor)) < 0.8 * len(text)
+            ):
+                continue
+            try:
+                if canonicalize(page.absolute(href)) != here:
+                    return True
+            except InvalidURL:
+                continue
+    return False
+
+
+def _reconcile(printed: ParsedDate | None, metadata: ParsedDate | None) -> ParsedDate | None:
+    """The date as printed near the headline, completed by metadata when it lacks the time.
+
+    The printed date is what readers see and cite; metadata is the fallback, and supplies the
+    time of day when it agrees on the day.
+    """
+    if printed is None or metadata is None:
+        return printed or metadata
+    same_day = printed.value.date() == metadata.value.date()
+    if same_day and metadata.has_time and not printed.has_time:
+        return metadata
+    return printed
+
+
+def _first_date(page: Page, elements: list[HtmlElement]) -> ParsedDate | None:
+    for element in elements:
+        found = find_dates(element_text(element), now=page.fetched_at)
+        if found:
+            return found[0]
+    return None

@@ -1,0 +1,124 @@
+"""tuyengiaodanvan.vn: Ban Tuyên giáo và Dân vận Trung ương (the 2025 merger), a Next.js site.
+
+The server sends the article as JSON in ``<script id="__NEXT_DATA__">`` (``props.pageProps.blog``:
+title, description, content as an HTML string, publishDate in UTC, author); the visible markup
+may be an empty shell filled in by the browser (research/sites.md §5, [troly35]). So the
+extractor reads the JSON, runs the embedded HTML through the shared stripper, and falls back to
+the markup only when the JSON is missing. Listings carry their items in the same JSON
+(``props.pageProps.blogs``); their pager is script-driven, so the spider asks for
+``&page=N`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+
+from dvcrawl.extract.base import Extractor, choose_title, fill_article, new_article
+from dvcrawl.extract.blocks import blocks_of
+from dvcrawl.extract.body import assemble, byline_author
+from dvcrawl.extract.dates import parse_date
+from dvcrawl.extract.page import Page
+from dvcrawl.extract.selectors import SelectorExtractor
+from dvcrawl.extract.text import clean_line
+from dvcrawl.items import Article
+from dvcrawl.sites.base import Site
+
+NAMES = ("Ban Tuyên giáo và Dân vận Trung ương", "Ban Tuyên giáo và Dân vận")
+
+_MARKUP = SelectorExtractor(
+    name="tuyengiaodanvan/v1+markup",
+    body="article .content, .blog-content, .post-content, article",
+    title="h1",
+    site_names=NAMES,
+)
+
+
+def next_data(page: Page) -> dict[str, Any]:
+    """The page's ``__NEXT_DATA__`` JSON, or an empty dict."""
+    script = page.root.find(".//script[@id='__NEXT_DATA__']")
+    if script is None or not (script.text or "").strip():
+        return {}
+    try:
+        data = json.loads(script.text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _page_props(page: Page) -> dict[str, Any]:
+    props = next_data(page).get("props", {})
+    return props.get("pageProps", {}) if isinstance(props, dict) else {}
+
+
+def article_url(base: str, item: dict[str, Any]) -> str | None:
+    """The URL of a blog item: ``/blogs/<slug>``, the id appended when the slug lacks it."""
+    slug = item.get("slug")
+    if not isinstance(slug, str) or not slug:
+        return None
+    ident = item.get("id") or item.get("_id")
+    if isinstance(ident, str) and ident and not slug.endswith(ident):
+        slug = f"{slug}-{ident}"
+    return urljoin(base, f"/blogs/{slug}")
+
+
+def listing_links(page: Page) -> list[str]:
+    """Article URLs of a category page, from its embedded JSON."""
+    blogs = _page_props(page).get("blogs")
+    if isinstance(blogs, dict):
+        blogs = blogs.get("items") or blogs.get("data") or blogs.get("docs")
+    if not isinstance(blogs, list):
+        return []
+    urls = (article_url(page.url, item) for item in blogs if isinstance(item, dict))
+    return [url for url in urls if url]
+
+
+class TuyengiaodanvanV1(Extractor):
+    """Articles from the embedded Next.js data."""
+
+    name = "tuyengiaodanvan/v1"
+
+    def extract(self, page: Page, site_id: str) -> Article:
+        """Extract from ``props.pageProps.blog``, or from the markup when it is absent."""
+        blog = _page_props(page).get("blog")
+        if not isinstance(blog, dict) or not blog.get("content"):
+            return _MARKUP.extract(page, site_id)
+        article = new_article(page, site_id, self.name)
+        title = clean_line(str(blog.get("title") or "")) or choose_title(
+            page, page.css("h1"), NAMES
+        )
+        fragment = lxml.html.fragment_fromstring(str(blog["content"]), create_parent="div")
+        sapo = clean_line(str(blog.get("description") or "")) or None
+        body = assemble(blocks_of(page, fragment), title=title, sapo=sapo)
+        author = blog.get("author")
+        if isinstance(author, dict):
+            author = author.get("name") or author.get("fullName")
+        if isinstance(author, str) and clean_line(author):
+            body.author = byline_author(author)
+        raw = blog.get("publishDate") or blog.get("createdAt")
+        date = parse_date(raw, now=page.fetched_at) if isinstance(raw, str) else None
+        return fill_article(article, title=title, body=body, date=date)
+
+
+_CATEGORY = "https://tuyengiaodanvan.vn/blogs/category/type/{type}?&categoryId={id}"
+
+SITE = Site(
+    id="tuyengiaodanvan",
+    name=NAMES[0],
+    domains=("tuyengiaodanvan.vn",),
+    # The dân vận categories, from a public crawler's configuration [tgdv-selenium].
+    start_urls=(
+        _CATEGORY.format(type="tin-tuc-su-kien", id="67f4cbf848ad87279a8a7695"),
+        _CATEGORY.format(type="chi-dao-dinh-huong", id="67f4d38460777e499c87d272"),
+        _CATEGORY.format(type="nghien-cuu-trao-doi", id="67f4d34160777e499c87d26d"),
+        _CATEGORY.format(type="nghien-cuu-trao-doi", id="67f4d35760777e499c87d26f"),
+    ),
+    article_url=r"^/blogs/(?!category/)[a-z0-9-]+$",
+    listing_url=r"^/blogs/category/",
+    extractors=(TuyengiaodanvanV1(),),
+    pagination_query="page={page}&size=10",  # [tgdv-selenium]
+    listing_links=listing_links,
+)
