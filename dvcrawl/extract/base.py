@@ -384,12 +384,16 @@ def date_before_body(
 
     The page header, where several portals print *today's* date, is outside the scope.
     """
-    from dvcrawl.extract.boilerplate import is_date_line
+    from dvcrawl.extract.boilerplate import in_chrome, is_date_line
 
     for element in scope.iter():
         if element is body_start:
             break
-        if not isinstance(element.tag, str) or len(element.text_content()) > 140:
+        if (
+            not isinstance(element.tag, str)
+            or len(element.text_content()) > 140
+            or in_chrome(element)
+        ):
             continue
         text = element_text(element)
         if text and is_date_line(text):

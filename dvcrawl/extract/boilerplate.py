@@ -177,7 +177,7 @@ CHROME_CLASS = re.compile(
     r"breadcrumb|related|lien-?quan|tin-?khac|tinkhac|other|more-news|quang-?cao|advert|banner|"
     r"share|social|toolbar|tools|print|rating|poll|binh-?chon|vote|counter|thong-?ke|statistic|"
     r"tags?\b|keyword|marquee|popup|modal|login|search|col-?right|right-?col|col-?left|hotnews|"
-    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination",
+    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination|top-?bar|top-?nav|hotline",
     re.IGNORECASE,
 )
 _POSITIVE = re.compile(
@@ -200,12 +200,18 @@ _PARAGRAPH_LIKE = {
 
 
 def link_density(element: HtmlElement) -> float:
-    """Share of an element's visible text that sits inside links."""
-    total = len(element_text(element))
+    """Share of an element's text that sits inside links (whitespace-normalized lengths)."""
+    total = _text_length(element)
     if not total:
         return 0.0
-    linked = sum(len(element_text(a)) for a in element.iter("a"))
+    linked = sum(_text_length(a) for a in element.iter("a"))
     return min(1.0, linked / total)
+
+
+def _text_length(element: HtmlElement) -> int:
+    # lxml's text_content() is C code; scripts inside it are rare enough in content areas not
+    # to matter for a ratio, and this runs for every candidate of every page.
+    return len(" ".join(element.text_content().split()))
 
 
 def class_weight(element: HtmlElement) -> float:
@@ -254,9 +260,14 @@ def content_candidates(root: HtmlElement) -> dict[HtmlElement, float]:
 _CHROME_TAGS = frozenset({"footer", "nav", "aside", "header", "form"})
 _CHROME_ANCESTOR = re.compile(
     r"footer|sidebar|side-bar|widget|comment|binh-?luan|menu|breadcrumb|banner|quang-?cao|advert|"
-    r"col-?right|right-?col|copyright|bottom-?info",
+    r"col-?right|right-?col|copyright|bottom-?info|top-?bar|top-?nav",
     re.IGNORECASE,
 )
+
+
+def in_chrome(element: HtmlElement) -> bool:
+    """Whether an element sits in a page footer, header bar, menu, sidebar or comment area."""
+    return _placement(element) < 1.0
 
 
 def _placement(element: HtmlElement) -> float:
@@ -265,7 +276,7 @@ def _placement(element: HtmlElement) -> float:
     A footer's address and licence lines are paragraphs too; what makes them chrome is where
     they sit.
     """
-    for ancestor in element.iterancestors():
+    for ancestor in (element, *element.iterancestors()):
         if ancestor.tag in _CHROME_TAGS:
             return 0.1
         names = f"{ancestor.get('class', '')} {ancestor.get('id', '')}".strip()

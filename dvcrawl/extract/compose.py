@@ -32,6 +32,7 @@ from dvcrawl.extract.base import (
 from dvcrawl.extract.blocks import Block, blocks_of
 from dvcrawl.extract.body import Body, assemble, byline_author, looks_like_caption
 from dvcrawl.extract.boilerplate import (
+    in_chrome,
     is_date_line,
     link_density,
     looks_like_listing,
@@ -92,7 +93,9 @@ def article_blocks(
 def date_line_in(page: Page, blocks: list[Block]) -> ParsedDate | None:
     """A date from a short line that is only a date stamp ("Ngày đăng: 05/11/2024"), never a sentence."""
     for block in blocks:
-        if block.kind != "image" and is_date_line(block.text):
+        if block.kind == "image" or (block.element is not None and in_chrome(block.element)):
+            continue  # a top bar's "today" date is not the article's
+        if is_date_line(block.text):
             found = find_dates(block.text, now=page.fetched_at)
             if found:
                 return found[0]

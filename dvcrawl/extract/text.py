@@ -16,7 +16,7 @@ import unicodedata
 
 # Zero-width and formatting characters that portals' editors leave in text; a soft hyphen
 # is invisible when rendered, so it is dropped as well.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"), None)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f]")
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
@@ -26,7 +26,8 @@ def clean_line(text: str) -> str:
     >>> clean_line("  Dân\u00a0vận \u200bkhéo\n ")
     'Dân vận khéo'
     """
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    # A regex is several times faster than str.translate with a deletion table here.
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     return _SPACES.sub(" ", text).strip()
 
 

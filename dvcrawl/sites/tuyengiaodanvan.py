@@ -12,6 +12,7 @@ the markup only when the JSON is missing. Listings carry their items in the same
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
@@ -49,9 +50,36 @@ def next_data(page: Page) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _page_props(page: Page) -> dict[str, Any]:
-    props = next_data(page).get("props", {})
-    return props.get("pageProps", {}) if isinstance(props, dict) else {}
+def _walk(value: Any) -> Iterator[Any]:
+    """Every value nested in a JSON document, depth first."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+
+
+def _is_blog(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("title"), str)
+        and isinstance(item.get("content"), str)
+        and "<" in item["content"]
+        and any(item.get(key) for key in ("publishDate", "createdAt", "slug"))
+    )
+
+
+def find_blog(page: Page) -> dict[str, Any] | None:
+    """The article object in the page's data, wherever the app nests it.
+
+    The data is found by shape (title, HTML content, a date or slug), not by path: the site has
+    already moved it once (``props.pageProps.blog`` to ``props.pageProps.data.blog``), and
+    related-article lists carry no ``content``.
+    """
+    return next((item for item in _walk(next_data(page)) if _is_blog(item)), None)
 
 
 def article_url(base: str, item: dict[str, Any]) -> str | None:
@@ -65,15 +93,17 @@ def article_url(base: str, item: dict[str, Any]) -> str | None:
     return urljoin(base, f"/blogs/{slug}")
 
 
+def _is_teaser(item: Any) -> bool:
+    return isinstance(item, dict) and bool(item.get("slug")) and bool(item.get("title"))
+
+
 def listing_links(page: Page) -> list[str]:
-    """Article URLs of a category page, from its embedded JSON."""
-    blogs = _page_props(page).get("blogs")
-    if isinstance(blogs, dict):
-        blogs = blogs.get("items") or blogs.get("data") or blogs.get("docs")
-    if not isinstance(blogs, list):
-        return []
-    urls = (article_url(page.url, item) for item in blogs if isinstance(item, dict))
-    return [url for url in urls if url]
+    """Article URLs of a category page, from its embedded JSON (lists of items with a slug)."""
+    urls: list[str] = []
+    for item in _walk(next_data(page)):
+        if isinstance(item, list) and item and all(_is_teaser(e) for e in item):
+            urls.extend(url for e in item if (url := article_url(page.url, e)))
+    return list(dict.fromkeys(urls))
 
 
 class TuyengiaodanvanV1(Extractor):
@@ -83,8 +113,8 @@ class TuyengiaodanvanV1(Extractor):
 
     def extract(self, page: Page, site_id: str) -> Article:
         """Extract from ``props.pageProps.blog``, or from the markup when it is absent."""
-        blog = _page_props(page).get("blog")
-        if not isinstance(blog, dict) or not blog.get("content"):
+        blog = find_blog(page)
+        if blog is None:
             return _MARKUP.extract(page, site_id)
         article = new_article(page, site_id, self.name)
         title = clean_line(str(blog.get("title") or "")) or choose_title(

@@ -8,7 +8,8 @@ Metrics:
 
 * body precision / recall / F1 over word 4-gram shingles, normalized per page and averaged
   over pages (the method of the Zyte article-extraction benchmark);
-* exact match: the extracted body has exactly the gold's word sequence;
+* exact match: the extracted body has exactly the gold's word sequence (the Zyte benchmark's
+  "accuracy"); identical: the text is the gold character for character;
 * title, date (published_at, to the second) and author accuracy;
 * leaks: a "without" string of the page, or a known chrome phrase, found in the body;
 * non-article rejection: share of non-article pages that come back with is_article false.
@@ -74,6 +75,7 @@ class PageScore:
     prediction: Prediction
     tp_fp_fn: tuple[float, float, float] = (0.0, 0.0, 0.0)
     exact: bool = False
+    identical: bool = False
     title_ok: bool = False
     date_ok: bool = False
     day_ok: bool = False
@@ -182,6 +184,9 @@ def score_page(page: GoldPage, prediction: Prediction) -> PageScore:
     text = prediction.text if prediction.is_article else None
     score.tp_fp_fn = shingle_counts(gold["text"], text)
     score.exact = bool(text) and _tokens(text) == _tokens(gold["text"])
+    score.identical = bool(text) and unicodedata.normalize("NFC", text) == unicodedata.normalize(
+        "NFC", gold["text"]
+    )
     score.title_ok = _norm(prediction.title) == _norm(gold["title"])
     score.date_ok = (prediction.published_at or None) == (gold.get("published_at") or None)
     score.day_ok = (prediction.published_at or "")[:10] == (gold.get("published_at") or "")[:10]
@@ -204,6 +209,7 @@ class Summary:
     recall: float
     f1: float
     exact: float
+    identical: float
     title: float
     date: float
     day: float
@@ -242,6 +248,7 @@ def summarize(scores: Iterable[PageScore]) -> Summary:
         recall=recall,
         f1=f1,
         exact=share([s.exact for s in articles]),
+        identical=share([s.identical for s in articles]),
         title=share([s.title_ok for s in articles]),
         date=share([s.date_ok for s in articles]),
         day=share([s.day_ok for s in articles]),
@@ -278,7 +285,7 @@ def by_site(scores: list[PageScore]) -> dict[str, Summary]:
 def table(results: dict[str, list[PageScore]], *, markdown: bool) -> str:
     """A table with one row per site and system, and an overall row per system."""
     header = [
-        "site", "system", "pages", "body P", "body R", "body F1", "exact", "title", "date", "date (day)",
+        "site", "system", "pages", "body P", "body R", "body F1", "exact", "identical", "title", "date", "date (day)",
         "author", "leaks", "non-articles rejected",
     ]  # fmt: skip
     rows: list[list[str]] = []
@@ -311,6 +318,7 @@ def _row(site: str, system: str, s: Summary) -> list[str]:
         pct(s.recall, s.articles),
         pct(s.f1, s.articles),
         pct(s.exact, s.articles),
+        pct(s.identical, s.articles),
         pct(s.title, s.articles),
         pct(s.date, s.articles),
         pct(s.day, s.articles),
