@@ -87,6 +87,8 @@ class FetchedArticle:
         article: the extracted record.
         fetched_at: when the response arrived (UTC).
         etag, last_modified: the response's HTTP validators, kept for conditional requests.
+        content_hash, band_keys: the text's fingerprints (set by the dedup pipeline).
+        duplicate_of, similarity: the first stored copy of this text, if any, and how alike.
 
     """
 
@@ -94,3 +96,7 @@ class FetchedArticle:
     fetched_at: datetime
     etag: str | None = None
     last_modified: str | None = None
+    content_hash: str | None = None
+    band_keys: list[int] | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None

@@ -53,6 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "dvcrawl.pipelines.validate.ValidatePipeline": 100,
+    "dvcrawl.pipelines.dedup.DedupPipeline": 300,
     "dvcrawl.pipelines.store.StorePipeline": 800,
 }
 EXTENSIONS = {

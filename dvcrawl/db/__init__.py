@@ -13,13 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, delete, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
-from dvcrawl.db.models import ArticleRow, ArticleVersion, Base, SchemaInfo
+from dvcrawl.db.models import ArticleRow, ArticleVersion, Base, LshBand, SchemaInfo
 from dvcrawl.items import SCHEMA_VERSION, Article
+
+#: Version of the database schema. 1: articles and versions; 2: LSH bands for deduplication.
+DB_SCHEMA_VERSION = 2
 
 #: Where runtime data goes when neither DVCRAWL_STORAGE_DIR nor a URL says otherwise.
 DEFAULT_STORAGE_DIR = "storage"
@@ -80,7 +83,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def init_db(engine: Engine) -> None:
-    """Create missing tables and record the schema version; refuse a newer database.
+    """Create missing tables, bring an older schema up to date, refuse a newer one.
 
     Raises:
         DatabaseError: if the database was created by a newer dvcrawl, or cannot be reached.
@@ -93,14 +96,32 @@ def init_db(engine: Engine) -> None:
         with Session(engine) as session, session.begin():
             info = session.scalar(select(SchemaInfo).limit(1))
             if info is None:
-                session.add(SchemaInfo(version=SCHEMA_VERSION, created_at=utcnow()))
-            elif info.version > SCHEMA_VERSION:
+                session.add(SchemaInfo(version=DB_SCHEMA_VERSION, created_at=utcnow()))
+                return
+            if info.version > DB_SCHEMA_VERSION:
                 raise DatabaseError(
                     f"the database has schema version {info.version}; this dvcrawl knows "
-                    f"{SCHEMA_VERSION}: upgrade dvcrawl"
+                    f"{DB_SCHEMA_VERSION}: upgrade dvcrawl"
                 )
+            if info.version < 2:
+                _index_bands(session)
+            info.version = DB_SCHEMA_VERSION
     except OperationalError as exc:
         raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
+
+
+def _index_bands(session: Session) -> None:
+    """Schema 1 -> 2: compute the LSH bands of articles stored before deduplication existed."""
+    from dvcrawl.dedup import fingerprint
+
+    rows = session.execute(
+        select(ArticleRow.id, ArticleRow.text).where(~ArticleRow.id.in_(select(LshBand.article_id)))
+    ).all()
+    for row in rows:
+        keys = fingerprint(row.text).keys
+        session.add_all(
+            LshBand(article_id=row.id, band=band, key=key) for band, key in enumerate(keys)
+        )
 
 
 def utcnow() -> datetime:
@@ -146,11 +167,15 @@ class ArticleStore:
         similarity: float | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        band_keys: list[int] | None = None,
     ) -> StoreResult:
         """Insert or update the row of `article` (by canonical URL).
 
         An article whose text changed keeps its earlier content in `article_versions`; an
-        unchanged article only has its fetch time and validators refreshed.
+        unchanged article only has its fetch time and validators refreshed. `duplicate_of`
+        applies to new rows only: an article keeps the identity it was first stored with.
+        `band_keys` (from `dvcrawl.dedup`) are stored with new and changed texts, in the same
+        transaction as the row.
         """
         row = self.get(article.canonical_url)
         fields = {
@@ -182,10 +207,13 @@ class ArticleStore:
                 **fields,
             )
             self.session.add(row)
+            self.session.flush()
+            self._replace_bands(row.id, band_keys)
             outcome = "new"
         else:
             changed = row.content_hash != content_hash or row.title != article.title
             if row.content_hash != content_hash:
+                self._replace_bands(row.id, band_keys)
                 self.session.add(
                     ArticleVersion(
                         article_id=row.id,
@@ -209,6 +237,14 @@ class ArticleStore:
         if self._pending >= self.batch_size:
             self.commit()
         return StoreResult(outcome=outcome, row_id=row.id)
+
+    def _replace_bands(self, article_id: int, band_keys: list[int] | None) -> None:
+        if band_keys is None:
+            return
+        self.session.execute(delete(LshBand).where(LshBand.article_id == article_id))
+        self.session.add_all(
+            LshBand(article_id=article_id, band=band, key=key) for band, key in enumerate(band_keys)
+        )
 
     def commit(self) -> None:
         """Commit the current batch."""

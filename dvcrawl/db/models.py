@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -62,8 +73,24 @@ class ArticleVersion(Base):
     replaced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class LshBand(Base):
+    """One LSH band key of an article's MinHash signature (`dvcrawl.dedup`).
+
+    Written with the article in one transaction; looked up by (band, key) to find candidate
+    near-duplicates among every stored article without loading them.
+    """
+
+    __tablename__ = "lsh_bands"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger)
+
+
 class SchemaInfo(Base):
-    """One row: the schema version the database was created with."""
+    """One row: the version of the database schema (`dvcrawl.db.DB_SCHEMA_VERSION`)."""
 
     __tablename__ = "schema_info"
 
@@ -73,3 +100,4 @@ class SchemaInfo(Base):
 
 
 Index("ix_articles_site_published", ArticleRow.site, ArticleRow.published_at)
+Index("ix_lsh_bands_key", LshBand.key, LshBand.band)

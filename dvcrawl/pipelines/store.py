@@ -57,10 +57,13 @@ class StorePipeline:
         article = item.article
         result = self.store.save(
             article,
-            content_hash=content_hash(article.text),
+            content_hash=item.content_hash or content_hash(article.text),
             fetched_at=item.fetched_at,
             etag=item.etag,
             last_modified=item.last_modified,
+            duplicate_of=item.duplicate_of,
+            similarity=item.similarity,
+            band_keys=item.band_keys,
         )
         self.stats.inc_value(f"dvcrawl/articles/{result.outcome}")
         return item

@@ -1,0 +1,77 @@
+"""Deduplicate: mark copies of articles already stored, never drop them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.settings import BaseSettings
+from sqlalchemy.orm import Session
+
+from dvcrawl.db import init_db, make_engine
+from dvcrawl.dedup import Deduplicator, fingerprint
+from dvcrawl.items import FetchedArticle
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from sqlalchemy import Engine
+
+    from dvcrawl.pipelines import Stats
+
+
+class DedupPipeline:
+    """Fingerprint each article and point copies to the first stored copy (`dvcrawl.dedup`).
+
+    The item goes on either way, with ``duplicate_of`` and ``similarity`` set for copies; the
+    store writes them. Reads the database through its own connection, one short transaction
+    per item, so it sees every batch the store has committed.
+
+    Stats: ``dvcrawl/duplicates/exact``, ``dvcrawl/duplicates/near``.
+    """
+
+    def __init__(self, settings: BaseSettings, stats: Stats):
+        self.url = settings.get("DVCRAWL_DB_URL")
+        self.stats = stats
+        self.engine: Engine | None = None
+        self.session: Session | None = None
+        self.deduplicator: Deduplicator | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
+        """Build the pipeline (Scrapy component protocol)."""
+        return cls(crawler.settings, crawler.stats)
+
+    def open_spider(self) -> None:
+        """Open the database (creating or upgrading the schema if needed)."""
+        self.engine = make_engine(self.url)
+        init_db(self.engine)
+        self.session = Session(self.engine)
+        self.deduplicator = Deduplicator(self.session)
+
+    def close_spider(self) -> None:
+        """Release the database."""
+        if self.session is not None:
+            self.session.close()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def process_item(self, item: FetchedArticle) -> FetchedArticle:
+        """Set the item's fingerprints and, for a copy, the first copy it duplicates."""
+        assert self.deduplicator is not None and self.session is not None, (
+            "open_spider was not called"
+        )
+        article = item.article
+        print_ = fingerprint(article.text)
+        item.content_hash = print_.content_hash
+        item.band_keys = print_.keys
+        try:
+            match = self.deduplicator.find(article.canonical_url, print_)
+        finally:
+            self.session.rollback()  # end the read snapshot: later batches must be visible
+        if match is not None:
+            item.duplicate_of = match.canonical_url
+            item.similarity = match.similarity
+            self.stats.inc_value(
+                f"dvcrawl/duplicates/{'exact' if match.similarity >= 1.0 else 'near'}"
+            )
+        self.deduplicator.remember(article.canonical_url, print_, item.duplicate_of)
+        return item

@@ -1,0 +1,318 @@
+"""Deduplication: identity by canonical URL, exact and near copies across portals and runs.
+
+The cross-site cases go through the real pipeline: a WARC holding an original and its reposts
+is imported (`dvcrawl import`), and the stored rows are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from scrapy import Request
+
+from dvcrawl import dedup
+from dvcrawl.fingerprint import CanonicalRequestFingerprinter
+from dvcrawl.urls import canonicalize
+from dvcrawl.warc import ArchivedResponse, write_warc
+from tests.conftest import Runner
+from tests.support.fixture_sites import FIXTURES
+
+ORIGINAL_URL = "https://thanhuytphcm.vn/tin-tuc/quan-binh-thanh-tuyen-duong-45-mo-hinh-dan-van-kheo-tieu-bieu-nam-2023-1491905588"
+ORIGINAL = FIXTURES / "thanhuytphcm" / "article_binh_thanh_dan_van_kheo.html"
+GOLD = json.loads(ORIGINAL.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+# --- canonical URLs --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        # the thanhuytphcm.vn / hcmcpv.org.vn alias, www., scheme, trailing slash, fragment
+        (
+            "http://www.hcmcpv.org.vn/tin-tuc/a-1491871594/#binh-luan",
+            "https://thanhuytphcm.vn/tin-tuc/a-1491871594",
+        ),
+        # mobile hosts
+        (
+            "https://m.mattran.org.vn/chuong-trinh-phoi-hop/x-51671.html",
+            "https://mattran.org.vn/chuong-trinh-phoi-hop/x-51671.html",
+        ),
+        # Liferay portlet state and the redirect back to the listing
+        (
+            "https://thanhxuan.hanoi.gov.vn/tin-tuc-su-kien/-/asset_publisher/4IVkx5Jltnbg/content/hoi-nghi"
+            "?redirect=https%3A%2F%2Fthanhxuan.hanoi.gov.vn%2Ftin-tuc-su-kien&inheritRedirect=true"
+            "&p_p_id=101_INSTANCE_4IVkx5Jltnbg&p_p_lifecycle=0&p_p_state=normal",
+            "https://thanhxuan.hanoi.gov.vn/tin-tuc-su-kien/-/asset_publisher/4IVkx5Jltnbg/content/hoi-nghi",
+        ),
+        # ... but Liferay pagination identifies a listing page and is kept
+        (
+            "https://thanhxuan.hanoi.gov.vn/tin-tuc-su-kien?p_p_id=101_INSTANCE_4IVkx5Jltnbg&_101_INSTANCE_4IVkx5Jltnbg_cur=2",
+            "https://thanhxuan.hanoi.gov.vn/tin-tuc-su-kien?_101_INSTANCE_4IVkx5Jltnbg_cur=2",
+        ),
+        # session ids in the path and the query
+        (
+            "https://baodongthap.vn/chinh-tri/x-132223.aspx;jsessionid=ABC123",
+            "https://baodongthap.vn/chinh-tri/x-132223.aspx",
+        ),
+        (
+            "https://baodongthap.vn/(S(lit3py55t21z5v55vlm25s55))/chinh-tri/x-132223.aspx",
+            "https://baodongthap.vn/chinh-tri/x-132223.aspx",
+        ),
+        (
+            "https://baodongthap.vn/chinh-tri/x-132223.aspx?ASPSESSIONID=1&utm_campaign=a",
+            "https://baodongthap.vn/chinh-tri/x-132223.aspx",
+        ),
+        # content parameters stay, sorted; tracking parameters go
+        (
+            "https://yenbai.gov.vn/noidung/tintuc/Pages/chi-tiet-tin-tuc.aspx?l=Tintrongtinh&ItemID=12345&fbclid=x",
+            "https://yenbai.gov.vn/noidung/tintuc/Pages/chi-tiet-tin-tuc.aspx?ItemID=12345&l=Tintrongtinh",
+        ),
+        ("https://example.gov.vn/news?id=42&zarsrc=30", "https://example.gov.vn/news?id=42"),
+        # percent-encoding spelling and non-ASCII paths
+        ("https://example.vn/tin-t%e1%bb%a9c/a", "https://example.vn/tin-t%E1%BB%A9c/a"),
+        ("https://example.vn/tin-tức/a", "https://example.vn/tin-t%E1%BB%A9c/a"),
+        # http-only portals keep http
+        (
+            "https://www.danvan.vn/Home/Tin-hoat-dong/Ban-dan-van/15496/He-thong",
+            "http://danvan.vn/Home/Tin-hoat-dong/Ban-dan-van/15496/He-thong",
+        ),
+        # default ports go, other ports stay
+        (
+            "https://hanoi.gov.vn:443/a-12345678901234.htm",
+            "https://hanoi.gov.vn/a-12345678901234.htm",
+        ),
+        (
+            "http://hanoi.gov.vn:8080/a-12345678901234.htm",
+            "https://hanoi.gov.vn:8080/a-12345678901234.htm",
+        ),
+    ],
+)
+def test_canonical_url(url: str, canonical: str) -> None:
+    assert canonicalize(url) == canonical
+
+
+def test_request_fingerprint_uses_the_canonical_url() -> None:
+    fingerprinter = CanonicalRequestFingerprinter()
+    a = Request("https://hcmcpv.org.vn/tin-tuc/a-1491871594?utm_source=zalo")
+    b = Request("http://www.thanhuytphcm.vn/tin-tuc/a-1491871594/")
+    c = Request("https://thanhuytphcm.vn/tin-tuc/b-1491871595")
+    assert (
+        fingerprinter.fingerprint(a) == fingerprinter.fingerprint(b) != fingerprinter.fingerprint(c)
+    )
+    redirected = b.replace(meta={"redirect_urls": [str(a.url)]})
+    assert fingerprinter.fingerprint(redirected) != fingerprinter.fingerprint(b)
+
+
+# --- similarity ---------------------------------------------------------------------------------
+
+
+def test_copies_and_distinct_reports() -> None:
+    text = GOLD["text"]
+    paragraphs = text.split("\n\n")
+    original = dedup.shingles(text)
+    new_lead = dedup.shingles(
+        "\n\n".join(
+            ["Chiều 15/1, quận Bình Thạnh tổng kết phong trào “Dân vận khéo”.", *paragraphs[1:]]
+        )
+    )
+    trimmed = dedup.shingles("\n\n".join(paragraphs[:-2]))
+    old_tones = dedup.shingles(text.replace("Ủy", "Uỷ").replace("ủy", "uỷ").replace("hóa", "hoá"))
+    assert dedup.compare(original, old_tones).jaccard == 1.0
+    assert dedup.is_near_duplicate(dedup.compare(original, new_lead))
+    assert dedup.is_near_duplicate(dedup.compare(original, trimmed))
+    other = json.loads(
+        (FIXTURES / "baodongthap" / "article_a_lap_vo_dan_van_kheo.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    # Another district's "Dân vận khéo" report: same topic, same formulas, another article.
+    assert not dedup.is_near_duplicate(dedup.compare(original, dedup.shingles(other["text"])))
+
+
+def test_a_short_item_quoted_in_a_roundup_is_not_its_copy() -> None:
+    short = "\n\n".join(GOLD["text"].split("\n\n")[:2])
+    others = [
+        json.loads(p.read_text(encoding="utf-8"))["text"]
+        for p in sorted((FIXTURES / "hanoi_gov").glob("article_*.json"))
+    ]
+    roundup = "\n\n".join([short, *others])
+    similarity = dedup.compare(dedup.shingles(short), dedup.shingles(roundup))
+    assert similarity.containment == 1.0 and not dedup.is_near_duplicate(similarity)
+
+
+# --- through the pipeline -------------------------------------------------------------------------
+
+
+def repost_page(title: str, paragraphs: list[str], byline: str) -> bytes:
+    """A district portal's repost, in markup no site module knows."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title} - Cổng TTĐT phường Bình Thạnh</title></head>
+<body><div class="top">Thứ Hai, 22/01/2024</div><ul class="menu"><li><a href="/">Trang chủ</a></li><li><a href="/tin-tuc">Tin tức</a></li></ul>
+<div class="main"><div class="tin-chi-tiet"><h1>{title}</h1><div class="ngay">17/01/2024 08:00</div>
+<div class="noi-dung">{body}<p style="text-align:right"><b>{byline}</b></p></div></div>
+<div class="tin-khac"><h3>Tin khác</h3><ul><li><a href="/tin-tuc/a-1.html">Phường tổ chức đối thoại với Nhân dân năm 2024</a></li></ul></div></div>
+<div class="footer">Cơ quan chủ quản: UBND phường Bình Thạnh. Địa chỉ: 6 Phan Đăng Lưu.</div></body></html>""".encode()
+
+
+def build_archive(path: Path, *pages: tuple[str, bytes]) -> Path:
+    now = datetime.now(UTC)
+    return write_warc(
+        path,
+        [
+            ArchivedResponse(url, 200, [("Content-Type", "text/html; charset=utf-8")], body, now)
+            for url, body in pages
+        ],
+    )
+
+
+def rows(db_url: str) -> dict[str, dict]:
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    connection.row_factory = sqlite3.Row
+    try:
+        return {
+            row["canonical_url"]: dict(row)
+            for row in connection.execute("SELECT * FROM articles ORDER BY id")
+        }
+    finally:
+        connection.close()
+
+
+PARAGRAPHS = GOLD["text"].split("\n\n")
+EXACT_URL = (
+    "https://binhthanh.example.vn/tin-tuc/binh-thanh-tuyen-duong-45-mo-hinh-dan-van-kheo-2024.html"
+)
+NEAR_URL = "https://phuong25.example.vn/tin-tuc/tuyen-duong-mo-hinh-dan-van-kheo-nam-2023.html"
+
+
+def exact_copy() -> bytes:
+    return repost_page(GOLD["title"], PARAGRAPHS, "Thu Hương")
+
+
+def near_copy() -> bytes:
+    # Dateline removed, the last paragraph cut, a paragraph of local context added.
+    lead = PARAGRAPHS[0].replace("(Thanhuytphcm.vn) - ", "")
+    local = "Tại phường 25, mô hình “Hẻm sạch, hẻm xanh, hẻm an toàn” được Ủy ban Mặt trận Tổ quốc phường duy trì từ năm 2021, thu hút hơn 300 hộ dân tham gia giữ gìn vệ sinh môi trường."
+    return repost_page(
+        "Tuyên dương mô hình “Dân vận khéo” tiêu biểu năm 2023",
+        [lead, *PARAGRAPHS[1:-1], local],
+        "Ban Dân vận Đảng ủy phường",
+    )
+
+
+def test_cross_site_copies_point_to_the_first_copy(
+    dvcrawl: Runner, db_url: str, tmp_path: Path
+) -> None:
+    archive = build_archive(
+        tmp_path / "copies.warc.gz",
+        (ORIGINAL_URL, ORIGINAL.read_bytes()),
+        (EXACT_URL, exact_copy()),
+        (NEAR_URL, near_copy()),
+    )
+    result = dvcrawl("import", str(archive), "--db", db_url)
+    assert result.returncode == 0, result.stderr
+    stored = rows(db_url)
+    assert len(stored) == 3, "copies are recorded, never dropped"
+    assert stored[ORIGINAL_URL]["duplicate_of"] is None
+    assert (
+        stored[EXACT_URL]["duplicate_of"] == ORIGINAL_URL and stored[EXACT_URL]["similarity"] == 1.0
+    )
+    assert (
+        stored[NEAR_URL]["duplicate_of"] == ORIGINAL_URL
+        and 0.5 < stored[NEAR_URL]["similarity"] < 1.0
+    )
+
+    default = dvcrawl("export", "--format", "jsonl", "--db", db_url, "-o", "-")
+    assert [json.loads(line)["canonical_url"] for line in default.stdout.splitlines()] == [
+        ORIGINAL_URL
+    ]
+    everything = dvcrawl(
+        "export", "--format", "jsonl", "--include-duplicates", "--db", db_url, "-o", "-"
+    )
+    assert len(everything.stdout.splitlines()) == 3
+
+
+def test_copies_are_recognized_in_a_later_run(dvcrawl: Runner, db_url: str, tmp_path: Path) -> None:
+    first = build_archive(tmp_path / "first.warc.gz", (ORIGINAL_URL, ORIGINAL.read_bytes()))
+    later = build_archive(tmp_path / "later.warc.gz", (NEAR_URL, near_copy()))
+    assert dvcrawl("import", str(first), "--db", db_url).returncode == 0
+    # A separate process, months later: the index lives in the database.
+    assert dvcrawl("import", str(later), "--db", db_url).returncode == 0
+    assert rows(db_url)[NEAR_URL]["duplicate_of"] == ORIGINAL_URL
+
+
+def test_an_updated_article_is_not_a_duplicate(
+    dvcrawl: Runner, db_url: str, tmp_path: Path
+) -> None:
+    html = ORIGINAL.read_text(encoding="utf-8")
+    edited = html.replace(
+        "Dịp này, Ban Thường vụ Quận ủy tặng giấy khen",
+        "Dịp này, Ban Thường vụ Quận ủy Bình Thạnh tặng giấy khen",
+    )
+    for name, body in (("v1", html), ("v2", edited)):
+        archive = build_archive(tmp_path / f"{name}.warc.gz", (ORIGINAL_URL, body.encode("utf-8")))
+        assert dvcrawl("import", str(archive), "--db", db_url).returncode == 0
+    stored = rows(db_url)
+    assert len(stored) == 1
+    row = stored[ORIGINAL_URL]
+    assert row["duplicate_of"] is None and "Quận ủy Bình Thạnh tặng" in row["text"]
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    (old_hash,) = connection.execute("SELECT content_hash FROM article_versions").fetchone()
+    connection.close()
+    assert old_hash != row["content_hash"]
+
+
+def test_distinct_reports_on_one_topic_stay_distinct(
+    dvcrawl: Runner, db_url: str, tmp_path: Path
+) -> None:
+    pages = []
+    for site, name in (
+        ("thanhuytphcm", "article_binh_thanh_dan_van_kheo"),
+        ("baodongthap", "article_a_lap_vo_dan_van_kheo"),
+        ("hanoi_gov", "article_ha_noi_dan_van_kheo_126_xa_phuong"),
+        ("hanoi_thanhxuan", "article_dan_van_kheo_2024"),
+    ):
+        record = json.loads((FIXTURES / site / f"{name}.json").read_text(encoding="utf-8"))
+        pages.append((record["url"], (FIXTURES / site / f"{name}.html").read_bytes()))
+    archive = build_archive(tmp_path / "reports.warc.gz", *pages)
+    assert dvcrawl("import", str(archive), "--db", db_url).returncode == 0
+    stored = rows(db_url)
+    assert len(stored) == 4 and all(row["duplicate_of"] is None for row in stored.values())
+
+
+def test_databases_from_before_deduplication_are_indexed(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from dvcrawl.db import ArticleStore, init_db, make_engine
+    from dvcrawl.items import Article
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    init_db(engine)
+    store = ArticleStore(engine)
+    record = Article(
+        url=ORIGINAL_URL,
+        canonical_url=ORIGINAL_URL,
+        site="thanhuytphcm",
+        is_article=True,
+        title="t",
+        text=GOLD["text"],
+    )
+    store.save(
+        record,
+        content_hash=dedup.fingerprint(GOLD["text"]).content_hash,
+        fetched_at=datetime.now(UTC),
+    )
+    store.close()
+    with engine.begin() as connection:  # what a schema-1 database looks like
+        connection.execute(text("DELETE FROM lsh_bands"))
+        connection.execute(text("UPDATE schema_info SET version = 1"))
+    init_db(engine)
+    with engine.connect() as connection:
+        bands = connection.execute(text("SELECT count(*) FROM lsh_bands")).scalar()
+        version = connection.execute(text("SELECT version FROM schema_info")).scalar()
+    engine.dispose()
+    assert bands == dedup.band_shape()[0] and version == 2
