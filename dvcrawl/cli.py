@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -95,6 +96,16 @@ def _parser() -> argparse.ArgumentParser:
         "--max-pages", type=_positive_int, metavar="N", help="stop after N responses"
     )
     crawl.add_argument(
+        "--full",
+        action="store_true",
+        help="backfill every listing to its last page (resumes a stopped backfill)",
+    )
+    crawl.add_argument(
+        "--refresh",
+        action="store_true",
+        help="ask again for known articles, conditionally (only changed ones download)",
+    )
+    crawl.add_argument(
         "-s",
         "--set",
         action="append",
@@ -104,6 +115,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_verbosity(crawl)
     crawl.set_defaults(handler=cmd_crawl)
+
+    status = commands.add_parser(
+        "status", help="each site's last run, its health checks, and the corpus"
+    )
+    status.add_argument("--db", metavar="URL", help="database URL")
+    status.set_defaults(handler=cmd_status)
+
+    schedule = commands.add_parser(
+        "schedule",
+        help="crawl on a schedule until stopped (SIGTERM/Ctrl-C end it cleanly)",
+        description="Run `dvcrawl crawl` now and then every INTERVAL; arguments after the options are passed to crawl.",
+    )
+    schedule.add_argument(
+        "--every", required=True, type=_interval, metavar="INTERVAL", help="e.g. 30m, 6h, 1d"
+    )
+    schedule.add_argument(
+        "--runs", type=_positive_int, metavar="N", help="stop after N runs (default: never)"
+    )
+    schedule.add_argument(
+        "crawl_args", nargs=argparse.REMAINDER, metavar="CRAWL ARGS", help="e.g. --all, or sites"
+    )
+    schedule.set_defaults(handler=cmd_schedule)
 
     archive = commands.add_parser("import", help="run archived responses through extract -> store")
     archive.add_argument("warcs", nargs="+", metavar="WARC")
@@ -153,6 +186,13 @@ def _positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return number
+
+
+def _interval(value: str) -> float:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value)
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"not an interval (like 30m, 6h, 1d): {value!r}")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
 def _date(value: str) -> date:
@@ -206,6 +246,9 @@ def cmd_sites(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXIT_BUSY = 75  # EX_TEMPFAIL: another crawl of the site is running; try again later
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl the chosen sites through the Scrapy engine and report what was stored."""
     from dvcrawl.sites import SITES, UnknownSite, get_site, site_for_url
@@ -226,6 +269,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             chosen.append(site)
     if not chosen:
         raise UserError("name at least one site (see `dvcrawl sites`), or use --all")
+    if args.full and args.refresh:
+        raise UserError("--full and --refresh cannot be combined")
     for path in args.replay or []:
         if not Path(path).is_file():
             raise UserError(f"no such WARC file: {path}")
@@ -243,11 +288,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if not sep or not name:
             raise UserError(f"-s takes NAME=VALUE, not {assignment!r}")
         settings.set(name, value, priority="cmdline")
-    _check_database(settings.get("DVCRAWL_DB_URL"))
+    db_url = settings.get("DVCRAWL_DB_URL")
+    _check_database(db_url)
 
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
 
+    from dvcrawl.db import storage_dir
+    from dvcrawl.lock import Busy, lock_for
     from dvcrawl.warc import ReplayIndex, WarcError
 
     if args.replay:
@@ -255,61 +303,111 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             ReplayIndex(settings.getlist("DVCRAWL_REPLAY"))
         except WarcError as exc:
             raise UserError(str(exc)) from None
-    loader = SpiderLoader.from_settings(settings)
-    _configure_logging(settings.get("LOG_LEVEL"), tracebacks=args.verbose >= 2)
-    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawlers = []
-    started = time.monotonic()
-    for site in chosen:
-        crawler = process.create_crawler(loader.load(site.id))
-        process.crawl(crawler, start_url=start_urls.get(site.id))
-        crawlers.append(crawler)
-    process.start()
-    elapsed = time.monotonic() - started
+    locks = []
+    try:
+        for site in chosen:
+            lock = lock_for(storage_dir(), db_url, site.id)
+            lock.acquire()
+            locks.append(lock)
+    except Busy as busy:
+        for lock in locks:
+            lock.release()
+        print(
+            f"dvcrawl: another crawl of {site.id} into this database is running (pid {busy}); not starting",
+            file=sys.stderr,
+        )
+        return EXIT_BUSY
+    try:
+        mode = "full" if args.full else "refresh" if args.refresh else "incremental"
+        loader = SpiderLoader.from_settings(settings)
+        _configure_logging(settings.get("LOG_LEVEL"), tracebacks=args.verbose >= 2)
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+        process = CrawlerProcess(settings)
+        crawlers = []
+        started = time.monotonic()
+        for site in chosen:
+            crawler = process.create_crawler(loader.load(site.id))
+            process.crawl(crawler, start_url=start_urls.get(site.id), mode=mode)
+            crawlers.append(crawler)
+        process.start()
+        elapsed = time.monotonic() - started
+    finally:
+        for lock in locks:
+            lock.release()
 
-    failed = False
-    for crawler in crawlers:
-        stats = crawler.stats.get_stats()
-        reason = stats.get("finish_reason", "unknown")
-        problem = None
-        if reason not in {"finished", "closespider_pagecount"}:
-            problem = f"stopped: {reason}"
-        elif stats.get("log_count/ERROR"):
-            problem = f"{stats['log_count/ERROR']} errors logged"
-        failed |= problem is not None
-        print(_report_line(crawler.spider.name, stats, problem))
-    print(f"done in {elapsed:.1f} s; database: {_redact(settings.get('DVCRAWL_DB_URL'))}")
+    failed = print_report(
+        [crawler.stats.get_stats() | {"site": crawler.spider.name} for crawler in crawlers]
+    )
+    print(f"done in {elapsed:.1f} s; database: {_redact(db_url)}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _report_line(name: str, stats: dict[str, Any], problem: str | None) -> str:
-    def get(key: str) -> int:
-        return int(stats.get(key, 0) or 0)
+_REPORT_COLUMNS = (
+    ("pages", "downloader/response_count"),
+    ("article req", "dvcrawl/article_requests"),
+    ("new", "dvcrawl/articles/new"),
+    ("updated", "dvcrawl/articles/updated"),
+    ("unchanged", "dvcrawl/articles/unchanged"),
+    ("304", "dvcrawl/articles/not_modified"),
+    ("duplicates", None),
+    ("non-articles", "dvcrawl/dropped/not_article"),
+    ("dead links", "dvcrawl/dead_links"),
+    ("errors", None),
+)
 
-    errors = sum(int(v) for k, v in stats.items() if k.startswith("dvcrawl/errors/"))
-    errors += sum(
-        int(v) for k, v in stats.items() if k.startswith("spider_exceptions/") and k.count("/") == 1
-    )
-    seconds = stats.get("elapsed_time_seconds", 0.0)
-    parts = [
-        f"{name}: {f'FAILED ({problem})' if problem else 'ok'}",
-        f"pages fetched {get('downloader/response_count')}",
-        f"articles new {get('dvcrawl/articles/new')}",
-        f"updated {get('dvcrawl/articles/updated')}",
-        f"unchanged {get('dvcrawl/articles/unchanged')}",
-        f"non-articles {get('dvcrawl/dropped/not_article')}",
-        f"dead links {get('dvcrawl/dead_links')}",
-        f"errors {errors}",
-        f"{seconds:.1f} s",
-    ]
-    if stats.get("dvcrawl/replay/hits") is not None or stats.get("dvcrawl/replay/missing"):
-        parts.append(
-            f"replayed {get('dvcrawl/replay/hits')}, not archived {get('dvcrawl/replay/missing')}"
+
+def print_report(runs: list[dict[str, Any]]) -> bool:
+    """Print one table row per site crawled, then every failed health check; True if any failed."""
+    from dvcrawl.health import error_count
+
+    header = ["site", "result", *(name for name, _ in _REPORT_COLUMNS), "seconds"]
+    rows, notes, failed = [], [], False
+    for stats in runs:
+        reason = stats.get("finish_reason", "unknown")
+        problems = []
+        if reason not in {"finished", "closespider_pagecount"}:
+            problems.append(f"stopped: {reason}")
+        if stats.get("dvcrawl/health_failed"):
+            problems.append(f"{stats['dvcrawl/health_failed']} health checks failed")
+        failed |= bool(problems)
+        values = []
+        for name, key in _REPORT_COLUMNS:
+            if name == "duplicates":
+                value = int(stats.get("dvcrawl/duplicates/exact", 0) or 0) + int(
+                    stats.get("dvcrawl/duplicates/near", 0) or 0
+                )
+            elif name == "errors":
+                value = error_count(stats)
+            else:
+                value = int(stats.get(key, 0) or 0)
+            values.append(str(value))
+        rows.append(
+            [
+                stats["site"],
+                "FAILED" if problems else "ok",
+                *values,
+                f"{stats.get('elapsed_time_seconds', 0.0):.1f}",
+            ]
         )
-    if stats.get("dvcrawl/warc_file"):
-        parts.append(f"archive {stats['dvcrawl/warc_file']}")
-    return "; ".join(parts)
+        notes += [f"{stats['site']}: {problem}" for problem in problems]
+        if stats.get("dvcrawl/replay/hits") is not None or stats.get("dvcrawl/replay/missing"):
+            notes.append(
+                f"{stats['site']}: replayed {int(stats.get('dvcrawl/replay/hits', 0) or 0)}, "
+                f"not archived {int(stats.get('dvcrawl/replay/missing', 0) or 0)}"
+            )
+        if stats.get("dvcrawl/warc_file"):
+            notes.append(f"{stats['site']}: archive {stats['dvcrawl/warc_file']}")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print(
+            "  ".join(
+                cell.rjust(width) if i > 1 else cell.ljust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
+    for note in notes:
+        print(note)
+    return failed
 
 
 class _ShortFormatter(logging.Formatter):
@@ -357,6 +455,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not Path(path).is_file():
             raise UserError(f"no such WARC file: {path}")
     settings = _settings(args.db)
+    # One writer in a tight loop: large transactions are safe here and much faster.
+    settings.set("DVCRAWL_COMMIT_EVERY", 200, priority="cmdline")
     _check_database(settings.get("DVCRAWL_DB_URL"))
     stats = CounterStats()
     started = time.monotonic()
@@ -468,6 +568,150 @@ def cmd_export(args: argparse.Namespace) -> int:
         engine.dispose()
     if args.output != "-":
         print(f"exported {count} articles to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print each site's last run, its failed health checks, and the size of the corpus."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from dvcrawl.db import make_engine
+    from dvcrawl.db.models import ArticleRow, CrawlRun
+    from dvcrawl.sites import SITES
+
+    settings = _settings(args.db)
+    url = settings.get("DVCRAWL_DB_URL")
+    _check_database(url)
+    engine = make_engine(url)
+    header = [
+        "site",
+        "last run (UTC)",
+        "result",
+        "new",
+        "updated",
+        "articles",
+        "copies",
+        "newest article",
+        "health",
+    ]
+    rows, problems, failing = [], [], False
+    try:
+        with Session(engine) as session:
+            counts = dict(
+                session.execute(
+                    select(ArticleRow.site, func.count()).group_by(ArticleRow.site)
+                ).all()
+            )
+            copies = dict(
+                session.execute(
+                    select(ArticleRow.site, func.count())
+                    .where(ArticleRow.duplicate_of.is_not(None))
+                    .group_by(ArticleRow.site)
+                ).all()
+            )
+            newest = dict(
+                session.execute(
+                    select(ArticleRow.site, func.max(ArticleRow.published_at)).group_by(
+                        ArticleRow.site
+                    )
+                ).all()
+            )
+            sites = list(SITES) + sorted(set(counts) - set(SITES))
+            for site in sites:
+                run = session.scalar(
+                    select(CrawlRun)
+                    .where(CrawlRun.site == site)
+                    .order_by(CrawlRun.id.desc())
+                    .limit(1)
+                )
+                failed_checks = [c for c in (run.checks or []) if not c.get("ok")] if run else []
+                if run is not None and run.outcome in {"failed", "interrupted"}:
+                    failing = True
+                failing |= bool(failed_checks)
+                problems += [f"{site}: {c['name']}: {c['detail']}" for c in failed_checks]
+                rows.append(
+                    [
+                        site,
+                        run.started_at.strftime("%Y-%m-%d %H:%M") if run else "never",
+                        run.outcome if run else "-",
+                        str(run.new) if run else "-",
+                        str(run.updated) if run else "-",
+                        str(counts.get(site, 0)),
+                        str(copies.get(site, 0)),
+                        (newest.get(site) or "-")[:10],
+                        ("FAIL: " + ", ".join(c["name"] for c in failed_checks))
+                        if failed_checks
+                        else ("ok" if run else "-"),
+                    ]
+                )
+    finally:
+        engine.dispose()
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    for problem in problems:
+        print(problem)
+    return EXIT_FAILED if failing else EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Run crawls now and every interval, one at a time, until stopped."""
+    import signal
+    import subprocess
+    import threading
+
+    from dvcrawl.db import default_db_url, storage_dir
+    from dvcrawl.lock import Busy, lock_for
+
+    crawl_args = [a for a in args.crawl_args if a != "--"]
+    if not crawl_args:
+        raise UserError("say what to crawl, e.g. `dvcrawl schedule --every 6h --all`")
+    db = (
+        next((crawl_args[i + 1] for i, a in enumerate(crawl_args[:-1]) if a == "--db"), None)
+        or default_db_url()
+    )
+    lock = lock_for(storage_dir(), db, "schedule")
+    try:
+        lock.acquire()
+    except Busy as busy:
+        print(
+            f"dvcrawl: a schedule for this database is already running (pid {busy})",
+            file=sys.stderr,
+        )
+        return EXIT_BUSY
+    stopping = threading.Event()
+    child: list[subprocess.Popen[bytes]] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.set()
+        for process in child:
+            process.send_signal(signal.SIGTERM)  # Scrapy finishes in-flight work and closes cleanly
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runs = 0
+    try:
+        while not stopping.is_set():
+            started = time.monotonic()
+            process = subprocess.Popen([sys.executable, "-m", "dvcrawl", "crawl", *crawl_args])
+            child.append(process)
+            code = process.wait()
+            child.clear()
+            runs += 1
+            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            print(
+                f"{stamp} UTC: crawl run {runs} exited with status {code}",
+                file=sys.stderr,
+                flush=True,
+            )
+            if args.runs and runs >= args.runs:
+                break
+            stopping.wait(max(0.0, args.every - (time.monotonic() - started)))
+    finally:
+        lock.release()
     return EXIT_OK
 
 

@@ -100,3 +100,11 @@ class FetchedArticle:
     band_keys: list[int] | None = None
     duplicate_of: str | None = None
     similarity: float | None = None
+
+
+@dataclass
+class NotModified:
+    """A known article the server answered with 304 Not Modified (``--refresh``)."""
+
+    canonical_url: str
+    fetched_at: datetime

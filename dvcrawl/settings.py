@@ -59,6 +59,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # No open ports on the user's machine: a scheduled crawler needs no console.
     "scrapy.extensions.telnet.TelnetConsole": None,
+    # Crawl runs, known articles, backfill cursors and health checks (dvcrawl/state.py).
+    "dvcrawl.state.CrawlStateExtension": 100,
 }
 REMOTE_CONTROL_ENABLED = False  # default True: an HTTP control server on a local port
 
@@ -75,7 +77,15 @@ DVCRAWL_WARC_ENABLED = True
 DVCRAWL_WARC_DIR = str(storage_dir() / "warc")
 #: WARC files to answer requests from instead of the network (``crawl --replay``).
 DVCRAWL_REPLAY: list[str] = []
-#: Articles per database transaction.
-DVCRAWL_COMMIT_EVERY = 20
+#: Articles per database transaction during a crawl. 1: a transaction never stays open while
+#: the reactor serves other work. SQLite has one writer; `crawl --all` runs every site in one
+#: thread, and a crawler holding a write transaction between two pages would make another
+#: crawler's write wait on a lock the first can only release once the second gives the thread
+#: back. Commits are cheap in WAL mode. `dvcrawl import` (one writer, no waiting) uses 200.
+DVCRAWL_COMMIT_EVERY = 1
 #: Listing pages read per listing in a normal run (a site may lower it).
 DVCRAWL_MAX_LISTING_PAGES = 20
+#: Listing pages read per listing in a --full backfill.
+DVCRAWL_FULL_MAX_PAGES = 10000
+#: Health-check thresholds: DVCRAWL_HEALTH_<NAME> overrides dvcrawl.health.THRESHOLDS[<name>],
+#: e.g. DVCRAWL_HEALTH_MAX_SILENT_DAYS = 14.

@@ -8,6 +8,7 @@ Twisted reactor, and a test can kill one for real.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -86,6 +87,20 @@ def thanhuytphcm_server(tls_dir: Path) -> Iterator[FixtureServer]:
 def thanhuytphcm_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A WARC archive of the whole thanhuytphcm.vn fixture site."""
     return build_warc(tmp_path_factory.mktemp("warc") / "thanhuytphcm.warc.gz", "thanhuytphcm")
+
+
+def report(stdout: str) -> dict[str, dict[str, str]]:
+    """The crawl report table, by site and column (`dvcrawl.cli.print_report`)."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    header_index = next(i for i, line in enumerate(lines) if line.startswith("site "))
+    header = re.split(r"\s{2,}", lines[header_index].strip())
+    table: dict[str, dict[str, str]] = {}
+    for line in lines[header_index + 1 :]:
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) != len(header):
+            break
+        table[cells[0]] = dict(zip(header, cells, strict=True))
+    return table
 
 
 #: Settings that make a loopback crawl fast: the politeness delay is for real portals.

@@ -287,7 +287,7 @@ def test_distinct_reports_on_one_topic_stay_distinct(
 def test_databases_from_before_deduplication_are_indexed(tmp_path: Path) -> None:
     from sqlalchemy import text
 
-    from dvcrawl.db import ArticleStore, init_db, make_engine
+    from dvcrawl.db import DB_SCHEMA_VERSION, ArticleStore, init_db, make_engine
     from dvcrawl.items import Article
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
@@ -315,4 +315,4 @@ def test_databases_from_before_deduplication_are_indexed(tmp_path: Path) -> None
         bands = connection.execute(text("SELECT count(*) FROM lsh_bands")).scalar()
         version = connection.execute(text("SELECT version FROM schema_info")).scalar()
     engine.dispose()
-    assert bands == dedup.band_shape()[0] and version == 2
+    assert bands == dedup.band_shape()[0] and version == DB_SCHEMA_VERSION

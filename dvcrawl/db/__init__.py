@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from dvcrawl.db.models import ArticleRow, ArticleVersion, Base, LshBand, SchemaInfo
 from dvcrawl.items import SCHEMA_VERSION, Article
 
-#: Version of the database schema. 1: articles and versions; 2: LSH bands for deduplication.
-DB_SCHEMA_VERSION = 2
+#: Version of the database schema. 1: articles and versions; 2: LSH bands for deduplication;
+#: 3: crawl runs and backfill cursors (new tables only).
+DB_SCHEMA_VERSION = 3
 
 #: Where runtime data goes when neither DVCRAWL_STORAGE_DIR nor a URL says otherwise.
 DEFAULT_STORAGE_DIR = "storage"
@@ -237,6 +238,15 @@ class ArticleStore:
         if self._pending >= self.batch_size:
             self.commit()
         return StoreResult(outcome=outcome, row_id=row.id)
+
+    def touch(self, canonical_url: str, fetched_at: datetime) -> None:
+        """Record that a stored article was fetched again and found unchanged (HTTP 304)."""
+        row = self.get(canonical_url)
+        if row is not None:
+            row.fetched_at = fetched_at
+            self._pending += 1
+            if self._pending >= self.batch_size:
+                self.commit()
 
     def _replace_bands(self, article_id: int, band_keys: list[int] | None) -> None:
         if band_keys is None:

@@ -89,6 +89,48 @@ class LshBand(Base):
     key: Mapped[int] = mapped_column(BigInteger)
 
 
+class CrawlRun(Base):
+    """One crawl of one site: when, how it ended, what it did, and how its health checks went.
+
+    A run is inserted as "running" when it starts; a run killed outright stays so until the
+    next run of the site finds its process gone and records it as "interrupted".
+    """
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    finish_reason: Mapped[str | None] = mapped_column(String(64))
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    article_requests: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class CrawlCursor(Base):
+    """How far a full backfill of one listing has come, so that a killed backfill resumes."""
+
+    __tablename__ = "crawl_cursors"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    listing: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    next_url: Mapped[str | None] = mapped_column(String(2048))
+    page: Mapped[int] = mapped_column(Integer, default=1)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SchemaInfo(Base):
     """One row: the version of the database schema (`dvcrawl.db.DB_SCHEMA_VERSION`)."""
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from dvcrawl.db import init_db, make_engine
 from dvcrawl.dedup import Deduplicator, fingerprint
-from dvcrawl.items import FetchedArticle
+from dvcrawl.items import FetchedArticle, NotModified
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -54,8 +54,10 @@ class DedupPipeline:
         if self.engine is not None:
             self.engine.dispose()
 
-    def process_item(self, item: FetchedArticle) -> FetchedArticle:
+    def process_item(self, item: FetchedArticle | NotModified) -> FetchedArticle | NotModified:
         """Set the item's fingerprints and, for a copy, the first copy it duplicates."""
+        if isinstance(item, NotModified):
+            return item
         assert self.deduplicator is not None and self.session is not None, (
             "open_spider was not called"
         )

@@ -8,7 +8,7 @@ from scrapy.settings import BaseSettings
 
 from dvcrawl.db import ArticleStore, init_db, make_engine
 from dvcrawl.extract.text import content_hash
-from dvcrawl.items import FetchedArticle
+from dvcrawl.items import FetchedArticle, NotModified
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -51,9 +51,13 @@ class StorePipeline:
         if self.engine is not None:
             self.engine.dispose()
 
-    def process_item(self, item: FetchedArticle) -> FetchedArticle:
-        """Insert or update the article's row."""
+    def process_item(self, item: FetchedArticle | NotModified) -> FetchedArticle | NotModified:
+        """Insert or update the article's row (or note that it was confirmed unchanged)."""
         assert self.store is not None, "open_spider was not called"
+        if isinstance(item, NotModified):
+            self.store.touch(item.canonical_url, item.fetched_at)
+            self.stats.inc_value("dvcrawl/articles/not_modified")
+            return item
         article = item.article
         result = self.store.save(
             article,

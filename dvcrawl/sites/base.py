@@ -41,6 +41,8 @@ class Site:
             the spider then asks for page N+1 itself while pages keep yielding article links.
         listing_links: for listings whose links live in embedded data rather than ``<a>``
             elements (Next.js), a pure function of the page returning article URLs.
+        health: the portal's own health-check thresholds, over `dvcrawl.health.THRESHOLDS`
+            (a portal whose pages often print no date needs a lower ``min_date_rate``).
         enabled: whether ``dvcrawl crawl --all`` runs it (archival portals are disabled).
         notes: what a maintainer should know: quirks, sources, open questions.
 
@@ -59,6 +61,7 @@ class Site:
     max_listing_pages: int = 20
     pagination_query: str | None = None
     listing_links: Callable[[Page], list[str]] | None = None
+    health: dict[str, float] = field(default_factory=dict)
     enabled: bool = True
     notes: str = ""
     _article_re: re.Pattern[str] = field(init=False, repr=False, compare=False)

@@ -26,8 +26,10 @@ from scrapy.http import Response, TextResponse
 from dvcrawl.extract import extract_article
 from dvcrawl.extract.boilerplate import CHROME_CLASS
 from dvcrawl.extract.text import clean_line
-from dvcrawl.items import FetchedArticle
+from dvcrawl.health import looks_like_challenge
+from dvcrawl.items import FetchedArticle, NotModified
 from dvcrawl.sites import Site
+from dvcrawl.state import CrawlStateExtension
 from dvcrawl.urls import InvalidURL, canonicalize, path_and_query, strip_host
 
 _NEXT_TEXTS = {
@@ -39,24 +41,46 @@ _PAGE_PATH = re.compile(r"(?:/trang-|/page/|/p|-p|/trang/)(\d+)(?:\.\w+)?/?$", r
 
 
 class PortalSpider(scrapy.Spider):
-    """Crawl one portal's sections for articles.
+    """Crawl one portal's sections for articles, fetching only what is new.
 
     Arguments (``-a name=value`` with ``scrapy crawl``):
         start_url: replace the site's start pages with these (comma-separated); a URL that
             looks like an article is extracted directly, any other is read as a listing.
+        mode: "incremental" (default): known articles are not fetched, and paging stops at the
+            first listing page whose articles are all known, unless the previous run of the
+            site did not finish (it may have left articles behind on deeper pages);
+            "refresh": known articles are asked for again with conditional requests
+            (If-None-Match / If-Modified-Since), so only changed ones are downloaded;
+            "full": a backfill of every listing to its last page, resumed where the previous
+            backfill stopped.
     """
 
     site: ClassVar[Site]
+    MODES: ClassVar[tuple[str, ...]] = ("incremental", "refresh", "full")
 
-    def __init__(self, *args: Any, start_url: str | list[str] | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        start_url: str | list[str] | None = None,
+        mode: str = "incremental",
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {', '.join(self.MODES)}, not {mode!r}")
+        self.mode = mode
         self.allowed_domains = list(self.site.domains)
         if isinstance(start_url, str):
             start_url = [u for u in start_url.split(",") if u.strip()]
         self.custom_start_urls: list[str] = list(start_url or [])
+        self.state: CrawlStateExtension | None = None
+        # Article URLs requested in this run (canonical), and backfill progress per listing.
+        self._requested: set[str] = set()
+        self._backfills: dict[str, BackfillProgress] = {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """The site's start pages (or the ones given on the command line)."""
+        self.state = self.crawler.get_extension(CrawlStateExtension)
         if self.custom_start_urls:
             menus = (
                 {_canonical(u) for u in self.site.start_urls}
@@ -69,15 +93,17 @@ class PortalSpider(scrapy.Spider):
                 elif _canonical(url) in menus:
                     yield self._request(url, self.parse_start, page=1)
                 else:
-                    yield self._request(url, self.parse_listing, page=_page_number(url))
+                    yield self._listing_start(url)
             return
-        callback = self.parse_start if self.site.follow_link_text else self.parse_listing
         for url in self.site.start_urls:
-            yield self._request(url, callback, page=1)
+            if self.site.follow_link_text:
+                yield self._request(url, self.parse_start, page=1)
+            else:
+                yield self._listing_start(url)
 
     def parse_start(self, response: Response) -> Iterator[scrapy.Request]:
         """A menu page: follow the section links the site asks for."""
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or self._challenged(response):
             return
         seen: set[str] = set()
         for link in response.css("a[href]"):
@@ -87,30 +113,76 @@ class PortalSpider(scrapy.Spider):
                 continue
             if self.site.is_listing_url(path_and_query(url)) and self.site.follows_link_text(text):
                 seen.add(url)
-                yield self._request(url, self.parse_listing, page=_page_number(url))
+                yield self._listing_start(url)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        """A listing page: follow article links and the next page."""
-        if not isinstance(response, TextResponse):
+        """A listing page: request the articles not stored yet, then the next page."""
+        if not isinstance(response, TextResponse) or self._challenged(response):
             return
         page = response.meta.get("dvcrawl_page", 1)
-        articles = list(self.article_links(response))
-        self.crawler.stats.inc_value("dvcrawl/listing_pages")
-        for url in articles:
-            yield self._request(url, self.parse_article)
-        next_url = self.next_page(response, page)
-        if next_url is None and self.site.pagination_query and articles:
-            next_url = _with_query(response.url, self.site.pagination_query.format(page=page + 1))
-        limit = self.crawler.settings.getint(
-            "DVCRAWL_MAX_LISTING_PAGES", self.site.max_listing_pages
-        )
-        if next_url and page < min(limit, self.site.max_listing_pages):
-            yield self._request(next_url, self.parse_listing, page=page + 1)
+        listing = response.meta.get("dvcrawl_listing") or _canonical(response.url)
+        links = list(self.article_links(response))
+        stats = self.crawler.stats
+        stats.inc_value("dvcrawl/listing_pages")
+        stats.inc_value("dvcrawl/article_links", len(links))
+        canonical = {url: _canonical(url) for url in links}
+        known = self.state.state.known(list(set(canonical.values()))) if self.state else {}
+        requests = []
+        for url in links:
+            if canonical[url] in self._requested:
+                continue  # linked from an earlier page of this run
+            self._requested.add(canonical[url])
+            validators = known.get(canonical[url])
+            if validators is None:
+                requests.append(self._request(url, self.parse_article, page=page, listing=listing))
+            elif self.mode == "refresh":
+                requests.append(self._conditional(url, *validators, page=page, listing=listing))
+            else:
+                stats.inc_value("dvcrawl/articles/skipped_known")
 
-    def parse_article(self, response: Response) -> Iterator[FetchedArticle]:
-        """An article page: extract the record."""
+        next_url = self.next_page(response, page)
+        if next_url is None and self.site.pagination_query and links:
+            next_url = _with_query(response.url, self.site.pagination_query.format(page=page + 1))
+        if self.mode == "full":
+            limit = self.crawler.settings.getint("DVCRAWL_FULL_MAX_PAGES", 10000)
+        else:
+            limit = min(
+                self.crawler.settings.getint("DVCRAWL_MAX_LISTING_PAGES", 20),
+                self.site.max_listing_pages,
+            )
+        # Known articles end the paging of an incremental run, but only after a complete
+        # previous run: after a killed one, deeper pages may hold what it left behind.
+        all_known = bool(links) and all(canonical[url] in known for url in links)
+        stop_at_known = (
+            self.mode == "incremental"
+            and self.state is not None
+            and self.state.previous_was_complete
+        )
+        follow = bool(next_url) and page < limit and not (stop_at_known and all_known)
+        if stop_at_known and all_known and next_url:
+            stats.inc_value("dvcrawl/listings_stopped_at_known")
+        if self.mode == "full":
+            progress = self._backfills.setdefault(listing, BackfillProgress())
+            progress.listed(
+                page, response.url, [r.url for r in requests], next_url if follow else None
+            )
+            self._save_cursor(listing)
+        yield from requests
+        if follow and next_url:
+            yield self._request(next_url, self.parse_listing, page=page + 1, listing=listing)
+
+    def parse_article(self, response: Response) -> Iterator[FetchedArticle | NotModified]:
+        """An article page: extract the record (or confirm it has not changed)."""
+        stats = self.crawler.stats
+        stats.inc_value("dvcrawl/article_requests", 1 + len(response.meta.get("redirect_urls", [])))
+        self._article_done(response.request)
+        if response.status == 304:
+            yield NotModified(canonical_url=_canonical(response.url), fetched_at=datetime.now(UTC))
+            return
         if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("dvcrawl/not_html")
+            stats.inc_value("dvcrawl/not_html")
+            return
+        if self._challenged(response):
             return
         article = extract_article(response.text, response.url, fetched_at=datetime.now(UTC))
         yield FetchedArticle(
@@ -123,18 +195,23 @@ class PortalSpider(scrapy.Spider):
     # --- navigation helpers -------------------------------------------------------------
 
     def article_links(self, response: TextResponse) -> Iterator[str]:
-        """Article URLs on a listing page, outside sidebars and menus, in page order."""
+        """Article URLs on a listing page, outside sidebars and menus, in page order.
+
+        Links in sidebars, menus and "hot news" boxes are never followed, even when nothing
+        else is found: they lead to other sections' articles, and a listing that yields no link
+        is what a redesign looks like, which the health checks must see (``listing_links``).
+        """
         found: list[str] = []
-        fallback: list[str] = []
         for anchor in response.selector.root.iter("a"):
             href = anchor.get("href")
             if not href:
                 continue
             url = response.urljoin(href.strip())
-            if not self._same_portal(url) or not self.site.is_article_url(path_and_query(url)):
-                continue
-            fallback.append(url)
-            if not _in_chrome(anchor):
+            if (
+                self._same_portal(url)
+                and self.site.is_article_url(path_and_query(url))
+                and not _in_chrome(anchor)
+            ):
                 found.append(url)
         if self.site.listing_links is not None:
             from dvcrawl.extract.page import Page
@@ -142,8 +219,7 @@ class PortalSpider(scrapy.Spider):
             for url in self.site.listing_links(Page(response.text, response.url)):
                 if self._same_portal(url) and self.site.is_article_url(path_and_query(url)):
                     found.append(url)
-        # A portal whose listing sits in a box named like a sidebar still gets crawled.
-        yield from dict.fromkeys(found or fallback)
+        yield from dict.fromkeys(found)
 
     def next_page(self, response: TextResponse, page: int) -> str | None:
         """The URL of the listing's next page, or None on the last page."""
@@ -170,11 +246,69 @@ class PortalSpider(scrapy.Spider):
         host = urlsplit(url).hostname or ""
         return self.site.claims_host(strip_host(host))
 
-    def _request(self, url: str, callback: Any, *, page: int | None = None) -> scrapy.Request:
+    def _request(
+        self, url: str, callback: Any, *, page: int | None = None, listing: str | None = None
+    ) -> scrapy.Request:
         meta: dict[str, Any] = {"download_slot": self.site.id}
         if page is not None:
             meta["dvcrawl_page"] = page
-        return scrapy.Request(url, callback=callback, meta=meta, errback=self.on_error)
+        if listing is not None:
+            meta["dvcrawl_listing"] = listing
+        # Articles before further listing pages: each listing page is finished before the next
+        # is read, so a stopped run leaves little behind and a backfill cursor moves steadily.
+        priority = 10 if callback == self.parse_article else 0
+        return scrapy.Request(
+            url, callback=callback, meta=meta, errback=self.on_error, priority=priority
+        )
+
+    def _listing_start(self, url: str) -> scrapy.Request:
+        """The first request of a listing; a backfill resumes from its saved cursor."""
+        listing = _canonical(url)
+        if self.mode == "full" and self.state is not None:
+            cursor = self.state.state.cursor(self.name, listing)
+            if cursor is not None and cursor.done_at is None and cursor.next_url:
+                self.logger.info("resuming the backfill of %s at page %d", listing, cursor.page)
+                return self._request(
+                    cursor.next_url, self.parse_listing, page=cursor.page, listing=listing
+                )
+            if cursor is not None:
+                self.state.state.reset_cursor(self.name, listing)
+        return self._request(url, self.parse_listing, page=_page_number(url), listing=listing)
+
+    def _conditional(
+        self, url: str, etag: str | None, last_modified: str | None, **meta: Any
+    ) -> scrapy.Request:
+        """A request for a known article that the server may answer with 304 Not Modified."""
+        request = self._request(url, self.parse_article, **meta)
+        request.meta["handle_httpstatus_list"] = [304]
+        if etag:
+            request.headers["If-None-Match"] = etag
+        if last_modified:
+            request.headers["If-Modified-Since"] = last_modified
+        return request
+
+    def _article_done(self, request: scrapy.Request | None) -> None:
+        """An article request of a backfill got its answer: the cursor may move on."""
+        if request is None or self.mode != "full":
+            return
+        listing = request.meta.get("dvcrawl_listing")
+        progress = self._backfills.get(listing) if listing else None
+        if progress is not None and progress.done(request.meta.get("dvcrawl_page", 0), request.url):
+            self._save_cursor(listing)
+
+    def _save_cursor(self, listing: str) -> None:
+        if self.state is None:
+            return
+        next_url, page = self._backfills[listing].cursor()
+        self.state.state.save_cursor(self.name, listing, next_url=next_url, page=page)
+
+    def _challenged(self, response: TextResponse) -> bool:
+        """Count and skip 2xx pages that are bot challenges or maintenance notices."""
+        if not looks_like_challenge(response.text):
+            return False
+        self.crawler.stats.inc_value("dvcrawl/challenge_pages")
+        self.logger.warning("bot challenge or maintenance page at %s", response.url)
+        return True
 
     def on_error(self, failure: Any) -> None:
         """Count failed requests by kind; the crawl goes on.
@@ -186,6 +320,9 @@ class PortalSpider(scrapy.Spider):
         from scrapy.spidermiddlewares.httperror import HttpError
 
         url = failure.request.url
+        if failure.request.callback == self.parse_article:
+            self.crawler.stats.inc_value("dvcrawl/article_requests")
+            self._article_done(failure.request)
         if failure.check(HttpError):
             status = failure.value.response.status
             if 400 <= status < 500:
@@ -208,6 +345,43 @@ def _page_number(url: str) -> int:
             return int(value)
     match = _PAGE_PATH.search(parts.path)
     return int(match.group(1)) if match else 1
+
+
+class BackfillProgress:
+    """Which listing pages of a backfill are fully done, for a cursor that loses nothing.
+
+    The cursor is the first page with an article still waiting for its answer: a backfill
+    stopped (or killed) there resumes there, so articles listed on a page whose requests never
+    completed are requested again. With every page done it is the next page to read, or None
+    when the listing has no further page (the backfill is complete).
+    """
+
+    def __init__(self) -> None:
+        self.pages: dict[int, tuple[str, set[str]]] = {}
+        self.last_page = 0
+        self.next_url: str | None = None
+
+    def listed(self, page: int, url: str, articles: list[str], next_url: str | None) -> None:
+        """A listing page was read: these article requests are now outstanding."""
+        self.pages[page] = (url, set(articles))
+        if page >= self.last_page:
+            self.last_page, self.next_url = page, next_url
+
+    def done(self, page: int, url: str) -> bool:
+        """An article request of `page` was answered; True if that changes the cursor."""
+        entry = self.pages.get(page)
+        if entry is None or url not in entry[1]:
+            return False
+        entry[1].discard(url)
+        return not entry[1]
+
+    def cursor(self) -> tuple[str | None, int]:
+        """(URL to resume from, its page number); (None, n) once the listing is complete."""
+        for page in sorted(self.pages):
+            url, outstanding = self.pages[page]
+            if outstanding:
+                return url, page
+        return self.next_url, self.last_page + 1
 
 
 def _canonical(url: str) -> str:

@@ -1,0 +1,291 @@
+"""Crawl state in the database: runs, known articles, backfill cursors.
+
+`CrawlState` is what makes a scheduled crawl cheap and safe:
+
+* which article URLs are already stored (and their HTTP validators), so a run fetches only
+  what is new, and ``--refresh`` asks conditionally for the rest;
+* one ``crawl_runs`` row per run and site, inserted as "running" at the start; a run killed
+  outright (``kill -9``, power loss) is found by the next run of the site and recorded as
+  "interrupted", and that next run then walks the listings to their full depth instead of
+  stopping at the first page of known articles, so nothing the killed run missed is lost;
+* a cursor per listing for ``--full`` backfills, saved after every listing page, so a
+  backfill of a portal's whole archive resumes where it stopped.
+
+`CrawlStateExtension` opens it for a crawl, records the run and runs the health checks
+(`dvcrawl.health`) when the spider closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from dvcrawl import health
+from dvcrawl.db import init_db, make_engine, utcnow
+from dvcrawl.db.models import ArticleRow, CrawlCursor, CrawlRun
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+#: Finish reasons of a run that walked everything it meant to.
+CLEAN_REASONS = {"finished"}
+#: Finish reasons of a run that ended on the user's request or limit, not by failure.
+STOPPED_REASONS = {
+    "closespider_pagecount",
+    "shutdown",
+    "closespider_timeout",
+    "closespider_itemcount",
+}
+
+
+class CrawlState:
+    """Database access for crawl runs, known articles and backfill cursors."""
+
+    def __init__(self, db_url: str):
+        self.engine = make_engine(db_url)
+        init_db(self.engine)
+
+    def close(self) -> None:
+        """Release the database."""
+        self.engine.dispose()
+
+    # --- runs ----------------------------------------------------------------------------
+
+    def recover_interrupted(self, site: str) -> int:
+        """Record the site's runs left "running" by a process that is gone; return how many."""
+        host = socket.gethostname()
+        with Session(self.engine) as session, session.begin():
+            stale = session.scalars(
+                select(CrawlRun).where(CrawlRun.site == site, CrawlRun.outcome == "running")
+            ).all()
+            count = 0
+            for run in stale:
+                if run.host == host and _process_alive(run.pid):
+                    continue
+                run.outcome = "interrupted"
+                run.finish_reason = "killed"
+                count += 1
+            return count
+
+    def last_run(self, site: str, *, before: int | None = None) -> CrawlRun | None:
+        """The site's most recent run (other than run `before`)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            query = select(CrawlRun).where(CrawlRun.site == site)
+            if before is not None:
+                query = query.where(CrawlRun.id != before)
+            return session.scalar(query.order_by(CrawlRun.id.desc()).limit(1))
+
+    def start_run(self, site: str, mode: str) -> int:
+        """Insert a "running" run row, committed at once; return its id."""
+        with Session(self.engine) as session, session.begin():
+            run = CrawlRun(
+                site=site,
+                mode=mode,
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                started_at=utcnow(),
+                outcome="running",
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(
+        self, run_id: int, *, reason: str, stats: dict[str, Any], checks: list[health.CheckResult]
+    ) -> CrawlRun:
+        """Record how the run ended, its counters and its health checks."""
+        if reason in CLEAN_REASONS:
+            outcome = "finished"
+        elif reason == "shutdown":
+            outcome = "interrupted"
+        elif reason in STOPPED_REASONS:
+            outcome = "stopped"
+        else:
+            outcome = "failed"
+        counters = {
+            key: int(stats.get(f"dvcrawl/articles/{key}", 0) or 0)
+            for key in ("new", "updated", "unchanged")
+        }
+        duplicates = int(stats.get("dvcrawl/duplicates/exact", 0) or 0) + int(
+            stats.get("dvcrawl/duplicates/near", 0) or 0
+        )
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            run = session.get(CrawlRun, run_id)
+            assert run is not None
+            run.finished_at = utcnow()
+            run.outcome = outcome
+            run.finish_reason = reason
+            run.pages_fetched = int(stats.get("downloader/response_count", 0) or 0)
+            run.article_requests = int(stats.get("dvcrawl/article_requests", 0) or 0)
+            run.new, run.updated, run.unchanged = (
+                counters["new"],
+                counters["updated"],
+                counters["unchanged"],
+            )
+            run.duplicates = duplicates
+            run.errors = health.error_count(stats)
+            run.stats = {key: _jsonable(value) for key, value in stats.items()}
+            run.checks = [check.as_dict() for check in checks]
+            return run
+
+    def history(self, site: str) -> tuple[datetime | None, datetime | None]:
+        """(newest article first seen, first run started) for the site."""
+        with Session(self.engine) as session:
+            newest = session.scalar(
+                select(func.max(ArticleRow.first_seen_at)).where(ArticleRow.site == site)
+            )
+            first = session.scalar(
+                select(func.min(CrawlRun.started_at)).where(CrawlRun.site == site)
+            )
+        return _aware(newest), _aware(first)
+
+    # --- known articles ------------------------------------------------------------------
+
+    def known(self, canonical_urls: list[str]) -> dict[str, tuple[str | None, str | None]]:
+        """Stored articles among `canonical_urls`: canonical URL -> (ETag, Last-Modified)."""
+        if not canonical_urls:
+            return {}
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(
+                    ArticleRow.canonical_url, ArticleRow.http_etag, ArticleRow.http_last_modified
+                ).where(ArticleRow.canonical_url.in_(canonical_urls))
+            ).all()
+        return {row.canonical_url: (row.http_etag, row.http_last_modified) for row in rows}
+
+    # --- backfill cursors ----------------------------------------------------------------
+
+    def cursor(self, site: str, listing: str) -> CrawlCursor | None:
+        """The backfill cursor of a listing, if a backfill of it was started."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.get(CrawlCursor, (site, listing))
+
+    def save_cursor(self, site: str, listing: str, *, next_url: str | None, page: int) -> None:
+        """Remember the next page of a listing's backfill (None: the backfill is complete)."""
+        with Session(self.engine) as session, session.begin():
+            cursor = session.get(CrawlCursor, (site, listing))
+            if cursor is None:
+                cursor = CrawlCursor(site=site, listing=listing, updated_at=utcnow())
+                session.add(cursor)
+            cursor.next_url = next_url
+            cursor.page = page
+            cursor.updated_at = utcnow()
+            cursor.done_at = utcnow() if next_url is None else None
+
+    def reset_cursor(self, site: str, listing: str) -> None:
+        """Forget a completed backfill so that a new one starts from the first page."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(CrawlCursor)
+                .where(CrawlCursor.site == site, CrawlCursor.listing == listing)
+                .values(next_url=None, page=1, done_at=None, updated_at=utcnow())
+            )
+
+
+class CrawlStateExtension:
+    """Scrapy extension: records the run and runs the health checks when the spider closes.
+
+    Other components reach it with ``crawler.get_extension(CrawlStateExtension)``.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.state = CrawlState(crawler.settings.get("DVCRAWL_DB_URL"))
+        self.run_id: int | None = None
+        self.previous: CrawlRun | None = None
+        self.checks: list[health.CheckResult] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
+        """Create the extension and connect it to the spider's signals."""
+        from scrapy import signals
+
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    @property
+    def previous_was_complete(self) -> bool:
+        """Whether the site's previous run walked everything (so known pages can end paging)."""
+        return self.previous is not None and self.previous.outcome == "finished"
+
+    def spider_opened(self, spider: Any) -> None:
+        """Recover interrupted runs and start this one."""
+        recovered = self.state.recover_interrupted(spider.name)
+        if recovered:
+            logger.warning(
+                "%s: %d earlier run(s) were interrupted; walking listings to full depth",
+                spider.name,
+                recovered,
+            )
+        self.previous = self.state.last_run(spider.name)
+        self.run_id = self.state.start_run(spider.name, getattr(spider, "mode", "incremental"))
+        self.crawler.stats.set_value("dvcrawl/run_id", self.run_id)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Run the health checks and record the run."""
+        if self.run_id is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        newest, first = self.state.history(spider.name)
+        self.checks = health.run_checks(
+            stats,
+            newest_article=newest,
+            first_run=first,
+            now=utcnow(),
+            limits=health.thresholds(
+                self.crawler.settings, getattr(getattr(spider, "site", None), "health", None)
+            ),
+        )
+        failed = [check for check in self.checks if not check.ok]
+        for check in failed:
+            logger.error("%s: health check %s failed: %s", spider.name, check.name, check.detail)
+        self.crawler.stats.set_value("dvcrawl/health_failed", len(failed))
+        self.state.finish_run(
+            self.run_id, reason=reason, stats=self.crawler.stats.get_stats(), checks=self.checks
+        )
+        self.state.close()
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether `pid` is a running dvcrawl/Scrapy process on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        try:
+            text = cmdline.read_bytes().replace(b"\x00", b" ").decode("utf-8", "replace")
+        except OSError:
+            return True
+        return "dvcrawl" in text or "scrapy" in text
+    return True
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,236 @@
+"""Health checks: each one provoked for real, through the engine and the loopback server."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dvcrawl.health import THRESHOLDS, looks_like_challenge, run_checks
+from tests.conftest import FAST, Runner, report
+from tests.support.server import FixtureServer, Route
+from tests.support.synthetic_site import SyntheticSite, challenge_route, empty_article_route
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def failed(checks) -> set[str]:
+    return {check.name for check in checks if not check.ok}
+
+
+# --- the rules ---------------------------------------------------------------------------
+
+
+def test_a_healthy_run_passes_every_check() -> None:
+    stats = {
+        "downloader/request_count": 20,
+        "dvcrawl/listing_pages": 2,
+        "dvcrawl/article_links": 10,
+        "dvcrawl/extracted/pages": 10,
+        "dvcrawl/extracted/articles": 10,
+        "dvcrawl/extracted/with_title": 10,
+        "dvcrawl/extracted/with_date": 9,
+        "dvcrawl/article_requests": 11,
+        "dvcrawl/articles/new": 10,
+    }
+    checks = run_checks(
+        stats, newest_article=NOW - timedelta(days=1), first_run=NOW - timedelta(days=90), now=NOW
+    )
+    assert failed(checks) == set()
+    assert {c.name for c in checks} >= {
+        "new_articles",
+        "listing_links",
+        "article_rate",
+        "title_coverage",
+        "date_coverage",
+        "error_rate",
+        "requests_per_article",
+        "challenge_pages",
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "check"),
+    [
+        (
+            {
+                "dvcrawl/extracted/articles": 3,
+                "dvcrawl/extracted/with_title": 3,
+                "dvcrawl/extracted/with_date": 3,
+            },
+            "article_rate",
+        ),
+        ({"dvcrawl/extracted/with_date": 2}, "date_coverage"),
+        ({"dvcrawl/extracted/with_title": 5}, "title_coverage"),
+        ({"dvcrawl/extracted/fallback": 8}, "layout"),
+        ({"dvcrawl/errors/http_503": 8}, "error_rate"),
+        ({"dvcrawl/article_requests": 70}, "requests_per_article"),
+        ({"dvcrawl/challenge_pages": 1}, "challenge_pages"),
+        ({"dvcrawl/article_links": 0}, "listing_links"),
+    ],
+)
+def test_each_symptom_fails_its_check(change: dict, check: str) -> None:
+    stats = {
+        "downloader/request_count": 20,
+        "dvcrawl/listing_pages": 2,
+        "dvcrawl/article_links": 10,
+        "dvcrawl/extracted/pages": 10,
+        "dvcrawl/extracted/articles": 10,
+        "dvcrawl/extracted/with_title": 10,
+        "dvcrawl/extracted/with_date": 10,
+        "dvcrawl/article_requests": 10,
+        "dvcrawl/articles/new": 10,
+    } | change
+    assert failed(
+        run_checks(stats, newest_article=NOW, first_run=NOW - timedelta(days=30), now=NOW)
+    ) == {check}
+
+
+def test_silence_counts_only_for_sites_that_used_to_publish() -> None:
+    old = NOW - timedelta(days=THRESHOLDS["max_silent_days"] + 3)
+    assert failed(
+        run_checks({}, newest_article=old, first_run=NOW - timedelta(days=60), now=NOW)
+    ) == {"new_articles"}
+    # Crawled for the first time a day ago: not a silence yet.
+    assert (
+        failed(run_checks({}, newest_article=old, first_run=NOW - timedelta(days=1), now=NOW))
+        == set()
+    )
+    # Never stored anything: nothing to compare with.
+    assert (
+        failed(run_checks({}, newest_article=None, first_run=NOW - timedelta(days=60), now=NOW))
+        == set()
+    )
+
+
+def test_challenge_pages_are_recognized_and_articles_are_not() -> None:
+    assert looks_like_challenge(challenge_route().body.decode())
+    assert looks_like_challenge(
+        "<html><body><h1>Website đang bảo trì</h1><p>Xin quay lại sau.</p></body></html>"
+    )
+    article = (
+        Path(__file__).parent / "fixtures" / "thanhuytphcm" / "article_quan3_quy_dinh_dan_van.html"
+    ).read_text(encoding="utf-8")
+    assert not looks_like_challenge(article)
+
+
+# --- provoked through the engine -----------------------------------------------------------
+
+
+@pytest.fixture
+def site() -> SyntheticSite:
+    site = SyntheticSite(per_page=5)
+    site.publish(5)
+    return site
+
+
+def crawl(dvcrawl: Runner, server: FixtureServer, db_url: str, *extra: str):
+    return dvcrawl(
+        "crawl",
+        "thanhuytphcm",
+        "--db",
+        db_url,
+        *FAST,
+        "-s",
+        "RETRY_TIMES=0",
+        *extra,
+        env=server.env(),
+    )
+
+
+def status(dvcrawl: Runner, db_url: str):
+    return dvcrawl("status", "--db", db_url)
+
+
+def provoke(dvcrawl: Runner, tls_dir: Path, site: SyntheticSite, db_url: str, breakage) -> tuple:
+    """A healthy first run, then the site breaks, then a second run: (second result, status)."""
+    with FixtureServer(site.routes(), tls_dir) as server:
+        first = crawl(dvcrawl, server, db_url)
+        assert first.returncode == 0, first.stdout + first.stderr
+        breakage(site)
+        server.routes = site.routes()
+        second = crawl(dvcrawl, server, db_url)
+    return second, status(dvcrawl, db_url)
+
+
+def assert_alarm(second, state, check: str) -> None:
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert report(second.stdout)["thanhuytphcm"]["result"] == "FAILED"
+    assert f"health check {check} failed" in second.stderr
+    assert state.returncode == 1 and f"thanhuytphcm: {check}:" in state.stdout
+
+
+def test_empty_layout(dvcrawl: Runner, tls_dir: Path, site: SyntheticSite, db_url: str) -> None:
+    def redesign(site: SyntheticSite) -> None:
+        for article in site.publish(6):
+            site.article_route[article.number] = empty_article_route(article)
+
+    assert_alarm(*provoke(dvcrawl, tls_dir, site, db_url, redesign), "article_rate")
+
+
+def test_error_burst(dvcrawl: Runner, tls_dir: Path, site: SyntheticSite, db_url: str) -> None:
+    def outage(site: SyntheticSite) -> None:
+        for article in site.publish(6):
+            site.article_route[article.number] = Route(status=503, body=b"Service Unavailable")
+
+    assert_alarm(*provoke(dvcrawl, tls_dir, site, db_url, outage), "error_rate")
+
+
+def test_bot_challenge(dvcrawl: Runner, tls_dir: Path, site: SyntheticSite, db_url: str) -> None:
+    def firewall(site: SyntheticSite) -> None:
+        for article in site.publish(6):
+            site.article_route[article.number] = challenge_route()
+
+    second, state = provoke(dvcrawl, tls_dir, site, db_url, firewall)
+    assert_alarm(second, state, "challenge_pages")
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    assert connection.execute("SELECT count(*) FROM articles").fetchone() == (5,), (
+        "challenge pages are never stored"
+    )
+    connection.close()
+
+
+def test_listing_redesign(dvcrawl: Runner, tls_dir: Path, site: SyntheticSite, db_url: str) -> None:
+    def redesign(site: SyntheticSite) -> None:
+        site.broken_listing = True
+
+    assert_alarm(*provoke(dvcrawl, tls_dir, site, db_url, redesign), "listing_links")
+
+
+def test_redirect_chains_cost_too_many_requests(
+    dvcrawl: Runner, tls_dir: Path, site: SyntheticSite, db_url: str
+) -> None:
+    with FixtureServer(site.routes(), tls_dir) as server:
+        assert crawl(dvcrawl, server, db_url).returncode == 0
+        new = site.publish(6)
+        routes = site.routes()
+        for article in new:
+            # A portal that bounces every article through six redirects before serving it.
+            page = routes[article.url]
+            routes[article.url] = Route(status=301, headers=[("Location", f"{article.url}?hop=1")])
+            for hop in range(1, 6):
+                routes[f"{article.url}?hop={hop}"] = Route(
+                    status=301, headers=[("Location", f"{article.url}?hop={hop + 1}")]
+                )
+            routes[f"{article.url}?hop=6"] = page
+        server.routes = routes
+        second = crawl(dvcrawl, server, db_url)
+    assert_alarm(second, status(dvcrawl, db_url), "requests_per_article")
+
+
+def test_a_site_gone_silent(
+    dvcrawl: Runner, tls_dir: Path, site: SyntheticSite, db_url: str
+) -> None:
+    with FixtureServer(site.routes(), tls_dir) as server:
+        assert crawl(dvcrawl, server, db_url).returncode == 0
+        # Three weeks pass; the portal publishes nothing (or its listing no longer changes).
+        connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+        past = (datetime.now(UTC) - timedelta(days=21)).strftime("%Y-%m-%d %H:%M:%S")
+        connection.execute("UPDATE articles SET first_seen_at = ?", (past,))
+        connection.execute("UPDATE crawl_runs SET started_at = ?", (past,))
+        connection.commit()
+        connection.close()
+        second = crawl(dvcrawl, server, db_url)
+    assert_alarm(second, status(dvcrawl, db_url), "new_articles")
