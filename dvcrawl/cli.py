@@ -336,7 +336,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             lock.release()
 
     failed = print_report(
-        [crawler.stats.get_stats() | {"site": crawler.spider.name} for crawler in crawlers]
+        [crawler.stats.get_stats() | {"site": crawler.spidercls.name} for crawler in crawlers]
     )
     print(f"done in {elapsed:.1f} s; database: {_redact(db_url)}")
     return EXIT_FAILED if failed else EXIT_OK
@@ -617,7 +617,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     )
                 ).all()
             )
-            sites = list(SITES) + sorted(set(counts) - set(SITES))
+            sites = list(SITES) + sorted(str(site) for site in set(counts) - set(SITES))
             for site in sites:
                 run = session.scalar(
                     select(CrawlRun)

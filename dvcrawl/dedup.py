@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -225,7 +227,7 @@ class Deduplicator:
             )
         ).all()
         ids = sorted({hit.article_id for hit in hits if (hit.band, hit.key) in wanted})
-        rows = []
+        rows: Sequence[Any] = ()
         if ids:
             rows = self.session.execute(
                 select(ArticleRow.canonical_url, ArticleRow.duplicate_of, ArticleRow.text)

@@ -460,7 +460,7 @@ class ReplayAddon:
             ("AUTOTHROTTLE_ENABLED", False),
             ("DVCRAWL_WARC_ENABLED", False),
         ):
-            if settings.getpriority(name) <= _OVER_PROJECT:
+            if (settings.getpriority(name) or 0) <= _OVER_PROJECT:
                 settings.set(name, value, priority=_OVER_PROJECT)
 
 

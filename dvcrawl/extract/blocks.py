@@ -20,24 +20,11 @@ from dvcrawl.extract.text import clean_line
 
 # Owners inside which a single <br> is only a line wrap.
 _PARAGRAPH_TAGS = frozenset(
-    [
-        "p",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "figcaption",
-        "dt",
-        "dd",
-        "blockquote",
-        "caption",
-        "th",
-    ]
-)
-_HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+    {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "dt", "dd", "blockquote", "caption", "th"}
+)  # fmt: skip
+_HEADING_TAGS = frozenset(
+    {"h1", "h2", "h3", "h4", "h5", "h6"}
+)  # fmt: skip
 _CAPTION_CLASS = re.compile(
     r"caption|chu[-_]?thich|image[-_]?(?:desc|note|title)|img[-_]?(?:desc|note|title)|"
     r"photo[-_]?(?:desc|note)|pic[-_]?note|desc[-_]?img|note[-_]?img|expnoedit|sapo[-_]?img",

@@ -338,26 +338,8 @@ def _inside_hidden(element: HtmlElement) -> bool:
 
 
 _ANCHOR_TAGS = frozenset(
-    [
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "strong",
-        "b",
-        "p",
-        "div",
-        "span",
-        "td",
-        "th",
-        "caption",
-        "legend",
-        "header",
-        "label",
-    ]
-)
+    {"h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "p", "div", "span", "td", "th", "caption", "legend", "header", "label"}
+)  # fmt: skip
 
 
 def related_boxes(root: HtmlElement) -> frozenset[HtmlElement]:

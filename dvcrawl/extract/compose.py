@@ -22,6 +22,7 @@ from dvcrawl.extract.base import (
     date_near_title,
     fill_article,
     find_title_element,
+    first_date_in,
     first_text_element,
     is_error_title,
     marked_author,
@@ -164,7 +165,7 @@ def compose(
         body.author = marked_author(page, root, scope)
     body_start = lead if lead is not None else first_text_element(root)
     printed = (
-        _first_date(page, date_elements or [])
+        first_date_in(page, date_elements or [])
         or date_near_title(page, title_element, body_start)
         or date_before_body(page, scope, body_start)
     )
@@ -228,11 +229,3 @@ def _reconcile(printed: ParsedDate | None, metadata: ParsedDate | None) -> Parse
     if same_day and metadata.has_time and not printed.has_time:
         return metadata
     return printed
-
-
-def _first_date(page: Page, elements: list[HtmlElement]) -> ParsedDate | None:
-    for element in elements:
-        found = find_dates(element_text(element), now=page.fetched_at)
-        if found:
-            return found[0]
-    return None

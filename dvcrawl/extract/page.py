@@ -10,7 +10,7 @@ import json
 import re
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import urljoin
 
 import lxml.html
@@ -19,7 +19,7 @@ from w3lib.encoding import html_to_unicode
 
 from dvcrawl.extract.text import clean_line
 
-HtmlElement = lxml.html.HtmlElement
+HtmlElement: TypeAlias = lxml.html.HtmlElement
 
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 
@@ -192,76 +192,11 @@ def element_text(element: HtmlElement | None) -> str:
 
 #: Elements that start a new line when rendered.
 BLOCK_TAGS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "center",
-        "dd",
-        "details",
-        "dialog",
-        "dir",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "hr",
-        "li",
-        "main",
-        "menu",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-        "caption",
-    ]
-)
+    {"address", "article", "aside", "blockquote", "br", "center", "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "caption"}
+)  # fmt: skip
 _HIDDEN_TAGS = frozenset(
-    [
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "head",
-        "title",
-        "svg",
-        "iframe",
-        "object",
-        "embed",
-        "video",
-        "audio",
-        "canvas",
-        "select",
-        "option",
-        "button",
-        "input",
-        "textarea",
-    ]
-)
+    {"script", "style", "noscript", "template", "head", "title", "svg", "iframe", "object", "embed", "video", "audio", "canvas", "select", "option", "button", "input", "textarea"}
+)  # fmt: skip
 
 
 def is_hidden(node: Any) -> bool:

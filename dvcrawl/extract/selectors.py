@@ -96,7 +96,7 @@ class SelectorExtractor(Extractor):
                 name += FALLBACK
         own = page.css(self.title)
         headings = own + [h for h in page.css(HEADINGS) if h not in own]
-        skip = frozenset()
+        skip: frozenset[HtmlElement] = frozenset()
         date_elements: list[HtmlElement] = []
         if root is not None:
             skip = frozenset(

@@ -293,7 +293,11 @@ class PortalSpider(scrapy.Spider):
             return
         listing = request.meta.get("dvcrawl_listing")
         progress = self._backfills.get(listing) if listing else None
-        if progress is not None and progress.done(request.meta.get("dvcrawl_page", 0), request.url):
+        if (
+            listing
+            and progress is not None
+            and progress.done(request.meta.get("dvcrawl_page", 0), request.url)
+        ):
             self._save_cursor(listing)
 
     def _save_cursor(self, listing: str) -> None:
