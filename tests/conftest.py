@@ -105,3 +105,27 @@ def report(stdout: str) -> dict[str, dict[str, str]]:
 
 #: Settings that make a loopback crawl fast: the politeness delay is for real portals.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the server named by DVCRAWL_TEST_PG_URL (.ci/run starts one
+    on loopback); the test is skipped when no server is given."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = os.environ.get("DVCRAWL_TEST_PG_URL")
+    if not admin_url:
+        pytest.skip("no PostgreSQL server: set DVCRAWL_TEST_PG_URL (.ci/run starts one)")
+    name = f"dvcrawl_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

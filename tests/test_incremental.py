@@ -238,3 +238,19 @@ def test_crawl_all_reports_every_enabled_site(dvcrawl: Runner, db_url: str, tmp_
     table = report(result.stdout)
     assert set(table) == {s.id for s in sites}
     assert all(int(row["new"]) > 0 for row in table.values())
+
+
+def test_two_crawls_open_a_new_sqlite_database_at_once(
+    dvcrawl: Runner, db_url: str, tmp_path: Path
+) -> None:
+    from tests.support.fixture_sites import build_warc
+
+    archive = build_warc(tmp_path / "two.warc.gz", "thanhuytphcm", "danvan")
+    one = dvcrawl.popen("crawl", "thanhuytphcm", "--db", db_url, "--replay", str(archive))
+    two = dvcrawl.popen("crawl", "danvan", "--db", db_url, "--replay", str(archive))
+    (_, err_one), (_, err_two) = one.communicate(timeout=120), two.communicate(timeout=120)
+    assert one.returncode == 0 and two.returncode == 0, err_one + err_two
+    assert query(db_url, "SELECT site, count(*) FROM articles GROUP BY site ORDER BY site") == [
+        ("danvan", 3),
+        ("thanhuytphcm", 4),
+    ]

@@ -86,29 +86,51 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 def init_db(engine: Engine) -> None:
     """Create missing tables, bring an older schema up to date, refuse a newer one.
 
+    Safe when several processes open a new database at once (two cron jobs, `crawl` beside
+    `import`): on PostgreSQL an advisory lock serializes the schema work; on SQLite, whose
+    writers queue on the database lock, a process that lost the race to create a table
+    simply finds it there on its next attempt.
+
     Raises:
         DatabaseError: if the database was created by a newer dvcrawl, or cannot be reached.
 
     """
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
-    try:
-        Base.metadata.create_all(engine)
-        with Session(engine) as session, session.begin():
-            info = session.scalar(select(SchemaInfo).limit(1))
-            if info is None:
-                session.add(SchemaInfo(version=DB_SCHEMA_VERSION, created_at=utcnow()))
-                return
-            if info.version > DB_SCHEMA_VERSION:
-                raise DatabaseError(
-                    f"the database has schema version {info.version}; this dvcrawl knows "
-                    f"{DB_SCHEMA_VERSION}: upgrade dvcrawl"
-                )
-            if info.version < 2:
-                _index_bands(session)
-            info.version = DB_SCHEMA_VERSION
-    except OperationalError as exc:
-        raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
+    for attempt in range(5):
+        try:
+            with engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(2026112201)"))
+                Base.metadata.create_all(connection)
+                with Session(bind=connection) as session:
+                    _check_schema(session)
+            return
+        except DatabaseError:
+            raise
+        except DBAPIError as exc:
+            if attempt < 4 and "already exists" in str(exc.orig).lower():
+                continue
+            if isinstance(exc, OperationalError):
+                raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
+            raise
+
+
+def _check_schema(session: Session) -> None:
+    info = session.scalar(select(SchemaInfo).limit(1))
+    if info is None:
+        session.add(SchemaInfo(version=DB_SCHEMA_VERSION, created_at=utcnow()))
+        session.flush()
+        return
+    if info.version > DB_SCHEMA_VERSION:
+        raise DatabaseError(
+            f"the database has schema version {info.version}; this dvcrawl knows {DB_SCHEMA_VERSION}: upgrade dvcrawl"
+        )
+    if info.version < 2:
+        _index_bands(session)
+    info.version = DB_SCHEMA_VERSION
+    session.flush()
 
 
 def _index_bands(session: Session) -> None:

@@ -1,0 +1,92 @@
+"""The same paths on PostgreSQL (DESIGN.md: any SQLAlchemy URL; SQLite and PostgreSQL are tested).
+
+Run by .ci/run against a server it starts on loopback; skipped where no server is given.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from tests.conftest import FAST, Runner, report
+from tests.support.server import FixtureServer
+from tests.support.synthetic_site import SyntheticSite
+from tests.test_dedup import (
+    EXACT_URL,
+    NEAR_URL,
+    ORIGINAL,
+    ORIGINAL_URL,
+    build_archive,
+    exact_copy,
+    near_copy,
+)
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def test_crawl_twice_status_and_export(
+    dvcrawl: Runner, pg_url: str, thanhuytphcm_warc: Path, tmp_path: Path
+) -> None:
+    first = dvcrawl("crawl", "thanhuytphcm", "--db", pg_url, "--replay", str(thanhuytphcm_warc))
+    second = dvcrawl("crawl", "thanhuytphcm", "--db", pg_url, "--replay", str(thanhuytphcm_warc))
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert report(second.stdout)["thanhuytphcm"]["article req"] == "0"
+    assert query(pg_url, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(4, 4)]
+    assert query(pg_url, "SELECT outcome FROM crawl_runs ORDER BY id") == [
+        ("finished",),
+        ("finished",),
+    ]
+    assert dvcrawl("status", "--db", pg_url).returncode == 0
+    out = tmp_path / "corpus.parquet"
+    assert dvcrawl("export", "--format", "parquet", "--db", pg_url, "-o", str(out)).returncode == 0
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out).num_rows == 4
+
+
+def test_copies_across_portals(dvcrawl: Runner, pg_url: str, tmp_path: Path) -> None:
+    archive = build_archive(
+        tmp_path / "copies.warc.gz",
+        (ORIGINAL_URL, ORIGINAL.read_bytes()),
+        (EXACT_URL, exact_copy()),
+        (NEAR_URL, near_copy()),
+    )
+    assert dvcrawl("import", str(archive), "--db", pg_url).returncode == 0
+    rows = dict(query(pg_url, "SELECT canonical_url, duplicate_of FROM articles"))
+    assert rows == {ORIGINAL_URL: None, EXACT_URL: ORIGINAL_URL, NEAR_URL: ORIGINAL_URL}
+    exported = dvcrawl("export", "--format", "jsonl", "--db", pg_url, "-o", "-").stdout.splitlines()
+    assert [json.loads(line)["canonical_url"] for line in exported] == [ORIGINAL_URL]
+
+
+def test_incremental_runs_and_concurrent_writers(
+    dvcrawl: Runner, pg_url: str, tls_dir: Path, thanhuytphcm_warc: Path
+) -> None:
+    site = SyntheticSite(per_page=5)
+    site.publish(12)
+    with FixtureServer(site.routes(), tls_dir) as server:
+        # Two crawls write at once (the loopback site and a replayed site: two processes).
+        replay = dvcrawl.popen(
+            "crawl", "mttq_hanoi", "--db", pg_url, "--replay", str(thanhuytphcm_warc)
+        )
+        first = dvcrawl("crawl", "thanhuytphcm", "--db", pg_url, *FAST, env=server.env())
+        replay.communicate(timeout=120)
+        assert first.returncode == 0 and replay.returncode == 0, first.stdout + first.stderr
+        site.publish(3)
+        server.routes = site.routes()
+        before = len(server.hits)
+        third = dvcrawl("crawl", "thanhuytphcm", "--db", pg_url, *FAST, env=server.env())
+        assert third.returncode == 0, third.stdout + third.stderr
+        assert sum("/tin-tuc/" in hit.url for hit in server.hits[before:]) == 3
+    assert query(
+        pg_url,
+        "SELECT count(*), count(DISTINCT canonical_url) FROM articles WHERE site = 'thanhuytphcm'",
+    ) == [(15, 15)]
