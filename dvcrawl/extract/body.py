@@ -129,6 +129,7 @@ def assemble(
     title_key = fingerprint_text(title) if title else None
     kept: list[Block] = []
     started = starts_at is None
+    has_text = False  # a stop anchor only ends the article once its text has begun
     for block in blocks:
         if block.kind != "image":
             if not started:
@@ -138,12 +139,11 @@ def assemble(
                     continue
             if title_key and fingerprint_text(block.text) == title_key:
                 continue
-            if any(b.kind != "image" and not b.caption_hint for b in kept) and is_stop_anchor(
-                block.text
-            ):
+            if has_text and is_stop_anchor(block.text):
                 break
             if is_boilerplate_line(block.text):
                 continue
+            has_text = has_text or not block.caption_hint
         kept.append(block)
 
     body = Body()
