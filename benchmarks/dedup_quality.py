@@ -7,6 +7,9 @@ The labelled set has two parts:
   boilerplate remnants attached (byline, "Tin khác" lines, a view counter), a paragraph cut,
   a paragraph added, the other tone-mark style with typographic noise, and all of these at
   once; every pair of distinct gold articles is a negative (many are same-topic reports);
+* synthetic same-template reports: every gold article rewritten as another event of the same
+  kind, its proper names, places and figures replaced and every sentence kept (the hardest
+  negative: these share about half their shingles with the original);
 * hand-written pairs in benchmarks/data/dedup_pairs.json: near-identical reports of distinct
   events written from one template (negatives), two outlets' independent articles on one
   event (negatives), and reposts with edits (positives).
@@ -110,6 +113,31 @@ def _tone_noise(text: str) -> str:
     return text.replace("“", '"').replace("”", '"').replace(", ", " , ").replace(". ", ".  ")
 
 
+_NAME = re.compile(r"(?<![\w])[A-ZĐÀ-Ỹ]\w*(?:\s+[A-ZĐÀ-Ỹ]\w*)+")
+_OTHER_NAMES = [
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Vũ",
+    "Đặng",
+    "Bùi",
+    "Tân",
+    "Phú",
+    "An",
+    "Bình",
+    "Hòa",
+    "Minh",
+    "Thạnh",
+    "Lộc",
+]
+
+
+def same_template(text: str, rng: random.Random) -> str:
+    """Another event written from the same template: other names, places and figures."""
+    text = _NAME.sub(lambda m: " ".join(rng.choice(_OTHER_NAMES) for _ in m.group(0).split()), text)
+    return re.sub(r"\d+", lambda m: str(rng.randint(1, 999)), text)
+
+
 def build_cases(rng: random.Random) -> tuple[dict[str, str], list[Case]]:
     """(originals to store, cases to look up)."""
     texts = gold_texts()
@@ -120,6 +148,13 @@ def build_cases(rng: random.Random) -> tuple[dict[str, str], list[Case]]:
         other = texts[urls[(index + 1) % len(urls)]]
         for kind, copy in edits(texts[url], other, rng).items():
             cases.append(Case(f"synthetic: {kind}", copy, url))
+        cases.append(
+            Case(
+                "synthetic distinct: same template, other names and figures",
+                same_template(texts[url], rng),
+                None,
+            )
+        )
     # Negatives among gold articles: each article against every other is covered by looking
     # each one up while all others are stored (see evaluate_end_to_end).
     if PAIRS.exists():
@@ -196,40 +231,60 @@ def evaluate_end_to_end(originals: dict[str, str], cases: list[Case]) -> dict[st
 
 def sweep(originals: dict[str, str], cases: list[Case]) -> None:
     """Pairwise precision/recall of the verification rule at other thresholds (no LSH)."""
-    shingled = {url: dedup.shingles(text) for url, text in originals.items()}
+    prints = {url: (dedup.shingles(text), dedup.entities(text)) for url, text in originals.items()}
     pairs = []
     for case in cases:
-        query = dedup.shingles(case.text)
-        for url, other in shingled.items():
-            pairs.append((dedup.compare(query, other), url == case.original))
-    urls = list(shingled)
+        query, names = dedup.shingles(case.text), dedup.entities(case.text)
+        for url, (other, other_names) in prints.items():
+            pairs.append((dedup.compare(query, other, names, other_names), url == case.original))
+    urls = list(prints)
     for i, a in enumerate(urls):
         for b in urls[i + 1 :]:
-            pairs.append((dedup.compare(shingled[a], shingled[b]), False))
+            pairs.append(
+                (dedup.compare(prints[a][0], prints[b][0], prints[a][1], prints[b][1]), False)
+            )
     positives = sum(1 for _, label in pairs if label)
     print(f"\nthreshold sweep over {len(pairs)} pairs ({positives} duplicates):")
-    print("  jaccard  containment   precision  recall")
-    for jaccard in (0.3, 0.4, 0.5, 0.6, 0.7):
-        for containment in (0.7, 0.8, 0.9, 1.01):
-            predicted = [
-                label
-                for similarity, label in pairs
-                if similarity.jaccard >= jaccard
-                or (
-                    similarity.containment >= containment
-                    and similarity.size_ratio >= dedup.MIN_SIZE_RATIO
+    print("  jaccard  containment  names   precision  recall")
+    for names_rule in (False, True):
+        for jaccard in (0.3, 0.5, 0.7):
+            for containment in (0.8, 1.01):
+                predicted = [
+                    label
+                    for sim, label in pairs
+                    if (
+                        sim.jaccard >= jaccard
+                        or (
+                            sim.containment >= containment
+                            and sim.size_ratio >= dedup.MIN_SIZE_RATIO
+                        )
+                    )
+                    and (
+                        not names_rule
+                        or sim.entities is None
+                        or sim.entities >= dedup.ENTITY_THRESHOLD
+                    )
+                ]
+                tp = sum(predicted)
+                precision = tp / len(predicted) if predicted else 1.0
+                shown = "off" if containment > 1 else f"{containment:.1f}"
+                rule = f">= {dedup.ENTITY_THRESHOLD:.1f}" if names_rule else "off"
+                print(
+                    f"  {jaccard:.1f}      {shown:>4}         {rule:6}  {precision:.3f}      {tp / positives:.3f}"
                 )
-            ]
-            tp = sum(predicted)
-            precision = tp / len(predicted) if predicted else 1.0
-            label = "off" if containment > 1 else f"{containment:.1f}"
-            print(
-                f"  {jaccard:.1f}      {label:>4}          {precision:.3f}      {tp / positives:.3f}"
-            )
     best_negative = max((s.jaccard for s, label in pairs if not label), default=0)
     worst_positive = min((s.score for s, label in pairs if label), default=0)
+    names_negative = max(
+        (s.entities or 0 for s, label in pairs if not label and s.jaccard >= 0.3), default=0
+    )
+    names_positive = min(
+        (1 if s.entities is None else s.entities for s, label in pairs if label), default=0
+    )
     print(
         f"highest Jaccard of a distinct pair: {best_negative:.3f}; lowest score of a copy: {worst_positive:.3f}"
+    )
+    print(
+        f"names and numbers shared: at most {names_negative:.2f} by a distinct pair with Jaccard >= 0.3; at least {names_positive:.2f} by a copy"
     )
 
 

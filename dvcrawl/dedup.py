@@ -18,11 +18,17 @@ How:
 * Candidates are verified on the real shingle sets of both texts (recomputed from stored
   text), and called duplicates when `is_near_duplicate` says so. Thresholds were measured on
   a labelled set (benchmarks/dedup_quality.py, results in the README).
+* Shingles alone cannot tell a repost from another event written from the same template:
+  two wards' "Dân vận khéo" reports that differ only in names, places and figures share half
+  their shingles. A repost keeps the names and numbers of its story; a templated report of
+  another event does not. So a near copy must also share most of its proper names and
+  numbers (`entities`) with the original.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dvcrawl.db.models import ArticleRow, LshBand
-from dvcrawl.extract.text import fingerprint_text
+from dvcrawl.extract.text import fingerprint_text, unify_tone_marks
 
 #: Words per shingle: long enough that formulaic phrases of meeting reports ("Tham dự hội
 #: nghị có các đồng chí") do not make distinct reports look alike, short enough that a copy
@@ -49,6 +55,13 @@ LSH_THRESHOLD = 0.3
 JACCARD_THRESHOLD = 0.5
 CONTAINMENT_THRESHOLD = 0.8
 MIN_SIZE_RATIO = 0.4
+#: Share of the smaller text's names and numbers the larger must contain, and how many each
+#: text needs before the rule applies (a short note may name nobody).
+ENTITY_THRESHOLD = 0.5
+MIN_ENTITIES = 3
+
+_NAME = re.compile(r"(?<!\w)[A-ZĐÀ-Ỹ]\w*(?:\s+[A-ZĐÀ-Ỹ]\w*)+")
+_NUMBER = re.compile(r"\d+(?:[.,/-]\d+)*")
 
 
 def shingles(text: str | None) -> frozenset[str]:
@@ -58,6 +71,14 @@ def shingles(text: str | None) -> frozenset[str]:
         return frozenset([" ".join(words)]) if words else frozenset()
     return frozenset(
         " ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)
+    )
+
+
+def entities(text: str | None) -> frozenset[str]:
+    """Proper names (two or more capitalized words) and numbers of a text, tone marks unified."""
+    text = unify_tone_marks(text or "")
+    return frozenset(
+        {m.group(0).casefold() for m in _NAME.finditer(text)} | set(_NUMBER.findall(text))
     )
 
 
@@ -99,6 +120,7 @@ class Similarity:
     jaccard: float
     containment: float
     size_ratio: float
+    entities: float | None = None
 
     @property
     def score(self) -> float:
@@ -106,13 +128,31 @@ class Similarity:
         return max(self.jaccard, self.containment if self.size_ratio >= MIN_SIZE_RATIO else 0.0)
 
 
-def compare(a: frozenset[str], b: frozenset[str]) -> Similarity:
-    """Jaccard, containment of the smaller set in the larger, and their size ratio."""
+def compare(
+    a: frozenset[str],
+    b: frozenset[str],
+    names_a: frozenset[str] | None = None,
+    names_b: frozenset[str] | None = None,
+) -> Similarity:
+    """Shingle Jaccard and containment, size ratio, and the share of names and numbers shared.
+
+    The last is the share of the smaller text's names and numbers found in the other, when
+    both name sets are given and large enough.
+    """
     if not a or not b:
         return Similarity(0.0, 0.0, 0.0)
     shared = len(a & b)
     smaller, larger = sorted((len(a), len(b)))
-    return Similarity(shared / (len(a) + len(b) - shared), shared / smaller, smaller / larger)
+    overlap = None
+    if (
+        names_a is not None
+        and names_b is not None
+        and min(len(names_a), len(names_b)) >= MIN_ENTITIES
+    ):
+        overlap = len(names_a & names_b) / min(len(names_a), len(names_b))
+    return Similarity(
+        shared / (len(a) + len(b) - shared), shared / smaller, smaller / larger, overlap
+    )
 
 
 def is_near_duplicate(similarity: Similarity) -> bool:
@@ -120,11 +160,13 @@ def is_near_duplicate(similarity: Similarity) -> bool:
 
     Either most of their shingles are shared (a repost with a new lead, another dateline or a
     few edits), or the shorter is almost wholly inside the longer and not tiny beside it (a
-    trimmed or expanded repost). A short item quoted inside a long roundup is not a copy of it.
+    trimmed or expanded repost; a short item quoted inside a long roundup is not a copy of
+    it); and in both cases they name the same people, places and figures.
     """
-    return similarity.jaccard >= JACCARD_THRESHOLD or (
+    alike = similarity.jaccard >= JACCARD_THRESHOLD or (
         similarity.containment >= CONTAINMENT_THRESHOLD and similarity.size_ratio >= MIN_SIZE_RATIO
     )
+    return alike and (similarity.entities is None or similarity.entities >= ENTITY_THRESHOLD)
 
 
 @dataclass
@@ -135,14 +177,15 @@ class Fingerprint:
     shingles: frozenset[str]
     signature: np.ndarray
     keys: list[int]
+    entities: frozenset[str] = frozenset()
 
 
 def fingerprint(text: str | None) -> Fingerprint:
-    """Hash, shingles, MinHash signature and LSH band keys of a text."""
+    """Hash, shingles, MinHash signature, LSH band keys, names and numbers of a text."""
     items = shingles(text)
     values = signature(items)
     digest = hashlib.sha256(fingerprint_text(text or "").encode("utf-8")).hexdigest()
-    return Fingerprint(digest, items, values, band_keys(values))
+    return Fingerprint(digest, items, values, band_keys(values), entities(text))
 
 
 @dataclass(frozen=True)
@@ -172,10 +215,10 @@ class Deduplicator:
         if exact is not None:
             return exact
         best: Match | None = None
-        for url, origin, other in self._candidates(canonical_url, print_):
+        for url, origin, other, names in self._candidates(canonical_url, print_):
             if (origin or url) == canonical_url:
                 continue  # a copy of this very article, stored while it was away
-            similarity = compare(print_.shingles, other)
+            similarity = compare(print_.shingles, other, print_.entities, names)
             if is_near_duplicate(similarity) and (
                 best is None or similarity.score > best.similarity
             ):
@@ -212,12 +255,13 @@ class Deduplicator:
 
     def _candidates(
         self, canonical_url: str, print_: Fingerprint
-    ) -> list[tuple[str, str | None, frozenset[str]]]:
-        found: dict[str, tuple[str | None, frozenset[str]]] = {}
+    ) -> list[tuple[str, str | None, frozenset[str], frozenset[str]]]:
+        """(url, its original, shingles, names) of every stored text sharing an LSH band."""
+        found: dict[str, tuple[str | None, frozenset[str], frozenset[str]]] = {}
         keys = set(print_.keys)
         for url, (other, origin) in self._recent.items():
             if url != canonical_url and keys.intersection(other.keys):
-                found[url] = (origin, other.shingles)
+                found[url] = (origin, other.shingles, other.entities)
         wanted = set(enumerate(print_.keys))
         # Looked up by key alone (an index every database uses well; row-value IN lists are
         # not, on SQLite), then kept only where the band matches too.
@@ -236,5 +280,9 @@ class Deduplicator:
             ).all()
         for row in rows:
             if row.canonical_url not in found:
-                found[row.canonical_url] = (row.duplicate_of, shingles(row.text))
-        return [(url, origin, other) for url, (origin, other) in found.items()]
+                found[row.canonical_url] = (
+                    row.duplicate_of,
+                    shingles(row.text),
+                    entities(row.text),
+                )
+        return [(url, origin, other, names) for url, (origin, other, names) in found.items()]

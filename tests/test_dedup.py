@@ -316,3 +316,27 @@ def test_databases_from_before_deduplication_are_indexed(tmp_path: Path) -> None
         version = connection.execute(text("SELECT version FROM schema_info")).scalar()
     engine.dispose()
     assert bands == dedup.band_shape()[0] and version == DB_SCHEMA_VERSION
+
+
+def test_another_event_from_the_same_template_is_not_a_copy() -> None:
+    """Two wards' reports written from one template: half their shingles shared, no names."""
+    import re
+
+    text = GOLD["text"]
+    other = text
+    for old, new in (
+        ("Bình Thạnh", "Gò Vấp"),
+        ("Lê Minh Tâm", "Trần Quốc Hùng"),
+        ("Nguyễn Thị Ngọc Thanh", "Phạm Thu Hà"),
+        ("Thanh Đa", "Vàm Thuật"),
+        ("Hẻm sạch, hẻm xanh, hẻm an toàn", "Khu phố xanh, sạch, đẹp"),
+        ("Bữa cơm nghĩa tình", "Tủ bánh mì yêu thương"),
+        ("Tổ tự quản bờ kênh", "Tổ tự quản an ninh"),
+    ):
+        other = other.replace(old, new)
+    other = re.sub(r"\d+", lambda m: str(int(m.group(0)) + 7), other)
+    similarity = dedup.compare(
+        dedup.shingles(text), dedup.shingles(other), dedup.entities(text), dedup.entities(other)
+    )
+    assert similarity.jaccard > 0.3, "shingles alone would see these as alike"
+    assert not dedup.is_near_duplicate(similarity)
