@@ -222,7 +222,7 @@ def _check_database(url: str) -> None:
     from dvcrawl.db import DatabaseError, init_db, make_engine
 
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, writer=True)
         try:
             init_db(engine)
         finally:

@@ -51,12 +51,16 @@ class CrawlState:
     """Database access for crawl runs, known articles and backfill cursors."""
 
     def __init__(self, db_url: str):
-        self.engine = make_engine(db_url)
+        # Writes take SQLite's write lock when they begin; reads never do, so a lookup during
+        # a crawl never waits on the store's open transaction in the same thread.
+        self.engine = make_engine(db_url, writer=True)
+        self.reader = make_engine(db_url)
         init_db(self.engine)
 
     def close(self) -> None:
         """Release the database."""
         self.engine.dispose()
+        self.reader.dispose()
 
     # --- runs ----------------------------------------------------------------------------
 
@@ -78,7 +82,7 @@ class CrawlState:
 
     def last_run(self, site: str, *, before: int | None = None) -> CrawlRun | None:
         """The site's most recent run (other than run `before`)."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.reader, expire_on_commit=False) as session:
             query = select(CrawlRun).where(CrawlRun.site == site)
             if before is not None:
                 query = query.where(CrawlRun.id != before)
@@ -139,7 +143,7 @@ class CrawlState:
 
     def history(self, site: str) -> tuple[datetime | None, datetime | None]:
         """(newest article first seen, first run started) for the site."""
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             newest = session.scalar(
                 select(func.max(ArticleRow.first_seen_at)).where(ArticleRow.site == site)
             )
@@ -154,7 +158,7 @@ class CrawlState:
         """Stored articles among `canonical_urls`: canonical URL -> (ETag, Last-Modified)."""
         if not canonical_urls:
             return {}
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             rows = session.execute(
                 select(
                     ArticleRow.canonical_url, ArticleRow.http_etag, ArticleRow.http_last_modified
@@ -166,7 +170,7 @@ class CrawlState:
 
     def cursor(self, site: str, listing: str) -> CrawlCursor | None:
         """The backfill cursor of a listing, if a backfill of it was started."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.reader, expire_on_commit=False) as session:
             return session.get(CrawlCursor, (site, listing))
 
     def save_cursor(self, site: str, listing: str, *, next_url: str | None, page: int) -> None:

@@ -8,6 +8,7 @@ while a crawl writes, and two writers wait for each other instead of failing.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,8 +46,15 @@ def default_db_url() -> str:
     return os.environ.get("DVCRAWL_DB_URL") or f"sqlite:///{storage_dir() / 'dvcrawl.sqlite3'}"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, writer: bool = False) -> Engine:
     """Create an engine for `url`, creating the SQLite file's folder if needed.
+
+    Args:
+        url: any SQLAlchemy database URL.
+        writer: on SQLite, start every transaction with ``BEGIN IMMEDIATE``. A deferred
+            transaction that reads, then writes, fails at once ("database is locked", no
+            waiting) when another process wrote in between; one that takes the write lock at
+            its start waits its turn instead.
 
     Raises:
         DatabaseError: if the URL is malformed or names a driver that is not installed.
@@ -69,10 +77,15 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
+        # SQLAlchemy's documented recipe: pysqlite no longer begins transactions itself (it
+        # would not for DDL, and never IMMEDIATE); the engine does, at the start of each one.
+        begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql(begin))
     return engine
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
@@ -98,7 +111,7 @@ def init_db(engine: Engine) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    for attempt in range(5):
+    for attempt in range(6):
         try:
             with engine.begin() as connection:
                 if connection.dialect.name == "postgresql":
@@ -110,17 +123,30 @@ def init_db(engine: Engine) -> None:
         except DatabaseError:
             raise
         except DBAPIError as exc:
-            if attempt < 4 and "already exists" in str(exc.orig).lower():
+            message = str(exc.orig).lower()
+            if attempt < 5 and any(race in message for race in _SCHEMA_RACES):
+                time.sleep(0.05 * (attempt + 1))
                 continue
             if isinstance(exc, OperationalError):
                 raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
             raise
 
 
+# What another process creating the same schema at the same moment looks like.
+_SCHEMA_RACES = (
+    "already exists",
+    "schema has changed",
+    "database is locked",
+    "unique constraint",
+    "duplicate key",
+)
+
+
 def _check_schema(session: Session) -> None:
     info = session.scalar(select(SchemaInfo).limit(1))
     if info is None:
-        session.add(SchemaInfo(version=DB_SCHEMA_VERSION, created_at=utcnow()))
+        # A fixed id: two processes creating the database at once cannot both add a row.
+        session.add(SchemaInfo(id=1, version=DB_SCHEMA_VERSION, created_at=utcnow()))
         session.flush()
         return
     if info.version > DB_SCHEMA_VERSION:

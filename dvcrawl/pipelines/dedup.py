@@ -42,8 +42,12 @@ class DedupPipeline:
 
     def open_spider(self) -> None:
         """Open the database (creating or upgrading the schema if needed)."""
+        schema = make_engine(self.url, writer=True)  # creating tables writes
+        try:
+            init_db(schema)
+        finally:
+            schema.dispose()
         self.engine = make_engine(self.url)
-        init_db(self.engine)
         self.session = Session(self.engine)
         self.deduplicator = Deduplicator(self.session)
 

@@ -40,7 +40,7 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         """Open the database and create missing tables."""
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, writer=True)
         init_db(self.engine)
         self.store = ArticleStore(self.engine, batch_size=self.batch_size)
 
