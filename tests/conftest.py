@@ -90,7 +90,7 @@ def thanhuytphcm_warc(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def report(stdout: str) -> dict[str, dict[str, str]]:
-    """The crawl report table, by site and column (`dvcrawl.cli.print_report`)."""
+    """The crawl report table, by site and column (`dvcrawl.cli.crawl.print_report`)."""
     lines = [line for line in stdout.splitlines() if line.strip()]
     header_index = next(i for i, line in enumerate(lines) if line.startswith("site "))
     header = re.split(r"\s{2,}", lines[header_index].strip())

@@ -1,0 +1,63 @@
+"""The ``dvcrawl`` command: one module per command in this package.
+
+    dvcrawl sites
+    dvcrawl crawl SITE... | --all  [--db URL] [--replay WARC...] [--start-url URL...] [--max-pages N]
+    dvcrawl import WARC... [--db URL]
+    dvcrawl extract FILE --url URL
+    dvcrawl export --format jsonl|csv|parquet [--site S] [--since D] [--until D]
+                   [--include-duplicates] [--db URL] -o PATH|-
+    dvcrawl status [--db URL]
+    dvcrawl schedule --every 6h CRAWL-ARGS...
+
+Bad input gets one line on stderr and exit status 2; a crawl that failed exits with 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from dvcrawl.cli import crawl, export, extract, import_warc, schedule, sites, status
+from dvcrawl.cli.common import EXIT_OK, EXIT_USAGE, Parser, UserError
+
+#: The commands, in the order `dvcrawl --help` lists them.
+COMMANDS: tuple[ModuleType, ...] = (sites, crawl, status, schedule, import_warc, extract, export)
+
+
+def build_parser() -> Parser:
+    """The argument parser of every command."""
+    parser = Parser(
+        prog="dvcrawl",
+        description="Crawl Vietnamese party and government portals for articles about công tác dân vận.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    for module in COMMANDS:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args))
+    except UserError as exc:
+        print(f"dvcrawl: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("dvcrawl: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `dvcrawl export -o - | head` closes the pipe early; that is not an error. Point
+        # stdout at /dev/null so the interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+__all__ = ["COMMANDS", "UserError", "build_parser", "main"]

@@ -1,0 +1,168 @@
+"""What every command shares: exit codes, the one-line error, argument types, settings.
+
+Each command lives in its own module of this package (``dvcrawl/cli/<command>.py``) with a
+``register(commands)`` function that adds its parser; this module holds only what two or more
+commands use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from datetime import date
+from typing import Any, NoReturn
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BUSY = 75  # EX_TEMPFAIL: another crawl of the site is running; try again later
+
+#: Larger files are not pages a portal serves; refusing them keeps memory bounded.
+MAX_PAGE_BYTES = 50 * 1024 * 1024
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: reported in one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the contract for bad input)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line and exit with status 2."""
+        print(f"dvcrawl: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+# --- options several commands take -----------------------------------------------------------
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db URL``."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (default: $DVCRAWL_DB_URL or SQLite under storage/)",
+    )
+
+
+def add_verbosity(parser: argparse.ArgumentParser) -> None:
+    """``-v``/``-vv`` and ``-q``."""
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def interval(value: str) -> float:
+    """An argparse type: ``30m``, ``6h``, ``1d`` (or seconds) as seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value)
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"not an interval (like 30m, 6h, 1d): {value!r}")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def iso_date(value: str) -> date:
+    """An argparse type: ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+# --- settings, database, logging -------------------------------------------------------------
+
+
+def log_level(args: argparse.Namespace) -> str:
+    """The log level that ``-q``/``-v``/``-vv`` ask for (quiet by default: warnings)."""
+    if args.quiet:
+        return "ERROR"
+    return {0: "WARNING", 1: "INFO"}.get(args.verbose, "DEBUG")
+
+
+def project_settings(db: str | None = None) -> Any:
+    """The project's Scrapy settings, with ``--db`` applied."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "dvcrawl.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    if db:
+        settings.set("DVCRAWL_DB_URL", db, priority="cmdline")
+    return settings
+
+
+def check_database(url: str) -> None:
+    """Open the database once (creating or upgrading its schema); a failure is a `UserError`."""
+    from dvcrawl.db import DatabaseError, init_db, make_engine
+
+    try:
+        engine = make_engine(url, writer=True)
+        try:
+            init_db(engine)
+        finally:
+            engine.dispose()
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from None
+
+
+class _ShortFormatter(logging.Formatter):
+    """One line per log record: a cron mail shows what failed, not Twisted's call stack."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text
+        record.exc_info, record.exc_text = None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
+def configure_logging(level: str, *, tracebacks: bool) -> None:
+    """Log to stderr at `level`, one line per record unless `tracebacks`."""
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter if tracebacks else _ShortFormatter
+    handler.setFormatter(
+        formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    # The level sits on the handler: Scrapy resets the root logger's level when it starts.
+    handler.setLevel(level)
+    logging.getLogger().handlers[:] = [handler]
+
+
+def redact(url: str) -> str:
+    """A database URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def print_table(
+    header: list[str], rows: list[list[str]], *, numeric_from: int | None = None
+) -> None:
+    """Print rows under a header in aligned columns (columns from `numeric_from` right-aligned)."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [
+            cell.rjust(width)
+            if numeric_from is not None and i >= numeric_from
+            else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())

@@ -1,0 +1,216 @@
+"""``dvcrawl crawl``: crawl sites through the Scrapy engine into the database, then report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from dvcrawl.cli.common import (
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_OK,
+    UserError,
+    add_db_option,
+    add_verbosity,
+    check_database,
+    configure_logging,
+    log_level,
+    positive_int,
+    print_table,
+    project_settings,
+    redact,
+)
+
+
+def register(commands: Any) -> None:
+    """Add the command's parser."""
+    parser = commands.add_parser("crawl", help="crawl sites into the database")
+    parser.add_argument("sites", nargs="*", metavar="SITE", help="site ids (see `dvcrawl sites`)")
+    parser.add_argument("--all", action="store_true", help="crawl every enabled site")
+    add_db_option(parser)
+    parser.add_argument(
+        "--replay", nargs="+", metavar="WARC", help="answer requests from these WARC files, offline"
+    )
+    parser.add_argument(
+        "--start-url", nargs="+", metavar="URL", help="start from these pages instead of the site's"
+    )
+    parser.add_argument(
+        "--max-pages", type=positive_int, metavar="N", help="stop after N responses"
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="backfill every listing to its last page (resumes a stopped backfill)",
+    )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="ask again for known articles, conditionally (only changed ones download)",
+    )
+    parser.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Scrapy setting",
+    )
+    add_verbosity(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Crawl the chosen sites through the Scrapy engine and report what was stored."""
+    from dvcrawl.sites import SITES, UnknownSite, get_site, site_for_url
+
+    try:
+        chosen = [get_site(site_id) for site_id in args.sites]
+    except UnknownSite as exc:
+        raise UserError(str(exc)) from None
+    if args.all:
+        chosen += [site for site in SITES.values() if site.enabled and site not in chosen]
+    start_urls: dict[str, list[str]] = {}
+    for url in args.start_url or []:
+        site = site_for_url(url) if url.startswith(("http://", "https://")) else None
+        if site is None:
+            raise UserError(f"no registered site serves {url!r}")
+        start_urls.setdefault(site.id, []).append(url)
+        if site not in chosen:
+            chosen.append(site)
+    if not chosen:
+        raise UserError("name at least one site (see `dvcrawl sites`), or use --all")
+    if args.full and args.refresh:
+        raise UserError("--full and --refresh cannot be combined")
+    for path in args.replay or []:
+        if not Path(path).is_file():
+            raise UserError(f"no such WARC file: {path}")
+
+    settings = project_settings(args.db)
+    settings.set("LOG_LEVEL", log_level(args), priority="cmdline")
+    if args.replay:
+        settings.set(
+            "DVCRAWL_REPLAY", [str(Path(p).resolve()) for p in args.replay], priority="cmdline"
+        )
+    if args.max_pages:
+        settings.set("CLOSESPIDER_PAGECOUNT", args.max_pages, priority="cmdline")
+    for assignment in args.set:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name:
+            raise UserError(f"-s takes NAME=VALUE, not {assignment!r}")
+        settings.set(name, value, priority="cmdline")
+    db_url = settings.get("DVCRAWL_DB_URL")
+    check_database(db_url)
+
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.spiderloader import SpiderLoader
+
+    from dvcrawl.db import storage_dir
+    from dvcrawl.lock import Busy, lock_for
+    from dvcrawl.warc import ReplayIndex, WarcError
+
+    if args.replay:
+        try:
+            ReplayIndex(settings.getlist("DVCRAWL_REPLAY"))
+        except WarcError as exc:
+            raise UserError(str(exc)) from None
+    locks = []
+    try:
+        for site in chosen:
+            lock = lock_for(storage_dir(), db_url, site.id)
+            lock.acquire()
+            locks.append(lock)
+    except Busy as busy:
+        for lock in locks:
+            lock.release()
+        print(
+            f"dvcrawl: another crawl of {site.id} into this database is running (pid {busy}); not starting",
+            file=sys.stderr,
+        )
+        return EXIT_BUSY
+    try:
+        mode = "full" if args.full else "refresh" if args.refresh else "incremental"
+        loader = SpiderLoader.from_settings(settings)
+        configure_logging(settings.get("LOG_LEVEL"), tracebacks=args.verbose >= 2)
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+        process = CrawlerProcess(settings)
+        crawlers = []
+        started = time.monotonic()
+        for site in chosen:
+            crawler = process.create_crawler(loader.load(site.id))
+            process.crawl(crawler, start_url=start_urls.get(site.id), mode=mode)
+            crawlers.append(crawler)
+        process.start()
+        elapsed = time.monotonic() - started
+    finally:
+        for lock in locks:
+            lock.release()
+
+    failed = print_report(
+        [crawler.stats.get_stats() | {"site": crawler.spidercls.name} for crawler in crawlers]
+    )
+    print(f"done in {elapsed:.1f} s; database: {redact(db_url)}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+_REPORT_COLUMNS = (
+    ("pages", "downloader/response_count"),
+    ("article req", "dvcrawl/article_requests"),
+    ("new", "dvcrawl/articles/new"),
+    ("updated", "dvcrawl/articles/updated"),
+    ("unchanged", "dvcrawl/articles/unchanged"),
+    ("304", "dvcrawl/articles/not_modified"),
+    ("duplicates", None),
+    ("non-articles", "dvcrawl/dropped/not_article"),
+    ("dead links", "dvcrawl/dead_links"),
+    ("errors", None),
+)
+
+
+def print_report(runs: list[dict[str, Any]]) -> bool:
+    """Print one table row per site crawled, then every failed health check; True if any failed."""
+    from dvcrawl.health import error_count
+
+    header = ["site", "result", *(name for name, _ in _REPORT_COLUMNS), "seconds"]
+    rows, notes, failed = [], [], False
+    for stats in runs:
+        reason = stats.get("finish_reason", "unknown")
+        problems = []
+        if reason not in {"finished", "closespider_pagecount"}:
+            problems.append(f"stopped: {reason}")
+        if stats.get("dvcrawl/health_failed"):
+            problems.append(f"{stats['dvcrawl/health_failed']} health checks failed")
+        failed |= bool(problems)
+        values = []
+        for name, key in _REPORT_COLUMNS:
+            if name == "duplicates":
+                value = int(stats.get("dvcrawl/duplicates/exact", 0) or 0) + int(
+                    stats.get("dvcrawl/duplicates/near", 0) or 0
+                )
+            elif name == "errors":
+                value = error_count(stats)
+            else:
+                value = int(stats.get(key, 0) or 0)
+            values.append(str(value))
+        rows.append(
+            [
+                stats["site"],
+                "FAILED" if problems else "ok",
+                *values,
+                f"{stats.get('elapsed_time_seconds', 0.0):.1f}",
+            ]
+        )
+        notes += [f"{stats['site']}: {problem}" for problem in problems]
+        if stats.get("dvcrawl/replay/hits") is not None or stats.get("dvcrawl/replay/missing"):
+            notes.append(
+                f"{stats['site']}: replayed {int(stats.get('dvcrawl/replay/hits', 0) or 0)}, "
+                f"not archived {int(stats.get('dvcrawl/replay/missing', 0) or 0)}"
+            )
+        if stats.get("dvcrawl/warc_file"):
+            notes.append(f"{stats['site']}: archive {stats['dvcrawl/warc_file']}")
+    print_table(header, rows, numeric_from=2)
+    for note in notes:
+        print(note)
+    return failed

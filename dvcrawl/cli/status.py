@@ -1,0 +1,106 @@
+"""``dvcrawl status``: each site's last run, its health checks, and the corpus."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from dvcrawl.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_db_option,
+    check_database,
+    print_table,
+    project_settings,
+)
+
+
+def register(commands: Any) -> None:
+    """Add the command's parser."""
+    parser = commands.add_parser(
+        "status", help="each site's last run, its health checks, and the corpus"
+    )
+    add_db_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print each site's last run, its failed health checks, and the size of the corpus."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from dvcrawl.db import make_engine
+    from dvcrawl.db.models import ArticleRow, CrawlRun
+    from dvcrawl.sites import SITES
+
+    settings = project_settings(args.db)
+    url = settings.get("DVCRAWL_DB_URL")
+    check_database(url)
+    engine = make_engine(url)
+    header = [
+        "site",
+        "last run (UTC)",
+        "result",
+        "new",
+        "updated",
+        "articles",
+        "copies",
+        "newest article",
+        "health",
+    ]
+    rows, problems, failing = [], [], False
+    try:
+        with Session(engine) as session:
+            counts = dict(
+                session.execute(
+                    select(ArticleRow.site, func.count()).group_by(ArticleRow.site)
+                ).all()
+            )
+            copies = dict(
+                session.execute(
+                    select(ArticleRow.site, func.count())
+                    .where(ArticleRow.duplicate_of.is_not(None))
+                    .group_by(ArticleRow.site)
+                ).all()
+            )
+            newest = dict(
+                session.execute(
+                    select(ArticleRow.site, func.max(ArticleRow.published_at)).group_by(
+                        ArticleRow.site
+                    )
+                ).all()
+            )
+            sites = list(SITES) + sorted(str(site) for site in set(counts) - set(SITES))
+            for site in sites:
+                run = session.scalar(
+                    select(CrawlRun)
+                    .where(CrawlRun.site == site)
+                    .order_by(CrawlRun.id.desc())
+                    .limit(1)
+                )
+                failed_checks = [c for c in (run.checks or []) if not c.get("ok")] if run else []
+                if run is not None and run.outcome in {"failed", "interrupted"}:
+                    failing = True
+                failing |= bool(failed_checks)
+                problems += [f"{site}: {c['name']}: {c['detail']}" for c in failed_checks]
+                rows.append(
+                    [
+                        site,
+                        run.started_at.strftime("%Y-%m-%d %H:%M") if run else "never",
+                        run.outcome if run else "-",
+                        str(run.new) if run else "-",
+                        str(run.updated) if run else "-",
+                        str(counts.get(site, 0)),
+                        str(copies.get(site, 0)),
+                        (newest.get(site) or "-")[:10],
+                        ("FAIL: " + ", ".join(c["name"] for c in failed_checks))
+                        if failed_checks
+                        else ("ok" if run else "-"),
+                    ]
+                )
+    finally:
+        engine.dispose()
+    print_table(header, rows)
+    for problem in problems:
+        print(problem)
+    return EXIT_FAILED if failing else EXIT_OK
