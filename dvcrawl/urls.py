@@ -111,6 +111,11 @@ def canonicalize(url: str, *, resolve_host: Callable[[str], tuple[str, str]] | N
     return head + sep + tail if tail else head
 
 
+def plain_host(host: str) -> tuple[str, str]:
+    """A host resolver that knows no portal: the host as given, https (see `canonicalize`)."""
+    return host, "https"
+
+
 def path_and_query(url: str) -> str:
     """The path and query of `url`'s canonical form: what site URL patterns are matched on.
 

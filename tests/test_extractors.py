@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dvcrawl.extract import extract_article
+from dvcrawl.extraction import extract_article
 from dvcrawl.items import ARTICLE_KEYS
 from dvcrawl.sites import SITES
 from tests.support.fixture_sites import FIXTURES, expected_articles

@@ -21,7 +21,8 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the Article record of one stored page as JSON."""
-    from dvcrawl.extract import NotHTML, decode_html, extract_article
+    from dvcrawl.extract import NotHTML, decode_html
+    from dvcrawl.extraction import extract_article
     from dvcrawl.urls import InvalidURL, canonicalize
 
     try:

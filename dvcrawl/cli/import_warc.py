@@ -31,7 +31,8 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run archived responses through the same validate -> store chain as a crawl."""
-    from dvcrawl.extract import NotHTML, decode_html, extract_article
+    from dvcrawl.extract import NotHTML, decode_html
+    from dvcrawl.extraction import extract_article
     from dvcrawl.items import FetchedArticle
     from dvcrawl.pipelines import Chain, CounterStats
     from dvcrawl.urls import InvalidURL

@@ -16,7 +16,7 @@ from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
 from dvcrawl.extract.page import HtmlElement, Page, element_text, is_hidden
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 from dvcrawl.items import Article
-from dvcrawl.urls import canonicalize
+from dvcrawl.urls import canonicalize, plain_host
 
 #: Metadata keys that carry the publication time, most trusted first.
 DATE_META_KEYS = (
@@ -58,7 +58,8 @@ def new_article(page: Page, site_id: str, extractor: str) -> Article:
     """An empty non-article record for `page`, to be filled in by an extractor."""
     return Article(
         url=page.url,
-        canonical_url=canonicalize(page.url),
+        # Folded to the portal's canonical host by `dvcrawl.extraction`, which knows the registry.
+        canonical_url=canonicalize(page.url, resolve_host=plain_host),
         site=site_id,
         is_article=False,
         extractor=extractor,

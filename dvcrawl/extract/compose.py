@@ -13,6 +13,7 @@ so that no extractor ever reads the page header, where portals print today's dat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from dvcrawl.extract.base import (
@@ -41,6 +42,7 @@ from dvcrawl.extract.boilerplate import (
 )
 from dvcrawl.extract.dates import ParsedDate, find_dates
 from dvcrawl.extract.page import HtmlElement, Page, element_text
+from dvcrawl.extract.text import word_count
 from dvcrawl.items import Article
 
 HEADINGS = "h1, h2, h3, [class*=title], [class*=Title]"
@@ -175,14 +177,73 @@ def compose(
         or (fallback_date(page, body) if fallback_date else None)
     )
     fill_article(article, title=title, body=body, date=date)
-    if (
-        link_density(root) > _LISTING_LINK_DENSITY
-        or looks_like_listing(root)
-        or _headline_links_elsewhere(page, root)
-        or is_error_title(title)
-    ):
+    if article.is_article and non_article_reason(page, article, root) is not None:
         article.is_article = False
     return article
+
+
+#: A page without a printed date needs a body at least this long to count as an article:
+#: a listing's two or three teasers pass the plain minimum, a real undated report does not
+#: fall under this.
+_UNDATED_MIN_WORDS = 80
+_ARTICLE_TYPES = frozenset(
+    {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
+     "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "scholarlyarticle",
+     "techarticle", "report", "liveblogposting", "posting", "socialmediaposting"}
+)  # fmt: skip
+_SEARCH_PARAMS = frozenset({"q", "s", "k", "keyword", "keywords", "key", "search", "query", "tukhoa", "tu-khoa", "searchtext", "text"})  # fmt: skip
+
+
+def declares_article(page: Page) -> bool:
+    """Whether the page's metadata says it is one article (og:type, JSON-LD, publication time).
+
+    Listing heuristics are guesses about markup; a page that says it is an article, and has a
+    headline and a body, is not overruled by them.
+    """
+    if page.meta.get("og:type", "").lower() == "article" or page.meta.get("article:published_time"):
+        return True
+    for item in page.json_ld:
+        kinds = item.get("@type")
+        for kind in kinds if isinstance(kinds, list) else [kinds]:
+            if isinstance(kind, str) and kind.lower() in _ARTICLE_TYPES:
+                return True
+    return False
+
+
+def is_search_page(page: Page) -> bool:
+    """Whether the URL asks a search engine of the portal for a query (``?keyword=...``)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    parts = urlsplit(page.url)
+    if any(k.lower() in _SEARCH_PARAMS and v.strip() for k, v in parse_qsl(parts.query)):
+        return True
+    return bool(
+        re.search(r"/(?:search|tim-?kiem|timkiem|ket-qua-tim-kiem)(?:[/.?]|$)", parts.path, re.I)
+    )
+
+
+def non_article_reason(page: Page, article: Article, root: HtmlElement) -> str | None:
+    """Why a page with a headline and a body is still not an article, or None if it is one.
+
+    The verdict is made from the page as a whole, never from its URL's shape alone: error
+    notices, search results, and (unless the page's metadata says it is an article) link
+    lists, teaser listings and short undated pages under a page label.
+    """
+    if is_error_title(article.title):
+        return "error page"
+    if is_search_page(page):
+        return "search results"
+    if declares_article(page):
+        return None
+    if link_density(root) > _LISTING_LINK_DENSITY:
+        return "list of links"
+    if looks_like_listing(root) or _headline_links_elsewhere(page, root):
+        return "listing of teasers"
+    if article.published_at is None and (
+        word_count(article.text or "") < _UNDATED_MIN_WORDS or word_count(article.title or "") <= 2
+    ):
+        return "no date, and too short or under a page label"
+    return None
 
 
 def _headline_links_elsewhere(page: Page, root: HtmlElement) -> bool:
@@ -191,10 +252,10 @@ def _headline_links_elsewhere(page: Page, root: HtmlElement) -> bool:
     An article's own headline is not a link away from it; a category page's featured story
     ("title + three-sentence lead") is, and would otherwise pass for an article.
     """
-    from dvcrawl.urls import InvalidURL, canonicalize
+    from dvcrawl.urls import InvalidURL, canonicalize, plain_host
 
     try:
-        here = canonicalize(page.url)
+        here = canonicalize(page.url, resolve_host=plain_host)
     except InvalidURL:
         return False
     for heading in root.iter("h1", "h2", "h3", "h4"):
@@ -210,7 +271,7 @@ def _headline_links_elsewhere(page: Page, root: HtmlElement) -> bool:
             ):
                 continue
             try:
-                if canonicalize(page.absolute(href)) != here:
+                if canonicalize(page.absolute(href), resolve_host=plain_host) != here:
                     return True
             except InvalidURL:
                 continue

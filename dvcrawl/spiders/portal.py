@@ -23,9 +23,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from dvcrawl.extract import extract_article
 from dvcrawl.extract.boilerplate import CHROME_CLASS
 from dvcrawl.extract.text import clean_line
+from dvcrawl.extraction import extract_article
 from dvcrawl.health import looks_like_challenge
 from dvcrawl.items import FetchedArticle, NotModified
 from dvcrawl.sites import Site

@@ -106,7 +106,7 @@ def _read_html(path: Path) -> str:
 
 def dvcrawl_system(page: GoldPage) -> Prediction:
     """dvcrawl's extractor, as a crawl runs it."""
-    from dvcrawl.extract import extract_article
+    from dvcrawl.extraction import extract_article
 
     record = extract_article(page.html, page.gold["url"])
     return Prediction(
