@@ -55,6 +55,7 @@ ITEM_PIPELINES = {
     "dvcrawl.pipelines.validate.ValidatePipeline": 100,
     "dvcrawl.pipelines.dedup.DedupPipeline": 300,
     "dvcrawl.pipelines.store.StorePipeline": 800,
+    "dvcrawl.pipelines.shapes.UrlShapePipeline": 900,
 }
 EXTENSIONS = {
     # No open ports on the user's machine: a scheduled crawler needs no console.

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from dvcrawl import health
+from dvcrawl import health, urlshapes
 from dvcrawl.db import init_db, make_engine, utcnow
-from dvcrawl.db.models import ArticleRow, CrawlCursor, CrawlRun
+from dvcrawl.db.models import ArticleRow, CrawlCursor, CrawlRun, UrlShape
+from dvcrawl.urls import path_and_query
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -166,6 +168,52 @@ class CrawlState:
             ).all()
         return {row.canonical_url: (row.http_etag, row.http_last_modified) for row in rows}
 
+    # --- learned URL shapes ---------------------------------------------------------------
+
+    def learned_shapes(self, site: str) -> list[UrlShape]:
+        """The article URL shapes learned for a site, most supported first."""
+        with Session(self.reader, expire_on_commit=False) as session:
+            return list(
+                session.scalars(
+                    select(UrlShape)
+                    .where(UrlShape.site == site)
+                    .order_by(UrlShape.articles.desc(), UrlShape.pattern)
+                )
+            )
+
+    def learn_shapes(self, site: str, declared: Callable[[str], bool]) -> list[UrlShape]:
+        """Relearn a site's URL shapes from its stored articles that miss the declared pattern.
+
+        Args:
+            site: the site id.
+            declared: whether a URL's path and query has the declared article shape.
+
+        """
+        with Session(self.reader) as session:
+            urls = session.scalars(
+                select(ArticleRow.canonical_url).where(ArticleRow.site == site)
+            ).all()
+        outside = [path for path in map(path_and_query, urls) if not declared(path)]
+        shapes = {shape.pattern: shape.articles for shape in urlshapes.learn_shapes(outside)}
+        now = utcnow()
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            known = {
+                row.pattern: row
+                for row in session.scalars(select(UrlShape).where(UrlShape.site == site))
+            }
+            for pattern, row in known.items():
+                if pattern not in shapes:
+                    session.delete(row)
+            for pattern, count in shapes.items():
+                row = known.get(pattern)
+                if row is None:
+                    row = UrlShape(site=site, pattern=pattern, first_seen_at=now)
+                    session.add(row)
+                if row.articles != count or row.last_seen_at is None:
+                    row.last_seen_at = now
+                row.articles = count
+        return self.learned_shapes(site)
+
     # --- backfill cursors ----------------------------------------------------------------
 
     def cursor(self, site: str, listing: str) -> CrawlCursor | None:
@@ -240,6 +288,7 @@ class CrawlStateExtension:
         """Run the health checks and record the run."""
         if self.run_id is None:
             return
+        self._learn_url_shapes(spider)
         stats = self.crawler.stats.get_stats()
         newest, first = self.state.history(spider.name)
         self.checks = health.run_checks(
@@ -259,6 +308,29 @@ class CrawlStateExtension:
             self.run_id, reason=reason, stats=self.crawler.stats.get_stats(), checks=self.checks
         )
         self.state.close()
+
+    def _learn_url_shapes(self, spider: Any) -> None:
+        """Learn URL shapes when this run stored articles outside the declared shape, and warn.
+
+        Such articles were found by their listing's structure and kept because their content
+        says they are articles; the warning gives the maintainer the pattern to declare.
+        """
+        site = getattr(spider, "site", None)
+        stats = self.crawler.stats
+        outside = int(stats.get_value("dvcrawl/articles/outside_declared_shape", 0) or 0)
+        if site is None or not outside:
+            return
+        shapes = self.state.learn_shapes(site.id, site.is_article_url)
+        learned = "; ".join(f"{shape.pattern} ({shape.articles} articles)" for shape in shapes)
+        stats.set_value("dvcrawl/url_shapes/learned", learned)
+        logger.warning(
+            "%s: %d article(s) stored outside the declared URL shape %s; learned: %s "
+            "(update the site's article_url)",
+            spider.name,
+            outside,
+            site.article_url,
+            learned or "-",
+        )
 
 
 def _process_alive(pid: int) -> bool:

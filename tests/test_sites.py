@@ -47,20 +47,23 @@ def test_start_yields_requests_offline(site_id: str) -> None:
     assert all(r.meta["download_slot"] == site_id for r in requests)
 
 
-def test_start_url_overrides_and_article_urls_go_straight_to_extraction() -> None:
+def test_start_urls_override_and_the_page_decides_what_an_undeclared_one_is() -> None:
     spider_cls = _loader().load("thanhuytphcm")
     article = "https://thanhuytphcm.vn/tin-tuc/a-b-1491871594"
+    odd = "https://thanhuytphcm.vn/bai-viet/chi-tiet.aspx?id=1491871594"
     spider = spider_cls.from_crawler(
         get_crawler(spider_cls),
-        start_url=f"{article},https://thanhuytphcm.vn/nhom-tin/dan-van-1197604650",
+        start_url=f"{article},https://thanhuytphcm.vn/nhom-tin/dan-van-1197604650,{odd}",
     )
 
     async def collect() -> list:
         return [request async for request in spider.start()]
 
-    first, second = asyncio.run(collect())
-    assert first.url == article and first.callback == spider.parse_article
+    first, second, third = asyncio.run(collect())
+    # Neither a menu nor a declared listing: extracted, and read as a listing if not an article.
+    assert first.url == article and first.callback == spider.parse_page
     assert second.callback == spider.parse_listing
+    assert third.url == odd and third.callback == spider.parse_page
 
 
 @pytest.mark.parametrize(

@@ -162,6 +162,7 @@ _REPORT_COLUMNS = (
     ("updated", "dvcrawl/articles/updated"),
     ("unchanged", "dvcrawl/articles/unchanged"),
     ("304", "dvcrawl/articles/not_modified"),
+    ("outside shape", "dvcrawl/articles/outside_declared_shape"),
     ("duplicates", None),
     ("non-articles", "dvcrawl/dropped/not_article"),
     ("dead links", "dvcrawl/dead_links"),
@@ -207,6 +208,12 @@ def print_report(runs: list[dict[str, Any]]) -> bool:
             notes.append(
                 f"{stats['site']}: replayed {int(stats.get('dvcrawl/replay/hits', 0) or 0)}, "
                 f"not archived {int(stats.get('dvcrawl/replay/missing', 0) or 0)}"
+            )
+        if stats.get("dvcrawl/articles/outside_declared_shape"):
+            notes.append(
+                f"{stats['site']}: {int(stats['dvcrawl/articles/outside_declared_shape'])} articles "
+                f"outside the declared URL shape; learned: {stats.get('dvcrawl/url_shapes/learned') or '-'}"
+                " (update the site's article_url)"
             )
         if stats.get("dvcrawl/warc_file"):
             notes.append(f"{stats['site']}: archive {stats['dvcrawl/warc_file']}")

@@ -1,4 +1,4 @@
-"""``dvcrawl status``: each site's last run, its health checks, and the corpus."""
+"""``dvcrawl status``: each site's last run, its health checks, the corpus, learned URL shapes."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
     from dvcrawl.db import make_engine
-    from dvcrawl.db.models import ArticleRow, CrawlRun
+    from dvcrawl.db.models import ArticleRow, CrawlRun, UrlShape
     from dvcrawl.sites import SITES
 
     settings = project_settings(args.db)
@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         "updated",
         "articles",
         "copies",
+        "outside shape",
         "newest article",
         "health",
     ]
@@ -92,15 +93,30 @@ def run(args: argparse.Namespace) -> int:
                         str(run.updated) if run else "-",
                         str(counts.get(site, 0)),
                         str(copies.get(site, 0)),
+                        str((run.stats or {}).get("dvcrawl/articles/outside_declared_shape", 0))
+                        if run
+                        else "-",
                         (newest.get(site) or "-")[:10],
                         ("FAIL: " + ", ".join(c["name"] for c in failed_checks))
                         if failed_checks
                         else ("ok" if run else "-"),
                     ]
                 )
+            shapes = session.scalars(select(UrlShape).order_by(UrlShape.site, UrlShape.pattern))
+            learned: dict[str, list[UrlShape]] = {}
+            for shape in shapes:
+                learned.setdefault(shape.site, []).append(shape)
     finally:
         engine.dispose()
     print_table(header, rows)
     for problem in problems:
         print(problem)
+    for site_id, site_shapes in learned.items():
+        declared = SITES[site_id].article_url if site_id in SITES else "-"
+        print(f"{site_id}: article URL shape declared {declared}")
+        for shape in site_shapes:
+            print(
+                f"{site_id}: article URL shape learned  {shape.pattern} ({shape.articles} "
+                f"articles, last seen {shape.last_seen_at:%Y-%m-%d})"
+            )
     return EXIT_FAILED if failing else EXIT_OK

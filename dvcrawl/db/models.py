@@ -131,6 +131,22 @@ class CrawlCursor(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class UrlShape(Base):
+    """An article URL shape learned from a site's articles that miss its declared pattern.
+
+    Recomputed from the stored articles whenever a run stores such an article (`dvcrawl.urlshapes`);
+    later runs follow links of these shapes as article links.
+    """
+
+    __tablename__ = "url_shapes"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SchemaInfo(Base):
     """One row: the version of the database schema (`dvcrawl.db.DB_SCHEMA_VERSION`)."""
 

@@ -6,10 +6,13 @@ A spider only navigates; what a page says is the extractor's business.
   section links whose text matches are followed (the "Dân vận" section is found, not
   hard-coded). Otherwise a start page is a listing.
 * Listing pages: article links are followed, except those in sidebars, menus and "hot news"
-  boxes; pagination is followed up to the site's depth. The next page is found the way a
+  boxes: links of the declared article shape, of shapes learned from earlier articles, and links
+  that head the listing's teasers whatever their shape (`dvcrawl.navigation`); pagination is
+  followed up to the site's depth. The next page is found the way a
   reader finds it: ``rel=next``, a "Trang sau"/"»" link, or the link numbered one more than
   the current page.
-* Article pages: the extractor turns the response into an Article record.
+* Article pages: the extractor turns the response into an Article record; whether the page is
+  an article is the page's business, not the URL's.
 """
 
 from __future__ import annotations
@@ -23,14 +26,22 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from dvcrawl.extract.boilerplate import CHROME_CLASS
+from dvcrawl.extract.page import Page
 from dvcrawl.extract.text import clean_line
 from dvcrawl.extraction import extract_article
 from dvcrawl.health import looks_like_challenge
 from dvcrawl.items import FetchedArticle, NotModified
+from dvcrawl.navigation import DECLARED, LEARNED, STRUCTURE, ArticleLink
+from dvcrawl.navigation import article_links as find_article_links
 from dvcrawl.sites import Site
 from dvcrawl.state import CrawlStateExtension
 from dvcrawl.urls import InvalidURL, canonicalize, path_and_query, strip_host
+from dvcrawl.urlshapes import matches_any
+
+#: A learned URL shape is trusted for navigation once this many stored articles have it.
+LEARNED_SHAPE_MIN_ARTICLES = 2
+#: Request priorities by link evidence: the declared shape first, breaking ties.
+_PRIORITY = {DECLARED: 10, LEARNED: 9, STRUCTURE: 8}
 
 _NEXT_TEXTS = {
     "trang sau", "sau", "tiếp", "trang tiếp", "tiếp theo", "xem tiếp", "next", "»", "›", ">",
@@ -77,10 +88,18 @@ class PortalSpider(scrapy.Spider):
         # Article URLs requested in this run (canonical), and backfill progress per listing.
         self._requested: set[str] = set()
         self._backfills: dict[str, BackfillProgress] = {}
+        # Article URL shapes learned from earlier runs (dvcrawl.urlshapes), loaded at start.
+        self.learned_shapes: list[str] = []
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """The site's start pages (or the ones given on the command line)."""
         self.state = self.crawler.get_extension(CrawlStateExtension)
+        if self.state is not None:
+            self.learned_shapes = [
+                shape.pattern
+                for shape in self.state.state.learned_shapes(self.site.id)
+                if shape.articles >= LEARNED_SHAPE_MIN_ARTICLES
+            ]
         if self.custom_start_urls:
             menus = (
                 {_canonical(u) for u in self.site.start_urls}
@@ -88,12 +107,13 @@ class PortalSpider(scrapy.Spider):
                 else set()
             )
             for url in self.custom_start_urls:
-                if self.site.is_article_url(path_and_query(url)):
-                    yield self._request(url, self.parse_article)
-                elif _canonical(url) in menus:
+                if _canonical(url) in menus:
                     yield self._request(url, self.parse_start, page=1)
-                else:
+                elif self.site.is_listing_url(path_and_query(url)):
                     yield self._listing_start(url)
+                else:
+                    # Neither a menu nor a declared listing: the page says what it is.
+                    yield self._request(url, self.parse_page, page=1)
             return
         for url in self.site.start_urls:
             if self.site.follow_link_text:
@@ -115,28 +135,44 @@ class PortalSpider(scrapy.Spider):
                 seen.add(url)
                 yield self._listing_start(url)
 
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        """A start page given on the command line: an article if its content says so, else a listing."""
+        if not isinstance(response, TextResponse) or self._challenged(response):
+            return
+        article = extract_article(response.text, response.url, fetched_at=datetime.now(UTC))
+        if article.is_article:
+            self.crawler.stats.inc_value("dvcrawl/article_requests")
+            yield self._fetched(article, response)
+        else:
+            yield from self.parse_listing(response)
+
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         """A listing page: request the articles not stored yet, then the next page."""
         if not isinstance(response, TextResponse) or self._challenged(response):
             return
         page = response.meta.get("dvcrawl_page", 1)
         listing = response.meta.get("dvcrawl_listing") or _canonical(response.url)
-        links = list(self.article_links(response))
+        found = self.article_links(response)
+        links = [link.url for link in found]
         stats = self.crawler.stats
         stats.inc_value("dvcrawl/listing_pages")
         stats.inc_value("dvcrawl/article_links", len(links))
+        for link in found:
+            stats.inc_value(f"dvcrawl/article_links/{link.evidence}")
         canonical = {url: _canonical(url) for url in links}
         known = self.state.state.known(list(set(canonical.values()))) if self.state else {}
         requests = []
-        for url in links:
+        for link in found:
+            url = link.url
             if canonical[url] in self._requested:
                 continue  # linked from an earlier page of this run
             self._requested.add(canonical[url])
             validators = known.get(canonical[url])
+            meta = {"page": page, "listing": listing, "evidence": link.evidence}
             if validators is None:
-                requests.append(self._request(url, self.parse_article, page=page, listing=listing))
+                requests.append(self._request(url, self.parse_article, **meta))
             elif self.mode == "refresh":
-                requests.append(self._conditional(url, *validators, page=page, listing=listing))
+                requests.append(self._conditional(url, *validators, **meta))
             else:
                 stats.inc_value("dvcrawl/articles/skipped_known")
 
@@ -185,7 +221,10 @@ class PortalSpider(scrapy.Spider):
         if self._challenged(response):
             return
         article = extract_article(response.text, response.url, fetched_at=datetime.now(UTC))
-        yield FetchedArticle(
+        yield self._fetched(article, response)
+
+    def _fetched(self, article: Any, response: Response) -> FetchedArticle:
+        return FetchedArticle(
             article=article,
             fetched_at=datetime.now(UTC),
             etag=_header(response, "ETag"),
@@ -194,32 +233,30 @@ class PortalSpider(scrapy.Spider):
 
     # --- navigation helpers -------------------------------------------------------------
 
-    def article_links(self, response: TextResponse) -> Iterator[str]:
-        """Article URLs on a listing page, outside sidebars and menus, in page order.
+    def article_links(self, response: TextResponse) -> list[ArticleLink]:
+        """Article links on a listing page, outside sidebars and menus, in page order.
 
-        Links in sidebars, menus and "hot news" boxes are never followed, even when nothing
-        else is found: they lead to other sections' articles, and a listing that yields no link
-        is what a redesign looks like, which the health checks must see (``listing_links``).
+        Links of the declared article shape, of shapes learned from earlier articles, and links
+        heading the listing's teasers whatever their shape (`dvcrawl.navigation`). Links in
+        sidebars, menus and "hot news" boxes are never followed, even when nothing else is
+        found: they lead to other sections' articles, and a listing that yields no link is
+        what a redesign looks like, which the health checks must see (``listing_links``).
         """
-        found: list[str] = []
-        for anchor in response.selector.root.iter("a"):
-            href = anchor.get("href")
-            if not href:
-                continue
-            url = response.urljoin(href.strip())
-            if (
-                self._same_portal(url)
-                and self.site.is_article_url(path_and_query(url))
-                and not _in_chrome(anchor)
-            ):
-                found.append(url)
+        page = Page(response.text, response.url)
+        found = find_article_links(
+            page,
+            same_portal=self._same_portal,
+            declared=lambda url: self.site.is_article_url(path_and_query(url)),
+            learned=lambda url: matches_any(self.learned_shapes, path_and_query(url)),
+            is_listing=lambda url: self.site.is_listing_url(path_and_query(url)),
+        )
         if self.site.listing_links is not None:
-            from dvcrawl.extract.page import Page
-
-            for url in self.site.listing_links(Page(response.text, response.url)):
-                if self._same_portal(url) and self.site.is_article_url(path_and_query(url)):
-                    found.append(url)
-        yield from dict.fromkeys(found)
+            seen = {link.url for link in found}
+            for url in self.site.listing_links(page):
+                if url not in seen and self._same_portal(url):
+                    seen.add(url)
+                    found.append(ArticleLink(url, DECLARED))
+        return found
 
     def next_page(self, response: TextResponse, page: int) -> str | None:
         """The URL of the listing's next page, or None on the last page."""
@@ -247,7 +284,13 @@ class PortalSpider(scrapy.Spider):
         return self.site.claims_host(strip_host(host))
 
     def _request(
-        self, url: str, callback: Any, *, page: int | None = None, listing: str | None = None
+        self,
+        url: str,
+        callback: Any,
+        *,
+        page: int | None = None,
+        listing: str | None = None,
+        evidence: str = DECLARED,
     ) -> scrapy.Request:
         meta: dict[str, Any] = {"download_slot": self.site.id}
         if page is not None:
@@ -256,7 +299,8 @@ class PortalSpider(scrapy.Spider):
             meta["dvcrawl_listing"] = listing
         # Articles before further listing pages: each listing page is finished before the next
         # is read, so a stopped run leaves little behind and a backfill cursor moves steadily.
-        priority = 10 if callback == self.parse_article else 0
+        # Among articles, the declared shape first, then learned shapes, then teaser links.
+        priority = _PRIORITY[evidence] if callback == self.parse_article else 0
         return scrapy.Request(
             url, callback=callback, meta=meta, errback=self.on_error, priority=priority
         )
@@ -409,17 +453,6 @@ def _has_page_marker(url: str) -> bool:
     return any(_PAGE_PARAM.match(key) for key, _ in parse_qsl(parts.query)) or bool(
         _PAGE_PATH.search(parts.path)
     )
-
-
-def _in_chrome(anchor: Any) -> bool:
-    """Whether a link sits in a sidebar, menu, footer or "hot news" box."""
-    for node in anchor.iterancestors():
-        if node.tag in {"nav", "footer", "header", "aside"}:
-            return True
-        names = f"{node.get('class', '')} {node.get('id', '')}".strip()
-        if names and CHROME_CLASS.search(names):
-            return True
-    return False
 
 
 def _header(response: Response, name: str) -> str | None:
