@@ -20,7 +20,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from dvcrawl.extract.boilerplate import CHROME_CLASS
 from dvcrawl.extract.dates import find_dates
@@ -76,7 +75,11 @@ def article_links(
         is_listing: whether a URL is one of the site's listing pages (never an article link).
 
     """
-    teasers = set(teaser_links(page))
+    items = teasers(page)
+    teaser_urls = {url for _, url in items}
+    # Where the listing's teasers stand: a link of the article shape elsewhere on a page that
+    # has teasers is a sidebar's or a box's ("Tiêu điểm", "Đọc nhiều"), whatever its classes.
+    lists = {item.getparent() for item, _ in items if item.getparent() is not None}
     found: dict[str, str] = {}
     for anchor in page.root.iter("a"):
         href = (anchor.get("href") or "").strip()
@@ -87,17 +90,27 @@ def article_links(
             continue
         if in_chrome(anchor):
             continue
-        if declared(url):
+        in_listing = (
+            url in teaser_urls
+            or not lists
+            or any(container in lists for container in anchor.iterancestors())
+        )
+        if declared(url) and in_listing:
             found[url] = DECLARED
-        elif learned(url):
+        elif learned(url) and in_listing:
             found[url] = LEARNED
-        elif url in teasers and not is_listing(url) and url != page.url:
+        elif url in teaser_urls and not is_listing(url) and url != page.url:
             found[url] = STRUCTURE
     return [ArticleLink(url, evidence) for url, evidence in found.items()]
 
 
 def teaser_links(page: Page) -> list[str]:
-    """URLs that head teasers: the repeated items of a listing (see the module docstring).
+    """URLs that head teasers: the repeated items of a listing (see the module docstring)."""
+    return list(dict.fromkeys(url for _, url in teasers(page)))
+
+
+def teasers(page: Page) -> list[tuple[HtmlElement, str]]:
+    """The teasers of a listing page: (item element, the URL its headline links to).
 
     An item is the widest element around a headline link (four words or more) that holds no
     other headline link. It is a teaser when it also holds two of: a lead sentence, a date, a
@@ -113,7 +126,7 @@ def teaser_links(page: Page) -> list[str]:
         for item, _, _ in items
         if item.getparent() is not None
     )
-    urls: list[str] = []
+    found: list[tuple[HtmlElement, str]] = []
     for item, url, evidence in items:
         repeated = (
             shapes[(_shape(item.getparent()), _shape(item))] >= 3
@@ -121,8 +134,8 @@ def teaser_links(page: Page) -> list[str]:
             else False
         )
         if (evidence >= 2 or (evidence >= 1 and repeated)) and not in_chrome(item):
-            urls.append(url)
-    return list(dict.fromkeys(urls))
+            found.append((item, url))
+    return found
 
 
 def _headline_anchors(page: Page) -> Iterator[tuple[HtmlElement, str]]:
@@ -173,11 +186,3 @@ def _shape(element: HtmlElement | None) -> tuple[str, str]:
     if element is None:
         return ("", "")
     return str(element.tag), " ".join(sorted((element.get("class") or "").split()))
-
-
-def host_of(url: str) -> str:
-    """The host of `url`, lower-cased ('' for relative or malformed URLs)."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""

@@ -289,3 +289,23 @@ def test_without_the_learned_shape_a_bare_link_is_not_followed() -> None:
     )
     assert [link.url for link in learned] == [f"{HOST}/tin-tuc/ba-dinh-doi-thoai.htm"]
     assert learned[0].evidence != DECLARED
+
+
+def test_article_shaped_links_beside_the_teasers_belong_to_a_box_not_to_the_listing() -> None:
+    # Class names in Vietnamese ("cột phải", "tiêu điểm") say nothing to a class-name filter; the
+    # teasers say where the listing is, and the box of bare links stands elsewhere.
+    html = (FIXTURES / "hungyen_mttq" / "listing_page1.html").read_text(encoding="utf-8")
+    page = Page(html, "https://mttq.hungyen.dcs.vn/dan-chu-dan-van.html")
+    site = get_site("hungyen_mttq")
+    links = article_links(
+        page, same_portal=lambda u: True, declared=lambda u: site.is_article_url(path_and_query(u))
+    )
+    assert not any("lan-thu-8-khoa-xvii" in link.url or "tan-tien" in link.url for link in links)
+    assert len(links) == 2  # the page's two teasers
+    # A page without teasers keeps every article-shaped link: nothing says where its list is.
+    bare = Page(
+        "<html><body><ul><li><a href='/tin-tuc/a-b-c-3890.html'>Hội nghị Ủy ban MTTQ tỉnh lần "
+        "thứ 8</a></li></ul></body></html>",
+        "https://mttq.hungyen.dcs.vn/dan-chu-dan-van.html",
+    )
+    assert len(article_links(bare, same_portal=lambda u: True, declared=lambda u: True)) == 1

@@ -51,3 +51,11 @@ def test_fingerprint_ignores_tone_placement_case_quotes_and_spacing() -> None:
     assert fingerprint_text(a) == fingerprint_text(b)
     assert content_hash(a) == content_hash(b)
     assert content_hash(a) != content_hash("Tỉnh ủy Nghệ An phát động “Dân vận khéo”.")
+
+
+def test_a_date_line_with_a_dashed_time_and_a_view_counter_is_chrome() -> None:
+    from dvcrawl.extract.boilerplate import is_boilerplate_line
+
+    # Split at " - ", "14:20 Lượt xem: 1.057" is neither a date nor chrome; whole, a date line.
+    assert is_boilerplate_line("Thứ Năm, 16/10/2025 - 14:20 Lượt xem: 1.057")
+    assert not is_boilerplate_line("Thứ Năm, 16/10/2025 - 14:20, Ban Dân vận tổ chức hội nghị")

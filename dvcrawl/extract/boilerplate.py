@@ -100,6 +100,10 @@ def is_boilerplate_line(text: str) -> bool:
     line = clean_line(text)
     if not line or len(line) > 160:
         return False
+    # "Thứ Năm, 16/10/2025 - 14:20 Lượt xem: 1.057": split at " - ", the time and the counter
+    # would be one segment that is neither a date nor chrome; read whole, it is a date line.
+    if is_date_line(line):
+        return True
     segments = [part for part in _SEGMENT_SPLIT.split(line) if part.strip(" :.,")]
     return bool(segments) and all(_is_chrome_segment(part) for part in segments)
 

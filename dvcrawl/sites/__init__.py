@@ -16,6 +16,7 @@ from dvcrawl.sites import (
     hanoi_gov,
     hanoi_liferay,
     mttq_hanoi,
+    provincial,
     thanhuytphcm,
     tuyengiaodanvan,
 )
@@ -30,6 +31,7 @@ _MODULES: tuple[ModuleType, ...] = (
     dangcongsan,
     danvan,
     tuyengiaodanvan,
+    provincial,
 )
 
 
