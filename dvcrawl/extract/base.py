@@ -269,9 +269,23 @@ def date_near_title(
     return found[0] if found else None
 
 
-def first_text_element(root: HtmlElement) -> HtmlElement | None:
-    """The first paragraph-like element of `root` with a sentence of text."""
+def first_text_element(
+    root: HtmlElement,
+    *,
+    title: HtmlElement | None = None,
+    skip: frozenset[HtmlElement] = frozenset(),
+) -> HtmlElement | None:
+    """The first paragraph-like element of `root` with a sentence of text.
+
+    The headline (`title`) is not body text even when it is long and sits inside `root`, nor
+    is anything in `skip` (parts of `root` that are not the article).
+    """
+    excluded = set(skip)
+    if title is not None:
+        excluded.add(title)
     for element in root.iter("p", "div", "td", "li"):
+        if excluded and any(node in excluded for node in (element, *element.iterancestors())):
+            continue
         text = element_text(element)
         if len(text) >= 60 and not element.xpath(
             ".//p | .//div[string-length(normalize-space()) > 60]"
@@ -287,7 +301,12 @@ _SAPO_NAME = re.compile(
 _CAPTION_NAME = re.compile(r"image|img|photo|caption|figure|thumb|video|author", re.IGNORECASE)
 
 
-def marked_sapo(page: Page, title: HtmlElement | None, root: HtmlElement) -> HtmlElement | None:
+def marked_sapo(
+    page: Page,
+    title: HtmlElement | None,
+    root: HtmlElement,
+    skip: frozenset[HtmlElement] = frozenset(),
+) -> HtmlElement | None:
     """The element the page marks as the lead (class or id "sapo", "summary", ...; data-role="sapo").
 
     Only an element between the headline and the end of the body's first paragraph counts, so
@@ -295,7 +314,7 @@ def marked_sapo(page: Page, title: HtmlElement | None, root: HtmlElement) -> Htm
     """
     order = {element: index for index, element in enumerate(page.root.iter())}
     start = order.get(title, -1) if title is not None else -1
-    first = first_text_element(root)
+    first = first_text_element(root, title=title, skip=skip)
     end = order.get(first, order.get(root, 0)) if first is not None else order.get(root, 0)
     for element in page.root.iter():
         if not isinstance(element.tag, str) or element.tag in {

@@ -150,21 +150,28 @@ def assemble(
     text_blocks: list[Block] = []
     last_image: Block | None = None
     after_image = False
+    # Once an image has a caption from a caption element, the lines after it are text again
+    # (a blog's centred paragraphs after a captioned photo are not more caption).
+    marked = False
     for block in kept:
         if block.kind == "image":
             if block.image_url and all(img["url"] != block.image_url for img in body.images):
                 body.images.append({"url": block.image_url, "caption": None})
                 last_image = block
                 after_image = True
+                marked = False
             continue
-        if (after_image or block.caption_hint) and looks_like_caption(
-            block, last_image if after_image else None
+        if block.caption_hint or (
+            after_image and not marked and looks_like_caption(block, last_image)
         ):
             if body.images and body.images[-1]["caption"] is None:
                 body.images[-1]["caption"] = block.text
             elif body.images:
                 body.images[-1]["caption"] = f"{body.images[-1]['caption']} {block.text}"
-            if block.caption_hint or (last_image is not None and block.group is last_image.group):
+            if block.caption_hint:
+                marked = True
+                continue
+            if last_image is not None and block.group is last_image.group:
                 continue
             after_image = False
             continue

@@ -203,13 +203,19 @@ _PARAGRAPH_LIKE = {
 }
 
 
-def link_density(element: HtmlElement) -> float:
-    """Share of an element's text that sits inside links (whitespace-normalized lengths)."""
+def link_density(element: HtmlElement, skip: frozenset[HtmlElement] = frozenset()) -> float:
+    """Share of an element's text that sits inside links (whitespace-normalized lengths).
+
+    Subtrees in `skip` (parts of a content region that are not the article) are not counted.
+    """
     total = _text_length(element)
-    if not total:
-        return 0.0
     linked = sum(_text_length(a) for a in element.iter("a"))
-    return min(1.0, linked / total)
+    for part in skip:
+        total -= _text_length(part)
+        linked -= sum(_text_length(a) for a in part.iter("a"))
+    if total <= 0:
+        return 0.0
+    return max(0.0, min(1.0, linked / total))
 
 
 def _text_length(element: HtmlElement) -> int:
@@ -389,7 +395,7 @@ def _unlinked_length(element: HtmlElement) -> int:
     return max(0, total - linked)
 
 
-def looks_like_listing(root: HtmlElement) -> bool:
+def looks_like_listing(root: HtmlElement, skip: frozenset[HtmlElement] = frozenset()) -> bool:
     """Whether the content area is a list of teasers rather than one article.
 
     A listing repeats itself: either the chosen element is one teaser among three or more
@@ -404,10 +410,13 @@ def looks_like_listing(root: HtmlElement) -> bool:
             return True
         node = node.getparent()
     shapes: dict[tuple[str, str], int] = defaultdict(int)
-    for container in (root, *[child for child in root if isinstance(child.tag, str)]):
+    for container in (
+        root,
+        *[child for child in root if isinstance(child.tag, str) and child not in skip],
+    ):
         shapes.clear()
         for child in container:
-            if isinstance(child.tag, str) and _has_headline_link(child):
+            if isinstance(child.tag, str) and child not in skip and _has_headline_link(child):
                 shapes[_shape(child)] += 1
         if shapes and max(shapes.values()) >= 4:
             return True

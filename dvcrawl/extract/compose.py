@@ -156,7 +156,7 @@ def compose(
         if not (block.link_ratio > 0.6 and len(block.text) < 200)
     ]
     if sapo_element is None:
-        sapo_element = marked_sapo(page, title_element, root)
+        sapo_element = marked_sapo(page, title_element, root, skip)
     sapo = element_text(sapo_element) if sapo_element is not None else None
     body = assemble(
         blocks, title=title, sapo=sapo or None, starts_at=starts_at, byline=author_element is None
@@ -165,7 +165,9 @@ def compose(
         body.author = byline_author(element_text(author_element)) or None
     elif body.author is None:
         body.author = marked_author(page, root, scope)
-    body_start = lead if lead is not None else first_text_element(root)
+    body_start = (
+        lead if lead is not None else first_text_element(root, title=title_element, skip=skip)
+    )
     printed = (
         first_date_in(page, date_elements or [])
         or date_near_title(page, title_element, body_start)
@@ -177,7 +179,10 @@ def compose(
         or (fallback_date(page, body) if fallback_date else None)
     )
     fill_article(article, title=title, body=body, date=date)
-    if article.is_article and non_article_reason(page, article, root) is not None:
+    if (
+        article.is_article
+        and non_article_reason(page, article, root, blocks=blocks, skip=skip) is not None
+    ):
         article.is_article = False
     return article
 
@@ -222,12 +227,21 @@ def is_search_page(page: Page) -> bool:
     )
 
 
-def non_article_reason(page: Page, article: Article, root: HtmlElement) -> str | None:
+def non_article_reason(
+    page: Page,
+    article: Article,
+    root: HtmlElement,
+    *,
+    blocks: list[Block] | None = None,
+    skip: frozenset[HtmlElement] = frozenset(),
+) -> str | None:
     """Why a page with a headline and a body is still not an article, or None if it is one.
 
     The verdict is made from the page as a whole, never from its URL's shape alone: error
     notices, search results, and (unless the page's metadata says it is an article) link
-    lists, teaser listings and short undated pages under a page label.
+    lists, teaser listings, tables and lists without running text, and short undated pages
+    under a page label. `blocks` are the body's blocks; `skip` the parts of `root` that are
+    not the article.
     """
     if is_error_title(article.title):
         return "error page"
@@ -235,10 +249,12 @@ def non_article_reason(page: Page, article: Article, root: HtmlElement) -> str |
         return "search results"
     if declares_article(page):
         return None
-    if link_density(root) > _LISTING_LINK_DENSITY:
+    if link_density(root, skip) > _LISTING_LINK_DENSITY:
         return "list of links"
-    if looks_like_listing(root) or _headline_links_elsewhere(page, root):
+    if looks_like_listing(root, skip) or _headline_links_elsewhere(page, root, skip):
         return "listing of teasers"
+    if blocks is not None and not has_running_text(blocks):
+        return "no running text: a table or a list of records"
     if article.published_at is None and (
         word_count(article.text or "") < _UNDATED_MIN_WORDS or word_count(article.title or "") <= 2
     ):
@@ -246,7 +262,31 @@ def non_article_reason(page: Page, article: Article, root: HtmlElement) -> str |
     return None
 
 
-def _headline_links_elsewhere(page: Page, root: HtmlElement) -> bool:
+#: A paragraph of running text has at least this many characters (two sentences in any
+#: script that separates words; fewer in scripts that do not).
+_RUNNING_TEXT_CHARS = 150
+
+
+def has_running_text(blocks: list[Block]) -> bool:
+    """Whether the body has a paragraph of running text, not only table rows and list items.
+
+    A register of documents or a table of results has many words and no paragraph.
+    """
+    return any(
+        block.kind in {"text", "quote"} and len(block.text) >= _running_text_chars(block.text)
+        for block in blocks
+    )
+
+
+def _running_text_chars(text: str) -> int:
+    from dvcrawl.extract.text import is_unspaced_script
+
+    return _RUNNING_TEXT_CHARS // 3 if is_unspaced_script(text) else _RUNNING_TEXT_CHARS
+
+
+def _headline_links_elsewhere(
+    page: Page, root: HtmlElement, skip: frozenset[HtmlElement] = frozenset()
+) -> bool:
     """Whether the body area is headed by a link to *another* page: a featured teaser.
 
     An article's own headline is not a link away from it; a category page's featured story
@@ -259,6 +299,8 @@ def _headline_links_elsewhere(page: Page, root: HtmlElement) -> bool:
     except InvalidURL:
         return False
     for heading in root.iter("h1", "h2", "h3", "h4"):
+        if skip and any(node in skip for node in heading.iterancestors()):
+            continue
         text = element_text(heading)
         if len(text.split()) < 5:
             continue

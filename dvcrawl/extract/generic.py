@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dvcrawl.extract.base import Extractor
-from dvcrawl.extract.boilerplate import best_content_root
 from dvcrawl.extract.compose import HEADINGS, compose
 from dvcrawl.extract.page import Page
+from dvcrawl.extract.region import content_region
 from dvcrawl.items import Article
 
 
@@ -33,11 +33,13 @@ class GenericExtractor(Extractor):
 
     def extract(self, page: Page, site_id: str) -> Article:
         """Extract any page; pages without an article body come back as non-articles."""
+        region = content_region(page.root)
         return compose(
             page,
             site_id,
             self.name,
-            root=best_content_root(page.root),
+            root=region.root if region is not None else None,
+            skip=region.skip if region is not None else frozenset(),
             headings=page.css(HEADINGS),
             site_names=self.site_names,
         )

@@ -1,0 +1,394 @@
+"""Where the article is: the content region of a page, found by structure.
+
+One walk over the page measures, for every element, the visible text it holds, the share of it
+inside links and the text of its *prose paragraphs* (paragraph-like elements with a sentence of
+their own, few links, outside chrome). From these:
+
+1. every element gets a readability-style score from the paragraphs right below it (points by
+   length and commas, credited to parent and grandparent), damped by link density, by class
+   names that mean sidebar or comments, and by placement inside chrome;
+2. the best-scoring element is widened to the ancestor that gains the most prose for the least
+   other text, so a body split over sibling blocks (one ``<div>`` per two paragraphs, an advert
+   between them) is read whole, while a parent that only adds menus, teasers or footers is not
+   taken.
+
+Class names are a hint, never a verdict: an element named "sidebar" or "footer" that holds most
+of the page's prose is the page's main column (a layout wrapper such as ``l-sidebar-fixed``, an
+ASP.NET ``<form>`` around the whole page), and names that also say content ("article-body")
+outweigh names that say chrome. Nothing here depends on the page's language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from dvcrawl.extract.page import HtmlElement, is_hidden
+
+CHROME_CLASS = re.compile(
+    r"comment|binh-?luan|binhluan|y-?kien|sidebar|side-bar|widget|footer|header|menu|nav|"
+    r"breadcrumb|related|lien-?quan|tin-?khac|tinkhac|other|more-news|quang-?cao|advert|banner|"
+    r"share|social|toolbar|tools|print|rating|poll|binh-?chon|vote|counter|thong-?ke|statistic|"
+    r"tags?\b|keyword|marquee|popup|modal|login|search|col-?right|right-?col|col-?left|hotnews|"
+    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination|top-?bar|top-?nav|hotline|"
+    r"cookie|consent|gdpr|newsletter|subscribe|promo|recommend|trending|popular|outbrain|taboola",
+    re.IGNORECASE,
+)
+POSITIVE_CLASS = re.compile(
+    r"article|content|detail|chi-?tiet|chitiet|body|post|entry|noi-?dung|noidung|news-?text|"
+    r"main|story|fulltext|journal-content|text",
+    re.IGNORECASE,
+)
+#: Names of areas that are chrome wherever they sit, whatever else the name says
+#: ("comment-body" is a comment).
+_ALWAYS_CHROME = re.compile(
+    r"comment|binh-?luan|binhluan|cookie|consent|gdpr|newsletter|outbrain|taboola",
+    re.IGNORECASE,
+)
+_CHROME_ANCESTOR = re.compile(
+    r"footer|sidebar|side-bar|widget|comment|binh-?luan|menu|breadcrumb|banner|quang-?cao|advert|"
+    r"col-?right|right-?col|copyright|bottom-?info|top-?bar|top-?nav|cookie|consent|gdpr|"
+    r"newsletter|outbrain|taboola",
+    re.IGNORECASE,
+)
+_CHROME_TAGS = frozenset({"footer", "nav", "aside", "header", "form"})
+_PARAGRAPH_LIKE = frozenset(
+    {"p", "div", "td", "li", "blockquote", "pre", "section", "article", "font", "span", "dd"}
+)
+#: Paragraphs that own all the text inside them; other containers own only their direct text
+#: and inline children.
+_WHOLE_PARAGRAPHS = frozenset({"p", "li", "blockquote", "pre", "dd"})
+_INLINE = frozenset(
+    {"b", "strong", "i", "em", "a", "span", "font", "u", "br", "sup", "sub", "small", "mark", "abbr", "cite", "q", "time", "label"}
+)  # fmt: skip
+#: Commas in Latin, CJK and Arabic scripts: a comma is a sign of running prose in any language.
+_COMMAS = re.compile("[,，、،]")
+#: A paragraph needs this many characters of its own to score.
+MIN_PARAGRAPH_CHARS = 25
+#: A paragraph is prose when less than this share of it is link text.
+_PROSE_MAX_LINKS = 0.35
+#: How much a character of non-prose text costs against a character of prose when the region
+#: is widened: menus, teaser headlines and footers must not ride along with a split body.
+_WIDEN_COST = 1.0
+
+
+@dataclass
+class TextMap:
+    """Text measures of every element of a page (characters, whitespace collapsed).
+
+    Attributes:
+        chars: visible text in the element's subtree.
+        linked: the part of it inside links.
+        prose: the part of it in prose paragraphs outside chrome.
+        scores: readability-style content score of candidate containers.
+
+    """
+
+    chars: dict[HtmlElement, int] = field(default_factory=dict)
+    linked: dict[HtmlElement, int] = field(default_factory=dict)
+    prose: dict[HtmlElement, int] = field(default_factory=dict)
+    scores: dict[HtmlElement, float] = field(default_factory=dict)
+    chrome: set[HtmlElement] = field(default_factory=set)
+
+    def link_density(self, element: HtmlElement) -> float:
+        """Share of an element's text inside links."""
+        total = self.chars.get(element, 0)
+        return min(1.0, self.linked.get(element, 0) / total) if total else 0.0
+
+
+def _length(text: str | None) -> int:
+    return len(" ".join(text.split())) if text else 0
+
+
+def measure(root: HtmlElement) -> TextMap:
+    """Measure `root` and score its candidate containers (see the module docstring)."""
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    # Parents before children (document order): what is hidden, with everything inside it.
+    hidden: set[HtmlElement] = set()
+    for element in elements:
+        if is_hidden(element) or element.getparent() in hidden:
+            hidden.add(element)
+    chars: dict[HtmlElement, int] = {}
+    linked: dict[HtmlElement, int] = {}
+    inline: dict[HtmlElement, int] = {}  # direct text + inline children (for containers)
+    inline_linked: dict[HtmlElement, int] = {}
+    paragraphs: dict[HtmlElement, int] = {}  # paragraph text in the subtree
+    # Children before parents: reverse document order.
+    for element in reversed(elements):
+        if element in hidden:
+            chars[element] = linked[element] = inline[element] = paragraphs[element] = 0
+            inline_linked[element] = 0
+            continue
+        total = flat = _length(element.text)
+        in_links = flat_linked = below = 0
+        for child in element:
+            tail = _length(child.tail) if child.tail else 0
+            total += tail
+            flat += tail
+            if not isinstance(child.tag, str):
+                continue
+            total += chars[child]
+            in_links += linked[child]
+            below += paragraphs[child]
+            if child.tag in _INLINE:
+                flat += chars[child]
+                flat_linked += linked[child]
+        if element.tag == "a":
+            in_links, flat_linked = total, flat
+        chars[element], linked[element] = total, in_links
+        inline[element], inline_linked[element] = flat, flat_linked
+        if element.tag in _WHOLE_PARAGRAPHS:
+            paragraphs[element] = total
+        elif element.tag in _PARAGRAPH_LIKE and flat >= MIN_PARAGRAPH_CHARS:
+            paragraphs[element] = below + flat
+        else:
+            paragraphs[element] = below
+
+    text_map = TextMap(chars=chars, linked=linked)
+    page_total = paragraphs.get(root, 0)
+    # Parents before children again: chrome areas, and everything inside them.
+    in_chrome: set[HtmlElement] = set()
+    for element in elements:
+        if element in hidden:
+            continue
+        if element.getparent() in in_chrome:
+            in_chrome.add(element)
+        elif element is not root and _is_chrome_area(element, paragraphs[element], page_total):
+            in_chrome.add(element)
+            text_map.chrome.add(element)
+
+    scores: dict[HtmlElement, float] = defaultdict(float)
+    prose_own: dict[HtmlElement, int] = {}
+    for element in elements:
+        tag = element.tag
+        if tag not in _PARAGRAPH_LIKE or element in hidden:
+            continue
+        whole = tag in _WHOLE_PARAGRAPHS
+        size = chars[element] if whole else inline[element]
+        if size < MIN_PARAGRAPH_CHARS:
+            continue
+        links = linked[element] if whole else inline_linked[element]
+        if links / size < _PROSE_MAX_LINKS and element not in in_chrome:
+            prose_own[element] = size
+        text = element.text_content() if whole else _direct_text(element)
+        points = 1.0 + len(_COMMAS.findall(text)) + min(size / 100.0, 3.0)
+        parent = element.getparent()
+        if parent is None:
+            continue
+        scores[parent] += points
+        grandparent = parent.getparent()
+        if grandparent is not None:
+            scores[grandparent] += points / 2
+    # Prose sums, children before parents.
+    prose: dict[HtmlElement, int] = {}
+    for element in reversed(elements):
+        own = prose_own.get(element, 0)
+        if element.tag in _WHOLE_PARAGRAPHS and own:
+            prose[element] = own
+        else:
+            prose[element] = own + sum(prose[c] for c in element if isinstance(c.tag, str))
+    text_map.prose = prose
+    text_map.scores = {
+        element: score
+        * (1.0 - text_map.link_density(element))
+        * _class_weight(element)
+        * (0.1 if element in in_chrome else 1.0)
+        for element, score in scores.items()
+    }
+    return text_map
+
+
+def _direct_text(element: HtmlElement) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag in _INLINE:
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return " ".join(parts)
+
+
+def _names(element: HtmlElement) -> str:
+    return f"{element.get('class', '')} {element.get('id', '')}".strip()
+
+
+def _is_chrome_area(element: HtmlElement, paragraphs: int, page_total: int) -> bool:
+    """A footer, menu, sidebar or comment area: by tag or name, unless it holds the page.
+
+    An area that holds most of the page's paragraph text is not chrome whatever its name
+    (ASP.NET wraps whole pages in a ``<form>``; a layout class such as ``l-sidebar-fixed``
+    wraps the main column); a name that also says content ("article-body") outweighs a chrome
+    name, except for comment and consent areas.
+    """
+    if element.tag not in _CHROME_TAGS:
+        names = _names(element)
+        if not names or not _CHROME_ANCESTOR.search(names):
+            return False
+        if POSITIVE_CLASS.search(names) and not _ALWAYS_CHROME.search(names):
+            return False
+    if _ALWAYS_CHROME.search(_names(element)):
+        return True
+    return not (page_total and paragraphs > 0.5 * page_total)
+
+
+def _class_weight(element: HtmlElement) -> float:
+    """Below 1 for names that mean sidebar or comments, above 1 for names that mean content."""
+    names = _names(element)
+    if not names:
+        return 1.0
+    positive = bool(POSITIVE_CLASS.search(names))
+    weight = 1.0
+    if CHROME_CLASS.search(names) and (not positive or _ALWAYS_CHROME.search(names)):
+        weight *= 0.2
+    if positive:
+        weight *= 1.6
+    return weight
+
+
+def best_candidate(text_map: TextMap) -> HtmlElement | None:
+    """The element with the highest content score, or None for pages without paragraphs."""
+    if not text_map.scores:
+        return None
+    return max(text_map.scores.items(), key=lambda pair: pair[1])[0]
+
+
+@dataclass(frozen=True)
+class Region:
+    """The article's container and the children of it that are not article.
+
+    Attributes:
+        root: the container (the best-scoring element, or an ancestor holding a split body).
+        skip: elements inside `root` left out (teasers, comments, menus beside the body).
+
+    """
+
+    root: HtmlElement
+    skip: frozenset[HtmlElement] = frozenset()
+
+
+#: How far above the best-scoring element a split body is looked for.
+_MAX_LEVELS = 6
+#: Siblings with less text than this neither extend nor end a body (adverts, image slots,
+#: subheadings, "Advertisement" labels).
+_NEUTRAL_CHARS = 120
+#: A line that is one link this long is a headline pointing elsewhere (a teaser).
+_HEADLINE_LINK_CHARS = 25
+
+
+def _kind(text_map: TextMap, element: HtmlElement, chain: HtmlElement) -> str:
+    """How a sibling of the body relates to it: "prose", "neutral" or "break".
+
+    A sibling continues the body when it has the body's shape (same tag, a class in common)
+    and is prose without teaser headlines.
+    """
+    if element in text_map.chrome:
+        return "break"
+    chars = text_map.chars.get(element, 0)
+    prose = text_map.prose.get(element, 0)
+    if chars < _NEUTRAL_CHARS and prose == 0:
+        return "neutral"
+    if (
+        _same_shape(element, chain)
+        and prose >= 0.5 * chars
+        and text_map.link_density(element) < 0.3
+        and not _has_headline_link(text_map, element)
+    ):
+        return "prose"
+    return "neutral" if chars < _NEUTRAL_CHARS else "break"
+
+
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _keeps(text_map: TextMap, element: HtmlElement) -> bool:
+    """Whether a small block between two parts of a body belongs to it: a subheading or media."""
+    if not text_map.chars.get(element, 0):
+        return True  # an image, a video slot, an empty spacer
+    if element.tag in _HEADING_TAGS or element.tag == "figure":
+        return True
+    headings = [e for e in element.iter(*_HEADING_TAGS)]
+    return bool(headings) and sum(text_map.chars.get(h, 0) for h in headings) >= 0.8 * (
+        text_map.chars.get(element, 0)
+    )
+
+
+def _same_shape(a: HtmlElement, b: HtmlElement) -> bool:
+    if a.tag != b.tag:
+        return False
+    classes_a, classes_b = set((a.get("class") or "").split()), set((b.get("class") or "").split())
+    return classes_a == classes_b or bool(classes_a & classes_b)
+
+
+def _has_headline_link(text_map: TextMap, element: HtmlElement) -> bool:
+    """Whether a line of `element` is one long link: the headline of a teaser."""
+    for anchor in element.iter("a"):
+        size = text_map.chars.get(anchor, 0)
+        if size < _HEADLINE_LINK_CHARS:
+            continue
+        line = anchor.getparent()
+        while line is not None and line.tag in _INLINE:
+            line = line.getparent()
+        if line is not None and text_map.chars.get(line, 0) <= 1.25 * size:
+            return True
+    return False
+
+
+def widen(text_map: TextMap, top: HtmlElement) -> Region:
+    """The best-scoring element, widened to the sibling blocks that continue its prose.
+
+    At each level above `top` (up to `_MAX_LEVELS`), the run of siblings around the chain is
+    extended while they are prose (few links, no teaser headline) or small neutral blocks,
+    and ends at chrome, teasers, comments or link lists; neutral blocks at the ends of the run
+    are left out. Each level is valued at its prose minus `_WIDEN_COST` times its other
+    text; the best level wins.
+    """
+
+    def value(prose: int, chars: int) -> float:
+        return prose - _WIDEN_COST * (chars - prose)
+
+    prose = text_map.prose.get(top, 0)
+    chars = text_map.chars.get(top, 0)
+    best = Region(top)
+    best_value = value(prose, chars)
+    skip: set[HtmlElement] = set()
+    node = top
+    for _ in range(_MAX_LEVELS):
+        parent = node.getparent()
+        if parent is None or parent.tag in {"body", "html"}:
+            break
+        children = [c for c in parent if isinstance(c.tag, str)]
+        index = children.index(node)
+        low = high = index
+        for step, stop in ((-1, -1), (1, len(children))):
+            position = index + step
+            while position != stop:
+                kind = _kind(text_map, children[position], node)
+                if kind == "break":
+                    break
+                if kind == "prose":
+                    low, high = min(low, position), max(high, position)
+                position += step
+        for child in children[low : high + 1]:
+            if child is node:
+                continue
+            if _kind(text_map, child, node) == "neutral" and not _keeps(text_map, child):
+                skip.add(child)  # an "Advertisement" label between two parts of the body
+                continue
+            prose += text_map.prose.get(child, 0)
+            chars += text_map.chars.get(child, 0)
+        skip.update(children[:low])
+        skip.update(children[high + 1 :])
+        node = parent
+        current = value(prose, chars)
+        if current > best_value:
+            best, best_value = Region(parent, frozenset(skip)), current
+    return best
+
+
+def content_region(root: HtmlElement) -> Region | None:
+    """The region that holds the article body, or None for pages without paragraphs."""
+    text_map = measure(root)
+    top = best_candidate(text_map)
+    if top is None:
+        return None
+    return widen(text_map, top)

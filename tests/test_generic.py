@@ -1,0 +1,211 @@
+"""The generic extractor's structural rules, each on the smallest page that needs it.
+
+The pages are in English or Chinese on purpose: the rules must not depend on the language.
+"""
+
+from __future__ import annotations
+
+from dvcrawl.extract.blocks import blocks_of
+from dvcrawl.extract.page import Page
+from dvcrawl.extract.region import content_region, measure
+from dvcrawl.extract.text import word_count
+from dvcrawl.extraction import extract_article
+
+URL = "https://news.example.com/2024/03/12/story"
+SENTENCES = [
+    "The council met on Tuesday evening to discuss the new budget, which includes funds for "
+    "road repairs, two new schools and a larger library in the northern district.",
+    "Residents who attended the meeting asked about the timeline, the cost of the school "
+    "buildings, and whether the library would open on weekends during the summer.",
+    "The mayor said that construction would begin in the spring, that the schools would be "
+    "ready for the following school year, and that the library plans were not yet final.",
+    "Several members of the council questioned the size of the road budget, arguing that the "
+    "money would be better spent on public transport, cycling lanes and safer crossings.",
+    "After a long debate, the budget was approved by seven votes to four, with two members "
+    "abstaining, and the council agreed to publish a detailed plan within a month.",
+    "The next meeting will take place in April, when the council will also discuss the "
+    "proposal for a new market hall, the parking rules and the summer festival schedule.",
+]
+
+
+def paragraphs(*indexes: int) -> str:
+    return "".join(f"<p>{SENTENCES[i]}</p>" for i in indexes)
+
+
+def page(body: str, *, title: str = "Council approves the new city budget", head: str = "") -> str:
+    return (
+        f"<html><head><title>{title} - City News</title>"
+        f'<meta property="og:type" content="article">'
+        f'<meta property="article:published_time" content="2024-03-12T08:00:00Z">{head}</head>'
+        f"<body>{body}</body></html>"
+    )
+
+
+NAV = (
+    "<nav><ul>"
+    + "".join(f"<li><a href='/section/{n}'>Section number {n}</a></li>" for n in range(8))
+    + "</ul></nav>"
+)
+TEASERS = (
+    "<div class='more'>"
+    + "".join(
+        f"<div class='teaser'><h3><a href='/2024/03/1{n}/other'>Another story about the city "
+        f"number {n} that links elsewhere</a></h3><p>{SENTENCES[n]}</p></div>"
+        for n in range(4)
+    )
+    + "</div>"
+)
+
+
+def test_a_body_split_over_sibling_blocks_is_read_whole() -> None:
+    # One column block per two paragraphs, an advert slot between them (a news site's story
+    # columns): no single element holds the paragraphs as children or grandchildren.
+    column = "<div class='column'><div class='inner'>{}</div></div>"
+    body = (
+        f"{NAV}<article><h1>Council approves the new city budget</h1>"
+        f"<section class='story'>{column.format(paragraphs(0, 1, 2))}"
+        f"<div class='ad'><iframe src='/ad'></iframe></div>"
+        f"<div class='column'><div class='inner'>{paragraphs(3)}</div><h2>The vote</h2></div>"
+        f"<div class='ad'></div>{column.format(paragraphs(4, 5))}</section></article>{TEASERS}"
+    )
+    record = extract_article(page(body), URL)
+    assert record.is_article
+    assert record.text == "\n\n".join([*SENTENCES[:4], "The vote", *SENTENCES[4:]])
+
+
+def test_teasers_beside_the_body_are_not_taken_with_it() -> None:
+    # The teaser list has prose summaries too, but each under a headline linking elsewhere.
+    body = (
+        f"<main><div class='story'><h1>Council approves the new city budget</h1>"
+        f"<div class='text'>{paragraphs(2, 3, 4, 5)}</div>"
+        f"<div class='text'>{''.join(f'<p><a href=/x{n}>A story that links elsewhere, number {n}</a></p><p>{SENTENCES[n]}</p>' for n in range(3))}</div>"
+        f"</div></main>"
+    )
+    record = extract_article(page(body), URL)
+    assert record.text == "\n\n".join(SENTENCES[2:6])
+
+
+def test_a_main_column_named_sidebar_is_not_chrome() -> None:
+    # A layout class ("l-sidebar-fixed": the row with a sidebar) wraps the main column; a
+    # cookie notice elsewhere must not win over the article.
+    cookie = (
+        "<div class='privacy-notice'><p>We use cookies and other tracking technologies to "
+        "improve your browsing experience, show personalized content and targeted ads, analyze "
+        "site traffic, and understand where our audience is coming from, as our policy says.</p>"
+        "<button>I accept</button></div>"
+    )
+    body = (
+        f"{cookie}<main><h1>Council approves the new city budget</h1>"
+        f"<div class='l-sidebar-fixed'><div class='l-col-main'><div class='entry'>"
+        f"{paragraphs(0, 1, 2, 3)}</div></div>"
+        f"<div class='l-col-sidebar'><a href='/a'>Most read story of the day</a></div></div></main>"
+    )
+    record = extract_article(page(body), URL)
+    assert record.text == "\n\n".join(SENTENCES[:4])
+    chrome = measure(Page(page(body), URL).root).chrome
+    assert {e.get("class") for e in chrome} == {"l-col-sidebar"}
+
+
+def test_comments_are_chrome_even_when_they_outweigh_the_article() -> None:
+    # An open thread: a one-line post under dozens of long comments.
+    post = "<p>You can read the questions from our previous open thread here, as always.</p>"
+    comments = "".join(
+        f"<div class='c'><p>Reader {n} wrote:</p>{paragraphs(0, 1, 2, 3, 4)}</div>"
+        for n in range(4)
+    )
+    body = (
+        f"<main><div class='post'><h1>Council approves the new city budget</h1>"
+        f"<div class='entry-content'>{post}{paragraphs(0, 1)}</div></div>"
+        f"<div id='comments' class='comments-area'>{comments}</div></main>"
+    )
+    record = extract_article(page(body), URL)
+    assert record.text is not None and "Reader" not in record.text
+    assert record.text.startswith("You can read")
+
+
+def test_region_reports_what_it_leaves_out() -> None:
+    body = (
+        f"<article><div class='column'>{paragraphs(0, 1)}</div>"
+        f"<div class='column'>{paragraphs(2, 3)}</div>"
+        f"<ul class='links'>{''.join(f'<li><a href=/t{n}>Tag number {n}</a></li>' for n in range(9))}</ul>"
+        f"</article>"
+    )
+    parsed = Page(page(body), URL)
+    region = content_region(parsed.root)
+    assert region is not None and region.root.tag == "article"
+    assert [e.tag for e in region.skip] == ["ul"]
+
+
+def test_paragraphs_beside_an_image_are_not_its_caption() -> None:
+    # A deals post: heading, image, paragraph, in one big container: the paragraph is text.
+    body = (
+        "<h1>Council approves the new city budget</h1><div class='page'>"
+        f"{SENTENCES[0]}<p></p><h2>The new school</h2>"
+        "<a href='/shop'><span><img src='/img/school.jpg' width='640'></span></a>"
+        f"{SENTENCES[1]}<br><h2>The library</h2><a href='/shop2'><img src='/img/lib.jpg'></a>"
+        f"{SENTENCES[2]}<br>{paragraphs(3, 4)}</div>"
+    )
+    record = extract_article(page(body), URL)
+    assert SENTENCES[1] in (record.text or "") and SENTENCES[2] in (record.text or "")
+    assert [image["caption"] for image in record.images] == [None, None]
+
+
+def test_lines_after_a_captioned_image_are_text() -> None:
+    body = (
+        "<h1>Council approves the new city budget</h1><div class='entry-content'>"
+        f"{paragraphs(0)}"
+        "<div class='wp-caption'><img src='/img/hall.jpg'><p class='wp-caption-text'>The city "
+        "hall on Tuesday</p></div>"
+        "<p style='text-align: center'>The council chamber was full!</p>"
+        f"{paragraphs(1, 2)}</div>"
+    )
+    record = extract_article(page(body), URL)
+    assert record.images[0]["caption"] == "The city hall on Tuesday"
+    assert "The council chamber was full!" in (record.text or "")
+
+
+def test_an_image_group_is_only_a_figure_sized_container() -> None:
+    html = page(
+        "<div class='body'><p><img src='/a.jpg'>The hall, photographed on Tuesday</p>"
+        f"<div>{paragraphs(0, 1)}<img src='/b.jpg'>{paragraphs(2, 3, 4)}</div></div>"
+    )
+    parsed = Page(html, URL)
+    blocks = blocks_of(parsed, parsed.css("div.body")[0])
+    first_image, caption = blocks[0], blocks[1]
+    assert first_image.group is not None and first_image.group is caption.group
+    second_image = next(b for b in blocks[2:] if b.kind == "image")
+    assert second_image.group is None  # the div holds five paragraphs: not a figure
+
+
+def test_word_count_counts_unspaced_scripts() -> None:
+    assert word_count("Dân vận khéo") == 3
+    assert word_count("北京是中国的首都") == 4
+    assert word_count("東京は日本の首都です 2020年") == 7
+
+
+def test_a_chinese_article_is_an_article() -> None:
+    paragraph = (
+        "市议会周二晚上开会讨论新的预算，其中包括道路维修、两所新学校和北区一座更大的图书馆的资金。"
+    )
+    body = f"<h1>市议会批准新的城市预算</h1><div class='content'>{('<p>' + paragraph + '</p>') * 2}</div>"
+    record = extract_article(page(body, title="市议会批准新的城市预算"), URL)
+    assert word_count(record.text or "") >= 40
+    assert record.is_article
+
+
+def test_a_register_of_documents_is_not_an_article() -> None:
+    rows = "".join(
+        f"<tr><td>{n}</td><td>{n}-KH/BDV</td><td>1{n}/11/2024</td><td>Kế hoạch tổ chức hội nghị "
+        f"sơ kết công tác dân vận năm 2024 số {n}</td><td><a href='/d/{n}.pdf'>"
+        "<img src='/_layouts/15/images/icpdf.png'></a></td></tr>"
+        for n in range(1, 9)
+    )
+    html = (
+        "<html><head><title>Văn bản chỉ đạo</title></head><body><div class='main'>"
+        "<h1>Văn bản chỉ đạo của Ban</h1><table><tr><th>STT</th><th>Số</th><th>Ngày</th>"
+        f"<th>Trích yếu</th><th>Tải về</th></tr>{rows}</table></div></body></html>"
+    )
+    record = extract_article(html, "https://bandanvan.example.gov.vn/Trang/VanBan.aspx?LoaiVB=3")
+    assert record.images == []  # SharePoint's file-type icons are not article images
+    assert record.text is not None and "1 | 1-KH/BDV | 11/11/2024" in record.text  # a data table
+    assert record.is_article is False
