@@ -209,3 +209,29 @@ def test_a_register_of_documents_is_not_an_article() -> None:
     assert record.images == []  # SharePoint's file-type icons are not article images
     assert record.text is not None and "1 | 1-KH/BDV | 11/11/2024" in record.text  # a data table
     assert record.is_article is False
+
+
+def test_a_body_continues_past_small_blocks_and_an_author_box() -> None:
+    # An author box (one line that is a link) inside the first part, a share bar and an
+    # advert slot named by a short token between the parts: none of them ends the body.
+    column = "<div class='chunk'><div class='inner'>{}</div></div>"
+    author_box = "<div class='by'><a href='/author/jane'>Jane Roe, Contributing Writer</a></div>"
+    body = (
+        f"<h1>Council approves the new city budget</h1><div class='post'>"
+        f"{column.format(author_box + paragraphs(0, 1, 2))}"
+        "<div class='share-tools'>Share on social networks or send it by mail</div>"
+        "<div class='row full-bleed-ad'>Advertisement</div>"
+        f"{column.format(paragraphs(3, 4, 5))}</div>"
+    )
+    record = extract_article(page(body), URL)
+    assert record.text == "\n\n".join(SENTENCES)
+
+
+def test_chrome_inside_the_body_container_is_left_out() -> None:
+    body = (
+        "<h1>Council approves the new city budget</h1><div class='entry-content'>"
+        f"{paragraphs(0, 1)}<div class='ad-slot ads'>Advertisement</div>{paragraphs(2, 3)}"
+        "<div class='social-share'>Share this article with friends</div></div>"
+    )
+    record = extract_article(page(body), URL)
+    assert record.text == "\n\n".join(SENTENCES[:4])

@@ -52,6 +52,12 @@ _CHROME_ANCESTOR = re.compile(
     r"newsletter|outbrain|taboola",
     re.IGNORECASE,
 )
+#: Advert slots, named by short tokens that would match inside other words as substrings
+#: ("ad" in "header", "load").
+_AD_TOKEN = re.compile(
+    r"(?:^|[\s_-])(?:ads?|advertisement|adslot|adunit|dfp|gpt|sponsored)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
 _CHROME_TAGS = frozenset({"footer", "nav", "aside", "header", "form"})
 _PARAGRAPH_LIKE = frozenset(
     {"p", "div", "td", "li", "blockquote", "pre", "section", "article", "font", "span", "dd"}
@@ -222,7 +228,7 @@ def _is_chrome_area(element: HtmlElement, paragraphs: int, page_total: int) -> b
     """
     if element.tag not in _CHROME_TAGS:
         names = _names(element)
-        if not names or not _CHROME_ANCESTOR.search(names):
+        if not names or not (CHROME_CLASS.search(names) or _AD_TOKEN.search(names)):
             return False
         if POSITIVE_CLASS.search(names) and not _ALWAYS_CHROME.search(names):
             return False
@@ -268,48 +274,57 @@ class Region:
 
 #: How far above the best-scoring element a split body is looked for.
 _MAX_LEVELS = 6
-#: Siblings with less text than this neither extend nor end a body (adverts, image slots,
-#: subheadings, "Advertisement" labels).
+#: Siblings with less text than this never end a body ("Advertisement" labels, share bars).
 _NEUTRAL_CHARS = 120
+#: Siblings of another shape with less text than this, and no teaser headline, are passed
+#: over (a pull quote, a "read more" box) without ending the body.
+_PASS_CHARS = 500
 #: A line that is one link this long is a headline pointing elsewhere (a teaser).
 _HEADLINE_LINK_CHARS = 25
 
 
 def _kind(text_map: TextMap, element: HtmlElement, chain: HtmlElement) -> str:
-    """How a sibling of the body relates to it: "prose", "neutral" or "break".
+    """How a sibling of the body relates to it.
 
-    A sibling continues the body when it has the body's shape (same tag, a class in common)
-    and is prose without teaser headlines.
+    * "prose": it continues the body: the body's shape (same tag, a class in common), prose,
+      no teaser headline;
+    * "keep": a subheading, a figure or an empty media slot, kept between two parts of a body;
+    * "pass": a small block of anything else (an advert label, a share bar, a pull quote),
+      left out, but the body may continue after it;
+    * "break": chrome, teasers, link lists, or a large block of another shape: the body ends.
     """
-    if element in text_map.chrome:
-        return "break"
     chars = text_map.chars.get(element, 0)
     prose = text_map.prose.get(element, 0)
-    if chars < _NEUTRAL_CHARS and prose == 0:
-        return "neutral"
-    if (
-        _same_shape(element, chain)
-        and prose >= 0.5 * chars
-        and text_map.link_density(element) < 0.3
-        and not _has_headline_link(text_map, element)
-    ):
+    teaser = _is_teaser(text_map, element)
+    links = text_map.link_density(element)
+    small = chars < _NEUTRAL_CHARS or (chars < _PASS_CHARS and not teaser and links < 0.5)
+    if element in text_map.chrome:
+        return "pass" if small else "break"  # an advert slot or a share bar; a sidebar
+    if _same_shape(element, chain) and prose >= 0.5 * chars and links < 0.3 and not teaser:
         return "prose"
-    return "neutral" if chars < _NEUTRAL_CHARS else "break"
+    if not teaser and _is_media_or_heading(text_map, element):
+        return "keep"
+    return "pass" if small else "break"
 
 
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: The most text a figure holds besides its image (a long caption).
+_FIGURE_CHARS = 700
 
 
-def _keeps(text_map: TextMap, element: HtmlElement) -> bool:
-    """Whether a small block between two parts of a body belongs to it: a subheading or media."""
-    if not text_map.chars.get(element, 0):
-        return True  # an image, a video slot, an empty spacer
-    if element.tag in _HEADING_TAGS or element.tag == "figure":
+def _is_media_or_heading(text_map: TextMap, element: HtmlElement) -> bool:
+    """A subheading, a figure, an image with its caption, or an empty media slot."""
+    chars = text_map.chars.get(element, 0)
+    if not chars:
         return True
-    headings = [e for e in element.iter(*_HEADING_TAGS)]
-    return bool(headings) and sum(text_map.chars.get(h, 0) for h in headings) >= 0.8 * (
-        text_map.chars.get(element, 0)
-    )
+    if element.tag in _HEADING_TAGS:
+        return True
+    if chars <= _FIGURE_CHARS and (
+        element.tag == "figure" or next(element.iter("img", "picture", "video"), None) is not None
+    ):
+        return True
+    headings = list(element.iter(*_HEADING_TAGS))
+    return bool(headings) and sum(text_map.chars.get(h, 0) for h in headings) >= 0.8 * chars
 
 
 def _same_shape(a: HtmlElement, b: HtmlElement) -> bool:
@@ -319,8 +334,13 @@ def _same_shape(a: HtmlElement, b: HtmlElement) -> bool:
     return classes_a == classes_b or bool(classes_a & classes_b)
 
 
-def _has_headline_link(text_map: TextMap, element: HtmlElement) -> bool:
-    """Whether a line of `element` is one long link: the headline of a teaser."""
+def _is_teaser(text_map: TextMap, element: HtmlElement) -> bool:
+    """Whether `element` holds teasers: lines that are one long link (a headline elsewhere).
+
+    One such line in a long block is an author box or a "read also" line inside the body;
+    two, or one over a short summary, are teasers.
+    """
+    found = 0
     for anchor in element.iter("a"):
         size = text_map.chars.get(anchor, 0)
         if size < _HEADLINE_LINK_CHARS:
@@ -329,17 +349,19 @@ def _has_headline_link(text_map: TextMap, element: HtmlElement) -> bool:
         while line is not None and line.tag in _INLINE:
             line = line.getparent()
         if line is not None and text_map.chars.get(line, 0) <= 1.25 * size:
-            return True
-    return False
+            found += 1
+            if found >= 2:
+                return True
+    return found == 1 and text_map.prose.get(element, 0) < _PASS_CHARS
 
 
 def widen(text_map: TextMap, top: HtmlElement) -> Region:
     """The best-scoring element, widened to the sibling blocks that continue its prose.
 
     At each level above `top` (up to `_MAX_LEVELS`), the run of siblings around the chain is
-    extended while they are prose (few links, no teaser headline) or small neutral blocks,
-    and ends at chrome, teasers, comments or link lists; neutral blocks at the ends of the run
-    are left out. Each level is valued at its prose minus `_WIDEN_COST` times its other
+    extended over blocks that continue the body, subheadings, figures and small blocks
+    (`_kind`), and ends at chrome, teasers, comments, link lists or large blocks of another
+    shape; small blocks inside the run and everything outside it are left out. Each level is valued at its prose minus `_WIDEN_COST` times its other
     text; the best level wins.
     """
 
@@ -371,7 +393,7 @@ def widen(text_map: TextMap, top: HtmlElement) -> Region:
         for child in children[low : high + 1]:
             if child is node:
                 continue
-            if _kind(text_map, child, node) == "neutral" and not _keeps(text_map, child):
+            if _kind(text_map, child, node) == "pass":
                 skip.add(child)  # an "Advertisement" label between two parts of the body
                 continue
             prose += text_map.prose.get(child, 0)
@@ -391,4 +413,21 @@ def content_region(root: HtmlElement) -> Region | None:
     top = best_candidate(text_map)
     if top is None:
         return None
-    return widen(text_map, top)
+    region = widen(text_map, top)
+    # Chrome inside the body's container: share bars, advert slots, "related" boxes by name.
+    inner = {
+        element
+        for element in text_map.chrome
+        if element is not region.root and inside_element(element, region.root)
+    }
+    return Region(region.root, region.skip | inner) if inner else region
+
+
+def inside_element(element: HtmlElement, root: HtmlElement) -> bool:
+    """Whether `element` is a descendant of `root`."""
+    node = element.getparent()
+    while node is not None:
+        if node is root:
+            return True
+        node = node.getparent()
+    return False
