@@ -5,7 +5,10 @@ The pages are in English or Chinese on purpose: the rules must not depend on the
 
 from __future__ import annotations
 
-from dvcrawl.extract.blocks import blocks_of
+import pytest
+
+from dvcrawl.extract.blocks import Block, blocks_of
+from dvcrawl.extract.body import byline_author, looks_like_byline
 from dvcrawl.extract.page import Page
 from dvcrawl.extract.region import content_region, measure
 from dvcrawl.extract.text import word_count
@@ -235,3 +238,26 @@ def test_chrome_inside_the_body_container_is_left_out() -> None:
     )
     record = extract_article(page(body), URL)
     assert record.text == "\n\n".join(SENTENCES[:4])
+
+
+@pytest.mark.parametrize(
+    ("printed", "author"),
+    [
+        ("bởi Nguyễn Văn An", "Nguyễn Văn An"),  # WordPress in Vietnamese
+        ("Đăng bởi: Quản trị viên", "Quản trị viên"),
+        ("Viết bởi Ban Dân vận", "Ban Dân vận"),  # Joomla
+        ("Người đăng: Mai Lan", "Mai Lan"),  # EasyDNN
+        ("Posted by: Mai Lan", "Mai Lan"),
+        ("By Carrie Arnold November 15, 2019", "Carrie Arnold"),  # a date beside the name
+        ("Bởi Hoàng Anh | 12/03/2024", "Hoàng Anh"),
+        ("Theo Báo Hưng Yên", "Báo Hưng Yên"),  # the portals' own labels, as before
+        ("Tin, ảnh: Ngân Nguyễn", "Ngân Nguyễn"),
+    ],
+)
+def test_byline_labels_are_removed(printed: str, author: str) -> None:
+    assert byline_author(printed) == author
+
+
+def test_a_sentence_that_opens_with_boi_is_not_a_byline() -> None:
+    assert looks_like_byline(Block(kind="text", text="Bởi Hoàng Anh"))
+    assert not looks_like_byline(Block(kind="text", text="Bởi vì dân tin Đảng"))

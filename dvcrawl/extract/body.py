@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from dvcrawl.extract.blocks import Block
 from dvcrawl.extract.boilerplate import is_boilerplate_line, is_stop_anchor
+from dvcrawl.extract.dates import find_dates
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 
 
@@ -43,6 +44,14 @@ _BYLINE_ROLE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE_SOURCE = re.compile(r"^(?:\(?\s*(?:theo|nguồn)\s*:?\s+)(.+?)\)?$", re.IGNORECASE)
+# The platforms' own byline labels: WordPress ("bởi", "Đăng bởi"; "By", "Posted by" in
+# English themes), Joomla ("Viết bởi:", "Written by:"), DotNetNuke/EasyDNN ("Người đăng:",
+# "Posted by:"), Drupal ("Submitted by", "Gửi bởi").
+_BYLINE_LABEL = re.compile(
+    r"^(?:(?:được\s+)?(?:viết|đăng|gửi|cập nhật)\s+bởi|bởi|người\s+đăng|đăng\s+tải|"
+    r"(?:posted|written|submitted|published)\s+by|by|author)\s*:?\s+",
+    re.IGNORECASE,
+)
 _ORG_BYLINE = re.compile(
     r"^(?:Ban |Phòng |Văn phòng |Ủy ban |Uỷ ban |UBND |UBMTTQ |MTTQ |Mặt trận |Hội |Đảng ủy |"
     r"Đảng uỷ |Quận ủy|Quận uỷ|Huyện ủy|Huyện uỷ|Thành ủy|Thành uỷ|Tỉnh ủy|Tỉnh uỷ|Thị ủy|"
@@ -61,6 +70,10 @@ def looks_like_byline(block: Block) -> bool:
         return False
     if _BYLINE_ROLE.match(text) or _BYLINE_SOURCE.match(text):
         return True
+    if _BYLINE_LABEL.match(text):
+        name = _BYLINE_LABEL.sub("", text)
+        # "Bởi vì ..." opens a sentence; "Bởi Hoàng Anh" is a byline.
+        return word_count(name) <= 6 and bool(_NAME_WORD.match(name.split()[0]))
     core = text.rstrip(".")
     if core.endswith(_TERMINAL) or (text.endswith(".") and word_count(text) > 4):
         return False
@@ -81,11 +94,15 @@ def looks_like_byline(block: Block) -> bool:
 def byline_author(text: str) -> str:
     """The author as printed, without role labels ("Tin, ảnh:") or a leading "Theo "."""
     text = clean_line(text).strip("()[] ")
+    text = _BYLINE_LABEL.sub("", text)
     text = _BYLINE_ROLE.sub("", text)
     source = _BYLINE_SOURCE.match(text)
     if source:
         text = source.group(1)
-    return text.strip(" .-–—()")
+    # A date printed with the name ("By Carrie Arnold November 15, 2019") is not the author.
+    for found in find_dates(text):
+        text = text.replace(found.raw, " ")
+    return clean_line(text).strip(" .,|-–—()")
 
 
 def looks_like_caption(block: Block, image: Block | None) -> bool:
