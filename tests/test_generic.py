@@ -261,3 +261,21 @@ def test_byline_labels_are_removed(printed: str, author: str) -> None:
 def test_a_sentence_that_opens_with_boi_is_not_a_byline() -> None:
     assert looks_like_byline(Block(kind="text", text="Bởi Hoàng Anh"))
     assert not looks_like_byline(Block(kind="text", text="Bởi vì dân tin Đảng"))
+
+
+def test_trafilatura_boilerplate_names_inside_the_body_are_left_out() -> None:
+    # trafilatura's list of boilerplate class names ("meta", "timestamp", "slide", ...) is
+    # applied inside the body container; a named block that holds the body itself is kept.
+    body = (
+        "<h1>Council approves the new city budget</h1><div class='entry-content'>"
+        f"{paragraphs(0, 1)}<div class='entry-meta'>Posted in Local politics</div>"
+        f"<div class='slideshow-wrapper'><p>Slide 1 of 12: the council chamber</p></div>"
+        f"{paragraphs(2, 3)}</div>"
+    )
+    record = extract_article(page(body), URL)
+    assert record.text == "\n\n".join(SENTENCES[:4])
+    wrapped = page(
+        "<h1>Council approves the new city budget</h1>"
+        f"<div class='entry-content'><div class='meta-wrapper'>{paragraphs(0, 1, 2, 3)}</div></div>"
+    )
+    assert extract_article(wrapped, URL).text == "\n\n".join(SENTENCES[:4])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
+from weakref import WeakKeyDictionary
 
 from dvcrawl.extract.body import Body
 from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
@@ -216,6 +217,21 @@ def first_date_in(page: Page, elements: list[HtmlElement]) -> ParsedDate | None:
     return None
 
 
+_ORDERS: WeakKeyDictionary[Page, tuple[list[HtmlElement], dict[HtmlElement, int]]] = (
+    WeakKeyDictionary()
+)
+
+
+def document_order(page: Page) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:
+    """The page's elements in document order, and each element's position (computed once)."""
+    cached = _ORDERS.get(page)
+    if cached is None:
+        elements = list(page.root.iter())
+        cached = elements, {element: index for index, element in enumerate(elements)}
+        _ORDERS[page] = cached
+    return cached
+
+
 def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None) -> str:
     """Visible text after `start` (and its content) and before `end`, in document order.
 
@@ -224,7 +240,7 @@ def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None)
     """
     if start is None or end is None:
         return ""
-    order = {element: index for index, element in enumerate(page.root.iter())}
+    _, order = document_order(page)
     if start not in order or end not in order:
         return ""
     limit = order[end]
@@ -312,11 +328,11 @@ def marked_sapo(
     Only an element between the headline and the end of the body's first paragraph counts, so
     a sidebar "summary" box or a listing teaser elsewhere on the page never becomes the lead.
     """
-    order = {element: index for index, element in enumerate(page.root.iter())}
+    elements, order = document_order(page)
     start = order.get(title, -1) if title is not None else -1
     first = first_text_element(root, title=title, skip=skip)
     end = order.get(first, order.get(root, 0)) if first is not None else order.get(root, 0)
-    for element in page.root.iter():
+    for element in elements[start + 1 : end + 1]:
         if not isinstance(element.tag, str) or element.tag in {
             "meta",
             "script",

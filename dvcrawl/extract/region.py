@@ -12,6 +12,9 @@ their own, few links, outside chrome). From these:
    between them) is read whole, while a parent that only adds menus, teasers or footers is not
    taken.
 
+Inside the chosen container, blocks that trafilatura's curated boilerplate names mark (share
+and newsletter boxes, meta lines, slideshows) are left out, unless they hold the body.
+
 Class names are a hint, never a verdict: an element named "sidebar" or "footer" that holds most
 of the page's prose is the page's main column (a layout wrapper such as ``l-sidebar-fixed``, an
 ASP.NET ``<form>`` around the whole page), and names that also say content ("article-body")
@@ -23,7 +26,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from lxml import etree
+
+from dvcrawl.extract.page import _HIDDEN_TAGS as HIDDEN_TAGS
 from dvcrawl.extract.page import HtmlElement, is_hidden
 
 CHROME_CLASS = re.compile(
@@ -104,17 +111,15 @@ class TextMap:
 
 
 def _length(text: str | None) -> int:
-    return len(" ".join(text.split())) if text else 0
+    if not text or text.isspace():
+        return 0
+    return len(" ".join(text.split()))
 
 
 def measure(root: HtmlElement) -> TextMap:
     """Measure `root` and score its candidate containers (see the module docstring)."""
     elements = [e for e in root.iter() if isinstance(e.tag, str)]
-    # Parents before children (document order): what is hidden, with everything inside it.
-    hidden: set[HtmlElement] = set()
-    for element in elements:
-        if is_hidden(element) or element.getparent() in hidden:
-            hidden.add(element)
+    hidden = _hidden(root)
     chars: dict[HtmlElement, int] = {}
     linked: dict[HtmlElement, int] = {}
     inline: dict[HtmlElement, int] = {}  # direct text + inline children (for containers)
@@ -155,13 +160,11 @@ def measure(root: HtmlElement) -> TextMap:
     page_total = paragraphs.get(root, 0)
     # Parents before children again: chrome areas, and everything inside them.
     in_chrome: set[HtmlElement] = set()
-    for element in elements:
-        if element in hidden:
+    for element in _CHROME_XPATH(root):
+        if element is root or element in hidden or element in in_chrome:
             continue
-        if element.getparent() in in_chrome:
-            in_chrome.add(element)
-        elif element is not root and _is_chrome_area(element, paragraphs[element], page_total):
-            in_chrome.add(element)
+        if _is_chrome_area(element, paragraphs[element], page_total):
+            in_chrome.update(element.iter())
             text_map.chrome.add(element)
 
     scores: dict[HtmlElement, float] = defaultdict(float)
@@ -205,6 +208,18 @@ def measure(root: HtmlElement) -> TextMap:
     return text_map
 
 
+_STYLED_XPATH = etree.XPath("descendant-or-self::*[@style or @hidden or @aria-hidden='true']")
+
+
+def _hidden(root: HtmlElement) -> set[HtmlElement]:
+    """Elements never rendered (scripts, forms controls, display:none), with their content."""
+    hidden: set[HtmlElement] = set()
+    for element in (*root.iter(*HIDDEN_TAGS), *_STYLED_XPATH(root)):
+        if element not in hidden and is_hidden(element):
+            hidden.update(element.iter())
+    return hidden
+
+
 def _direct_text(element: HtmlElement) -> str:
     parts = [element.text or ""]
     for child in element:
@@ -218,6 +233,13 @@ def _names(element: HtmlElement) -> str:
     return f"{element.get('class', '')} {element.get('id', '')}".strip()
 
 
+_CHROME_XPATH = etree.XPath(
+    "descendant-or-self::*[@class or @id or "
+    + " or ".join(f"self::{tag}" for tag in sorted(_CHROME_TAGS))
+    + "]"
+)
+
+
 def _is_chrome_area(element: HtmlElement, paragraphs: int, page_total: int) -> bool:
     """A footer, menu, sidebar or comment area: by tag or name, unless it holds the page.
 
@@ -226,20 +248,36 @@ def _is_chrome_area(element: HtmlElement, paragraphs: int, page_total: int) -> b
     wraps the main column); a name that also says content ("article-body") outweighs a chrome
     name, except for comment and consent areas.
     """
-    if element.tag not in _CHROME_TAGS:
-        names = _names(element)
-        if not names or not (CHROME_CLASS.search(names) or _AD_TOKEN.search(names)):
-            return False
-        if POSITIVE_CLASS.search(names) and not _ALWAYS_CHROME.search(names):
-            return False
-    if _ALWAYS_CHROME.search(_names(element)):
+    kind = _name_kind(_names(element))
+    if element.tag not in _CHROME_TAGS and kind not in {"chrome", "always"}:
+        return False
+    if kind == "always":
         return True
     return not (page_total and paragraphs > 0.5 * page_total)
 
 
+@lru_cache(maxsize=4096)
+def _name_kind(names: str) -> str:
+    """What class and id names say: "always" chrome (comments, consent), "chrome", or "".
+
+    Pages repeat the same class strings on many elements; the answer is cached by string.
+    """
+    if not names:
+        return ""
+    if _ALWAYS_CHROME.search(names):
+        return "always"
+    if (CHROME_CLASS.search(names) or _AD_TOKEN.search(names)) and not POSITIVE_CLASS.search(names):
+        return "chrome"
+    return ""
+
+
 def _class_weight(element: HtmlElement) -> float:
     """Below 1 for names that mean sidebar or comments, above 1 for names that mean content."""
-    names = _names(element)
+    return _names_weight(_names(element))
+
+
+@lru_cache(maxsize=4096)
+def _names_weight(names: str) -> float:
     if not names:
         return 1.0
     positive = bool(POSITIVE_CLASS.search(names))
@@ -420,7 +458,29 @@ def content_region(root: HtmlElement) -> Region | None:
         for element in text_map.chrome
         if element is not region.root and inside_element(element, region.root)
     }
+    inner |= _discarded(text_map, region.root)
     return Region(region.root, region.skip | inner) if inner else region
+
+
+def _discarded(text_map: TextMap, root: HtmlElement) -> set[HtmlElement]:
+    """Blocks inside the body container that trafilatura's boilerplate names mark.
+
+    trafilatura keeps a curated list of class and id tokens of boilerplate (bylines, meta
+    lines, share and newsletter boxes, slideshows, "related" and "most popular" boxes); it is
+    applied inside the chosen container only, and never to a block holding a quarter or more
+    of the body's prose (a wrapper that happens to carry such a name).
+    """
+    # Imported here: trafilatura costs a few hundred milliseconds to import.
+    from trafilatura.xpaths import OVERALL_DISCARD_XPATH
+
+    total = text_map.prose.get(root, 0)
+    found: set[HtmlElement] = set()
+    for xpath in OVERALL_DISCARD_XPATH:
+        for element in xpath(root):
+            if element is root or text_map.prose.get(element, 0) > 0.25 * total:
+                continue
+            found.add(element)
+    return found
 
 
 def inside_element(element: HtmlElement, root: HtmlElement) -> bool:
