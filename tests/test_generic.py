@@ -279,3 +279,18 @@ def test_trafilatura_boilerplate_names_inside_the_body_are_left_out() -> None:
         f"<div class='entry-content'><div class='meta-wrapper'>{paragraphs(0, 1, 2, 3)}</div></div>"
     )
     assert extract_article(wrapped, URL).text == "\n\n".join(SENTENCES[:4])
+
+
+def test_a_site_layout_whose_selector_misses_falls_back_to_the_content_region() -> None:
+    from dvcrawl.extract.selectors import SelectorExtractor
+
+    column = "<div class='column'><div class='inner'>{}</div></div>"
+    body = (
+        f"<article><h1>Council approves the new city budget</h1><section class='story'>"
+        f"{column.format(paragraphs(0, 1, 2))}<div class='ad'></div>"
+        f"{column.format(paragraphs(3, 4, 5))}</section></article>"
+    )
+    extractor = SelectorExtractor(name="news/v2", body="div.old-layout-body")
+    record = extractor.extract(Page(page(body), URL), "news")
+    assert record.extractor == "news/v2+fallback"
+    assert record.text == "\n\n".join(SENTENCES)
