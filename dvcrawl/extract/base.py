@@ -208,13 +208,39 @@ def metadata_date(page: Page) -> ParsedDate | None:
     return None
 
 
-def first_date_in(page: Page, elements: list[HtmlElement]) -> ParsedDate | None:
-    """The first complete date printed in any of `elements`, in order."""
+def first_date_in(
+    page: Page, elements: list[HtmlElement], *, month_first: str | None = None
+) -> ParsedDate | None:
+    """The first complete date in any of `elements`, in order.
+
+    A machine-readable ``datetime`` (``<time>``) or ``content`` attribute (RDFa, microdata)
+    gives the instant, converted to +07:00; the printed text gives the date as printed, and
+    wins when the attribute lacks the time of day. `month_first` is a regex of printed dates
+    the platform writes month first (Drupal's default ``D, m/d/Y - H:i``).
+    """
     for element in elements:
-        found = find_dates(element_text(element), now=page.fetched_at)
-        if found:
-            return found[0]
+        printed = _printed_date(page, element_text(element), month_first)
+        attribute = element.get("datetime") or element.get("content")
+        machine = parse_date(attribute, now=page.fetched_at) if attribute else None
+        if machine is not None and (printed is None or machine.has_time or not printed.has_time):
+            raw = printed.raw if printed is not None else machine.raw
+            return ParsedDate(value=machine.value, raw=raw, has_time=machine.has_time)
+        if printed is not None:
+            return printed
     return None
+
+
+def _printed_date(page: Page, text: str, month_first: str | None) -> ParsedDate | None:
+    if month_first:
+        match = re.search(month_first, text)
+        if match:
+            month, day, year = match.groups()[:3]
+            swapped = text[: match.start(1)] + f"{day}/{month}/{year}" + text[match.end(3) :]
+            found = find_dates(swapped, now=page.fetched_at)
+            if found:
+                return ParsedDate(found[0].value, clean_line(match.group(0)), found[0].has_time)
+    found = find_dates(text, now=page.fetched_at)
+    return found[0] if found else None
 
 
 _ORDERS: WeakKeyDictionary[Page, tuple[list[HtmlElement], dict[HtmlElement, int]]] = (

@@ -120,6 +120,8 @@ def compose(
     date_elements: list[HtmlElement] | None = None,
     skip: frozenset[HtmlElement] = frozenset(),
     fallback_date: Callable[[Page, Body], ParsedDate | None] | None = None,
+    fallback_author: HtmlElement | None = None,
+    month_first: str | None = None,
 ) -> Article:
     """Build the record from the parts an extractor located (see the module docstring).
 
@@ -139,6 +141,9 @@ def compose(
         date_elements: the portal's date elements, tried first.
         skip: elements inside the body that are not text (tag lists, share bars).
         fallback_date: a last source of the date (e.g. an upload date in an image path).
+        fallback_author: a byline element to read when the text ends without a byline (a
+            CMS's author field, which is often the account that posted, not the writer).
+        month_first: regex of printed dates the platform writes month first (Drupal).
 
     """
     article = new_article(page, site_id, name)
@@ -149,6 +154,8 @@ def compose(
     scope = article_scope(root, title_element)
     if author_element is not None:
         skip |= {author_element}
+    if fallback_author is not None:
+        skip |= {fallback_author}
     blocks = [
         block
         for block in article_blocks(page, root, scope, skip=skip | related_boxes(root))
@@ -163,13 +170,15 @@ def compose(
     )
     if author_element is not None:
         body.author = byline_author(element_text(author_element)) or None
-    elif body.author is None:
+    elif body.author is None and fallback_author is not None:
+        body.author = byline_author(element_text(fallback_author)) or None
+    if author_element is None and body.author is None:
         body.author = marked_author(page, root, scope)
     body_start = (
         lead if lead is not None else first_text_element(root, title=title_element, skip=skip)
     )
     printed = (
-        first_date_in(page, date_elements or [])
+        first_date_in(page, date_elements or [], month_first=month_first)
         or date_near_title(page, title_element, body_start)
         or date_before_body(page, scope, body_start)
     )

@@ -445,13 +445,33 @@ def widen(text_map: TextMap, top: HtmlElement) -> Region:
     return best
 
 
-def content_region(root: HtmlElement) -> Region | None:
-    """The region that holds the article body, or None for pages without paragraphs."""
+def content_region(
+    root: HtmlElement,
+    *,
+    candidates: list[list[HtmlElement]] | None = None,
+    drop: list[HtmlElement] | None = None,
+) -> Region | None:
+    """The region that holds the article body, or None for pages without paragraphs.
+
+    Args:
+        root: the page.
+        candidates: containers a CMS family names as its body, in groups by preference; in
+            the first group whose best container holds at least half the prose of the
+            structural region, that container is taken.
+        drop: elements a CMS family names as chrome; left out wherever they sit in the body.
+
+    """
     text_map = measure(root)
     top = best_candidate(text_map)
     if top is None:
         return None
     region = widen(text_map, top)
+    needed = 0.5 * _region_prose(text_map, region)
+    for group in candidates or ():
+        best = max(group, key=lambda element: text_map.prose.get(element, 0))
+        if text_map.prose.get(best, 0) >= max(needed, 1):
+            region = Region(best)
+            break
     # Chrome inside the body's container: share bars, advert slots, "related" boxes by name.
     inner = {
         element
@@ -459,7 +479,18 @@ def content_region(root: HtmlElement) -> Region | None:
         if element is not region.root and inside_element(element, region.root)
     }
     inner |= _discarded(text_map, region.root)
+    inner |= {
+        element
+        for element in drop or ()
+        if element is not region.root and inside_element(element, region.root)
+    }
     return Region(region.root, region.skip | inner) if inner else region
+
+
+def _region_prose(text_map: TextMap, region: Region) -> int:
+    return text_map.prose.get(region.root, 0) - sum(
+        text_map.prose.get(element, 0) for element in region.skip
+    )
 
 
 def _discarded(text_map: TextMap, root: HtmlElement) -> set[HtmlElement]:

@@ -1,0 +1,254 @@
+"""CMS families: the platforms Vietnamese party and government portals run on, as data.
+
+A portal without a site module is read by the generic extractor; when its page carries the
+fingerprint of a known platform (a ``<meta name="generator">``, the platform's asset paths,
+ids and classes, its URL shapes), the family's rules join in: where the platform puts the
+body, the headline, the date and the byline, and which of its widgets are chrome (share and
+like buttons, related posts, portlet and module titles, view counters, polls). A portal on a
+known family therefore needs only a `Site` declaration.
+
+Each rule is a CSS selector the platform itself emits (its core templates and default themes,
+or, for Vietnamese government products, the markup the product ships on every portal), so a
+rule holds on every site of the family rather than on one portal. Nothing here decides alone:
+a family's body selector that matches nothing leaves the structural content region in charge.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dvcrawl.extract.page import HtmlElement, Page
+
+
+@dataclass(frozen=True, kw_only=True)
+class Family:
+    """One platform.
+
+    Attributes:
+        name: short ASCII name ("wordpress", "liferay7").
+        generator: regex on ``<meta name="generator">``; a match identifies the family.
+        markers: CSS whose presence identifies the family (asset paths, framework ids).
+        url: regex on the URL that identifies the family when markers are ambiguous.
+        body: CSS of the body container; of several matches the one holding most text wins.
+        title: CSS of the headline element(s), tried before the generic headings.
+        not_title: CSS of headings that are never the article's headline (portlet and module
+            titles, widget headings).
+        date: CSS of the element printing the publication date (a ``datetime`` or ``content``
+            attribute is read first).
+        author: CSS of the byline element.
+        drop: CSS of chrome inside the body (share, like and related-posts widgets, counters,
+            polls, tag lists, pagers).
+        month_first: regex of printed dates that the platform writes month first by default
+            (Drupal's "medium" format ``D, m/d/Y - H:i``).
+
+    """
+
+    name: str
+    generator: str | None = None
+    markers: str = ""
+    url: str | None = None
+    body: str = ""
+    title: str = ""
+    not_title: str = ""
+    date: str = ""
+    author: str = ""
+    drop: str = ""
+    month_first: str | None = None
+
+    def matches(self, page: Page) -> bool:
+        """Whether `page` carries this family's fingerprint."""
+        generator = page.meta.get("generator", "")
+        if self.generator and generator and re.search(self.generator, generator, re.IGNORECASE):
+            return True
+        if self.markers and _any(page, self.markers):
+            return True
+        return bool(self.url and re.search(self.url, page.url, re.IGNORECASE))
+
+
+def _any(page: Page, selector: str) -> bool:
+    return any(page.css(part.strip())[:1] for part in selector.split(",") if part.strip())
+
+
+WORDPRESS = Family(
+    name="wordpress",
+    generator=r"^WordPress",
+    markers=(
+        "link[href*='/wp-content/'], script[src*='/wp-content/'], script[src*='/wp-includes/'], "
+        "link[href*='/wp-includes/'], link[rel='https://api.w.org/']"
+    ),
+    # Core block themes, the classic default themes (entry-content) and the page builders and
+    # themes common on Vietnamese sites.
+    body=(
+        ".wp-block-post-content, .entry-content, .post-content, .td-post-content, "
+        ".single-content, .post-entry, .the-content, .article-content"
+    ),
+    title="h1.entry-title, h1.wp-block-post-title, .wp-block-post-title, h1.post-title, h1.single-title",
+    date=(
+        "time.entry-date.published, .entry-meta time.published, time.entry-date, "
+        ".posted-on time, .wp-block-post-date time, .post-date, .entry-date"
+    ),
+    author=".byline .author, .author.vcard, .wp-block-post-author__name, .entry-author, a[rel='author']",
+    # Jetpack's sharing, likes, related posts and WordAds; navigation and entry footers; the
+    # common sharing and related-posts plugins.
+    drop=(
+        "#jp-post-flair, .sharedaddy, .sd-sharing-enabled, .jetpack-likes-widget-wrapper, "
+        "#jp-relatedposts, .jp-relatedposts, .wpcnt, .wordads-ad-wrapper, .post-navigation, "
+        ".nav-links, .entry-footer, .tags-links, .cat-links, .comments-area, .yarpp-related, "
+        ".addtoany_share_save_container, .a2a_kit, .heateor_sss_sharing_container, "
+        ".post-views, .wp-block-post-navigation-link, .entry-meta"
+    ),
+)
+
+#: SharePoint "Cổng thông tin điện tử" products (SharePoint 2010-2019 under Vietnamese
+#: government portal software): pages at /Pages/*.aspx, articles by ?ItemID=.
+SHAREPOINT = Family(
+    name="sharepoint",
+    generator=r"SharePoint",
+    markers=(
+        "#s4-workspace, #s4-bodyContainer, div.ms-rtestate-field, [id^='ctl00_PlaceHolderMain'], "
+        "link[href*='/_layouts/'], script[src*='/_layouts/']"
+    ),
+    url=r"/Pages/[^/?#]+\.aspx",
+    body="div.ms-rtestate-field, .ms-rtestate-field, [id$='_RichHtmlField']",
+    not_title=".ms-webpart-titleText, .ms-WPTitle, .ms-standardheader, .ms-pagetitle",
+    drop=".ms-webpart-titleText, .ms-WPTitle, .ms-hide, .ms-hidden",
+)
+
+#: Liferay 7 (DXP): OSGi module paths under /o/, asset publisher and web content portlets.
+LIFERAY7 = Family(
+    name="liferay7",
+    markers="script[src*='/o/frontend-js'], link[href*='/o/frontend-theme'], script[src^='/o/'], link[href*='/o/classic-theme']",
+    body=".asset-full-content .journal-content-article, .asset-full-content .asset-content, .journal-content-article",
+    title=".asset-full-content .asset-title, .asset-full-content .component-title, h3.header-title",
+    not_title=".portlet-title-text, .portlet-title, .portlet-title-default, h2.portlet-title-text",
+    date=".asset-full-content .metadata-publish-date, .asset-full-content .create-date, .metadata-publish-date",
+    author=".asset-full-content .metadata-author, .metadata-author",
+    drop=(
+        ".portlet-title-text, .taglib-social-bookmarks, .taglib-ratings, .taglib-asset-tags-summary, "
+        ".taglib-asset-categories-summary, .asset-links, .asset-related-assets, .taglib-page-iterator, "
+        ".asset-view-count, .view-count, .lfr-discussion, .asset-ratings, .print-action"
+    ),
+)
+
+#: Liferay 6.2: the /html/js/ AUI paths, portlet boundaries, journal content.
+LIFERAY62 = Family(
+    name="liferay62",
+    markers="script[src*='/html/js/'], .portlet-boundary, [id^='p_p_id_'], .journal-content-article",
+    body=".asset-full-content .journal-content-article, .journal-content-article, .asset-full-content, .asset-content",
+    title=".asset-full-content h3.header-title, .taglib-header .header-title, .asset-full-content .asset-title",
+    not_title=".portlet-title-text, .portlet-title, .portlet-title-default",
+    date=".asset-full-content .metadata-publish-date, .metadata-publish-date, .asset-full-content .create-date",
+    author=".asset-full-content .metadata-author, .metadata-author",
+    drop=(
+        ".portlet-title-text, .taglib-social-bookmarks, .taglib-ratings, .taglib-asset-tags-summary, "
+        ".taglib-asset-categories-summary, .asset-links, .asset-related-assets, .taglib-page-iterator, "
+        ".view-count, .lfr-discussion, .asset-ratings, .print-action, .taglib-icon-list"
+    ),
+)
+
+#: The party-portal CMS behind the ``*.dcs.vn`` sites.
+DCS = Family(
+    name="dcs",
+    url=r"^https?://(?:[^/]+\.)?dcs\.vn(?:[:/]|$)",
+)
+
+JOOMLA = Family(
+    name="joomla",
+    generator=r"Joomla",
+    markers="script[src*='/media/jui/'], script[src*='/media/system/js/'], div.item-page, .com-content-article",
+    url=r"[?&]option=com_content\b",
+    body="[itemprop='articleBody'], div.item-page .article-body, .com-content-article__body, div.item-page",
+    title=".item-page [itemprop='headline'], .item-page .page-header h2, .item-page .page-header h1, .item-page h2",
+    not_title=".moduletable h3, .moduletable > h3, .module-title, .mod-articles-category-title",
+    date="time[itemprop='datePublished'], dd.published, dd.create, .published",
+    author="dd.createdby, [itemprop='author'], .createdby",
+    # The article information box, hits counter, print/e-mail icons, pagers, tags.
+    drop=(
+        "dl.article-info, .article-info, dd.hits, .hits, .icons, .btn-group, ul.pager, "
+        ".pagenav, .pager, .tags, .content_rating, .content_vote, .items-more, .article-info-term"
+    ),
+)
+
+#: DotNetNuke (DNN), with the EasyDNN News module (``/ArticleID/<n>/`` URLs) common on
+#: Vietnamese portals.
+DNN = Family(
+    name="dnn",
+    generator=r"DotNetNuke|DNN",
+    markers="[id^='dnn_'], .DnnModule, .DNNModuleContent, script[src*='/DesktopModules/'], link[href*='/Portals/_default/']",
+    url=r"/ArticleID/\d+|/tabid/\d+",
+    body=".edn_articleContent, .edn_article .edn_articleText, .edn_article, .DNNModuleContent .Normal",
+    title="h1.edn_articleTitle, .edn_articleTitle, .edn_article h1",
+    not_title=".Head, span[id$='_dnnTITLE_titleLabel'], [id$='_titleLabel'], .c_title, .eds_containerTitle, .ContainerTitle",
+    date=".edn_metaDetails time, time.edn_articleDate, .edn_articleDate, .edn_metaDetails",
+    author=".edn_articleAuthor, .edn_author, .edn_metaDetails .edn_author",
+    drop=(
+        ".edn_socialPrintWrapper, .edn_articleTags, .edn_relatedArticles, .edn_articleLinks, "
+        ".edn_aditionalBox, .edn_metaDetails, .edn_articleNumberOfViews, .edn_linkToArticle, "
+        "[id$='_dnnTITLE_titleLabel'], .edn_printButton, .edn_articleSummaryMore"
+    ),
+)
+
+DRUPAL = Family(
+    name="drupal",
+    generator=r"Drupal",
+    markers="[data-drupal-selector], .field--name-body, .field-name-body, script[src*='/sites/all/'], link[href*='/sites/default/files/']",
+    url=r"/node/\d+(?:[/?#]|$)",
+    body=".field--name-body, .field-name-body, .node__content .field--type-text-with-summary",
+    title="h1.page-title, h1.node__title, h1.title, h1.node-title",
+    date=(
+        ".node__meta time[datetime], .field--name-created time[datetime], "
+        "[property='dc:date dc:created'][content], .node__submitted time, .submitted time, "
+        ".node__submitted, .submitted"
+    ),
+    author=".node__meta .field--name-uid, .field--name-uid, .submitted .username, .node__submitted .username",
+    drop=(
+        ".node__links, ul.links.inline, .links.inline, .field--name-field-tags, .field-name-field-tags, "
+        ".comment-wrapper, #comments, .field--name-comment, .statistics-counter, .node__meta"
+    ),
+    # Drupal's default "medium" date format is "D, m/d/Y - H:i": month first.
+    month_first=r"(?<!\w)\w{1,3},\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*-\s*\d{1,2}:\d{2}(?!\d)",
+)
+
+#: Most specific first: a Liferay 7 page also has portlet boundaries, and SharePoint and DNN
+#: pages are both ASP.NET.
+FAMILIES: tuple[Family, ...] = (
+    WORDPRESS,
+    JOOMLA,
+    DRUPAL,
+    LIFERAY7,
+    LIFERAY62,
+    SHAREPOINT,
+    DNN,
+    DCS,
+)
+
+
+def family_of(page: Page) -> Family | None:
+    """The CMS family whose fingerprint the page carries, or None."""
+    generator = page.meta.get("generator", "")
+    if generator:
+        for family in FAMILIES:
+            if family.generator and re.search(family.generator, generator, re.IGNORECASE):
+                return family
+    for family in FAMILIES:
+        if family.markers and _any(page, family.markers):
+            return family
+    for family in FAMILIES:
+        if family.url and re.search(family.url, page.url, re.IGNORECASE):
+            return family
+    return None
+
+
+def select(page: Page, selector: str, within: HtmlElement | None = None) -> list[HtmlElement]:
+    """Elements matching any part of a comma-separated selector, in document order."""
+    if not selector:
+        return []
+    root = within if within is not None else page.root
+    found = {
+        element
+        for part in selector.split(",")
+        if part.strip()
+        for element in page.css(part.strip(), root)
+    }
+    return [element for element in root.iter() if element in found]

@@ -1,0 +1,119 @@
+"""CMS families: fingerprints, and each family's rules on the smallest page that needs them.
+
+Whole realistic pages of every family are in the gold set (tests/eval/pages/cms_*); these
+tests pin one rule each.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dvcrawl.extract.families import FAMILIES, family_of
+from dvcrawl.extract.page import Page
+from dvcrawl.extraction import extract_article
+
+PARAGRAPH = (
+    "Ban Dân vận Huyện ủy tổ chức hội nghị sơ kết công tác dân vận sáu tháng đầu năm, đánh giá "
+    "kết quả thực hiện phong trào thi đua “Dân vận khéo”, quy chế dân chủ ở cơ sở và việc phối "
+    "hợp giữa chính quyền với Mặt trận Tổ quốc, các đoàn thể trong vận động Nhân dân."
+)
+TITLE = "Hội nghị sơ kết công tác dân vận 6 tháng đầu năm 2024"
+
+
+def html(body: str, head: str = "") -> str:
+    return f"<html><head><title>{TITLE}</title>{head}</head><body>{body}</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("family", "markup", "url"),
+    [
+        ("wordpress", '<meta name="generator" content="WordPress 6.4.2">', "https://a.vn/?p=1"),
+        (
+            "wordpress",
+            '<link rel="stylesheet" href="/wp-content/themes/x/style.css">',
+            "https://a.vn/",
+        ),
+        (
+            "joomla",
+            '<meta name="generator" content="Joomla! - Open Source Content Management">',
+            "https://a.vn/",
+        ),
+        ("joomla", "", "https://a.vn/index.php?option=com_content&view=article&id=12"),
+        (
+            "drupal",
+            '<meta name="Generator" content="Drupal 10 (https://www.drupal.org)">',
+            "https://a.vn/",
+        ),
+        ("drupal", "", "https://a.vn/node/1234"),
+        (
+            "liferay7",
+            '<script src="/o/frontend-js-web/liferay/global.bundle.js"></script>',
+            "https://a.vn/",
+        ),
+        ("liferay62", '<script src="/html/js/barebone.jsp"></script>', "https://a.vn/"),
+        ("sharepoint", '<meta name="GENERATOR" content="Microsoft SharePoint">', "https://a.vn/"),
+        ("sharepoint", "", "https://a.gov.vn/Pages/tin-tuc.aspx?ItemID=12"),
+        (
+            "dnn",
+            '<meta id="MetaGenerator" name="GENERATOR" content="DotNetNuke ">',
+            "https://a.vn/",
+        ),
+        ("dnn", "", "https://a.gov.vn/tin-tuc/ArticleID/512/hoi-nghi"),
+        ("dcs", "", "https://bacgiang.dcs.vn/tin-tuc/hoi-nghi-1234.html"),
+    ],
+)
+def test_fingerprints(family: str, markup: str, url: str) -> None:
+    found = family_of(Page(html("<p>x</p>", head=markup), url))
+    assert found is not None and found.name == family
+
+
+def test_a_page_without_a_fingerprint_has_no_family() -> None:
+    assert family_of(Page(html(f"<p>{PARAGRAPH}</p>"), "https://example.vn/tin/1.html")) is None
+
+
+def test_every_family_has_a_fingerprint() -> None:
+    for family in FAMILIES:
+        assert family.generator or family.markers or family.url, family.name
+
+
+def test_wordpress_jetpack_widgets_and_the_boi_prefix_are_chrome() -> None:
+    body = (
+        f"<article class='post'><h1 class='entry-title'>{TITLE}</h1>"
+        "<div class='entry-meta'><span class='byline'>bởi <span class='author vcard'>"
+        "<a href='/author/admin'>Quản trị viên</a></span></span></div>"
+        f"<div class='entry-content'><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>"
+        "<div class='sharedaddy sd-sharing-enabled'><h3 class='sd-title'>Chia sẻ:</h3>"
+        "<ul><li><a href='#'>Facebook</a></li></ul></div>"
+        "<div class='sharedaddy sd-block sd-like jetpack-likes-widget-wrapper'>"
+        "<h3 class='sd-title'>Thích bài này:</h3><span class='loading'>Đang tải...</span></div>"
+        "<div id='jp-relatedposts' class='jp-relatedposts'><h3>Có liên quan</h3>"
+        "<p>Một bài viết khác của huyện về công tác dân vận trong năm 2023 vừa qua</p></div>"
+        "</div></article>"
+    )
+    head = '<meta name="generator" content="WordPress 6.4.2">'
+    record = extract_article(html(body, head), "https://hoinongdan.example.vn/2024/03/12/so-ket/")
+    assert record.text == f"{PARAGRAPH}\n\n{PARAGRAPH}"
+    assert record.author == "Quản trị viên"
+
+
+def test_drupal_default_dates_are_month_first() -> None:
+    # Drupal's default "medium" format is "D, m/d/Y - H:i": 03/12 is the 12th of March.
+    body = (
+        f"<h1 class='page-title'>{TITLE}</h1><article class='node'>"
+        "<div class='node__submitted'>Gửi bởi <span class='username'>admin</span> vào "
+        "T3, 03/12/2024 - 08:30</div>"
+        f"<div class='field field--name-body'><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></div></article>"
+    )
+    record = extract_article(html(body), "https://mattran.example.vn/node/512")
+    assert record.published_at == "2024-03-12T08:30:00+07:00"
+    assert record.published_raw == "T3, 03/12/2024 - 08:30"
+
+
+def test_a_time_element_in_utc_is_converted_to_vietnam_time() -> None:
+    body = (
+        f"<h1 class='page-title'>{TITLE}</h1><article class='node'><div class='node__meta'>"
+        "<time datetime='2024-03-12T01:30:00Z'>T3, 03/12/2024 - 08:30</time></div>"
+        f"<div class='field field--name-body'><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></div></article>"
+    )
+    record = extract_article(html(body), "https://mattran.example.vn/node/512")
+    assert record.published_at == "2024-03-12T08:30:00+07:00"
