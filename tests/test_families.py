@@ -117,3 +117,66 @@ def test_a_time_element_in_utc_is_converted_to_vietnam_time() -> None:
     )
     record = extract_article(html(body), "https://mattran.example.vn/node/512")
     assert record.published_at == "2024-03-12T08:30:00+07:00"
+
+
+def test_drupal_body_field_named_with_summary_is_not_the_lead() -> None:
+    # Drupal classes its body field "field--type-text-with-summary": not a lead to repeat.
+    body = (
+        f"<h1 class='page-title'>{TITLE}</h1><article class='node'>"
+        "<div class='text-content field field--name-body field--type-text-with-summary'>"
+        f"<p>{PARAGRAPH}</p><p>{PARAGRAPH[:120]}.</p></div></article>"
+    )
+    record = extract_article(html(body), "https://congdoan.example.vn/node/77")
+    assert record.text == f"{PARAGRAPH}\n\n{PARAGRAPH[:120]}."
+    assert record.sapo is None
+
+
+def test_easydnn_summary_is_the_lead() -> None:
+    body = (
+        "<div class='DnnModule'><div class='edn_article edn_articleDetails'>"
+        f"<h1 class='edn_articleTitle'>{TITLE}</h1>"
+        "<div class='edn_metaDetails'><time>27/02/2024 14:32</time> | Lượt xem: 956</div>"
+        "<div class='edn_articleSummary'><p>Từ năm 2021, Ban Dân vận Huyện ủy đã chỉ đạo xây "
+        "dựng mô hình “Dân vận khéo” tại các xã, giúp nhiều hộ đồng bào nâng cao thu nhập.</p></div>"
+        f"<div class='edn_articleContent'><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></div></div></div>"
+    )
+    record = extract_article(html(body), "https://bdv.example.gov.vn/tin-tuc/ArticleID/2315/x")
+    assert record.sapo is not None and record.sapo.startswith("Từ năm 2021")
+    assert record.text is not None and record.text.startswith("Từ năm 2021")
+    assert record.published_at == "2024-02-27T14:32:00+07:00"
+
+
+def test_sharepoint_reads_the_innermost_rich_text_field() -> None:
+    # The news web part is a rich-text field around headline, date toolbar and the article's
+    # own rich-text field.
+    body = (
+        "<div id='s4-workspace'><div class='ms-WPBody'><div class='ms-rtestate-field'>"
+        f"<div class='news-detail'><h1 class='title-news'>{TITLE}</h1>"
+        "<div class='info-news'><span>19/3/2024 8:00 SA</span> | <span>Lượt xem: 1.024</span> "
+        "<a href='javascript:print()'>In bài viết</a> <a href='mailto:?'>Gửi email</a></div>"
+        f"<div class='content-news ms-rtestate-field'><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></div>"
+        "</div></div></div></div>"
+    )
+    url = "https://hagiang.example.gov.vn/Pages/tin-tuc.aspx?ItemID=512"
+    record = extract_article(html(body), url)
+    assert record.text == f"{PARAGRAPH}\n\n{PARAGRAPH}"
+    assert record.published_at == "2024-03-19T08:00:00+07:00"
+
+
+def test_liferay7_author_is_the_user_name_not_the_whole_metadata_row() -> None:
+    body = (
+        "<script src='/o/frontend-js-web/liferay/global.bundle.js'></script>"
+        "<section class='portlet'><h2 class='portlet-title-text'>Tin hoạt động</h2>"
+        "<div class='asset-full-content'><p class='component-title'><span class='asset-title'>"
+        f"{TITLE}</span></p><div class='metadata-author'><span class='user-info'>"
+        "<strong>Lê Thị Kim Yến</strong></span><span class='date-info'>Đã xuất bản 21/11/2023"
+        "</span><span class='view-count-info'>1045 lượt xem</span></div>"
+        f"<div class='asset-content'><div class='journal-content-article'><p>{PARAGRAPH}</p>"
+        f"<p>{PARAGRAPH}</p></div></div></div></section>"
+    )
+    record = extract_article(
+        html(body), "https://bdv.example.gov.vn/web/bdv/chi-tiet/-/asset_publisher/x/content/id/1"
+    )
+    assert record.author == "Lê Thị Kim Yến"
+    assert record.title == TITLE
+    assert record.published_at == "2023-11-21"

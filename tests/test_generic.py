@@ -294,3 +294,48 @@ def test_a_site_layout_whose_selector_misses_falls_back_to_the_content_region() 
     record = extractor.extract(Page(page(body), URL), "news")
     assert record.extractor == "news/v2+fallback"
     assert record.text == "\n\n".join(SENTENCES)
+
+
+@pytest.mark.parametrize(
+    ("printed", "author"),
+    [
+        ("Thu Hằng - Văn Tuấn", "Thu Hằng, Văn Tuấn"),  # two writers
+        ("Thu Hà - Ban Dân vận Quận ủy", "Thu Hà - Ban Dân vận Quận ủy"),  # a writer and a unit
+        ("Nguyễn Thu Hằng - Phường Khương Trung", "Nguyễn Thu Hằng - Phường Khương Trung"),
+        (
+            "LÊ THỊ HỒNG (Ban Dân vận Huyện ủy Nga Sơn)",
+            "LÊ THỊ HỒNG (Ban Dân vận Huyện ủy Nga Sơn)",
+        ),
+        ("(Theo Báo Yên Bái)", "Báo Yên Bái"),
+    ],
+)
+def test_several_writers_are_joined_and_units_kept(printed: str, author: str) -> None:
+    assert byline_author(printed) == author
+
+
+def test_a_name_with_its_unit_in_parentheses_is_a_byline() -> None:
+    block = Block(kind="text", text="LÊ THỊ HỒNG (Ban Dân vận Huyện ủy Nga Sơn)", bold=True)
+    assert looks_like_byline(block)
+    assert not looks_like_byline(Block(kind="text", text="Đây là một câu văn (ví dụ)"))
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "<div class='ArticleSummary'>{}</div>",  # ASP.NET control names in camelCase
+        "<span id='dnn_ctr520_ViewArticle_lblTomTat'>{}</span>",
+        "<h2 class='jeg_post_subtitle'>{}</h2>",  # WordPress themes' subtitle
+    ],
+)
+def test_leads_marked_by_camel_case_or_subtitle_names(lead: str) -> None:
+    text = (
+        "Sáng 10/7, Ban Thường vụ Huyện ủy tổ chức hội nghị tổng kết phong trào thi đua "
+        "“Dân vận khéo” giai đoạn 2019 - 2024 và tuyên dương 40 điển hình tiêu biểu."
+    )
+    body = (
+        "<h1>Council approves the new city budget</h1><div class='news'>"
+        f"{lead.format(text)}<div class='content'>{paragraphs(0, 1, 2)}</div></div>"
+    )
+    record = extract_article(page(body), URL)
+    assert record.sapo == text
+    assert record.text is not None and record.text.startswith(text)

@@ -337,8 +337,14 @@ def first_text_element(
 
 
 _SAPO_NAME = re.compile(
-    r"(?:^|[\s_-])(?:sapo|summary|lead|chapeau|description|tom-?tat|tomtat|trich-?yeu|abstract|excerpt|intro)(?:$|[\s_-])",
+    r"(?:^|[\s_-])(?:sapo|summary|lead|chapeau|description|tom-?tat|tomtat|trich-?yeu|abstract|excerpt|intro|sub-?title|standfirst)(?:$|[\s_-])",
     re.IGNORECASE,
+)
+# The same words joined in camelCase, as ASP.NET portals name controls ("ArticleSummary",
+# "lblTomTat", "newsSapo").
+_SAPO_CAMEL = re.compile(
+    r"(?<=[a-z])(?:Sapo|Summary|Lead|Chapeau|Description|TomTat|Tomtat|TrichYeu|Abstract|Excerpt|Intro)"
+    r"(?=$|[\s_A-Z0-9-])"
 )
 _CAPTION_NAME = re.compile(r"image|img|photo|caption|figure|thumb|video|author", re.IGNORECASE)
 
@@ -370,15 +376,23 @@ def marked_sapo(
         names = " ".join(
             filter(None, (element.get("class"), element.get("id"), element.get("data-role")))
         )
-        if not names or not _SAPO_NAME.search(names):
+        if not names or not (_SAPO_NAME.search(names) or _SAPO_CAMEL.search(names)):
             continue
         position = order.get(element, -1)
         if position <= start or position > end:
+            continue
+        # A lead is one paragraph, never the body itself (Drupal's body field is classed
+        # "field--type-text-with-summary").
+        if element is root or element in root.iterancestors() or _has_paragraphs(element, 2):
             continue
         text = element_text(element)
         if len(text) >= 40 and not element.xpath(".//a[string-length(normalize-space()) > 20]"):
             return element
     return None
+
+
+def _has_paragraphs(element: HtmlElement, count: int) -> bool:
+    return sum(1 for _ in zip(range(count), element.iter("p"), strict=False)) >= count
 
 
 def find_title_element(

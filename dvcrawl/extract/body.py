@@ -74,7 +74,8 @@ def looks_like_byline(block: Block) -> bool:
         name = _BYLINE_LABEL.sub("", text)
         # "Bởi vì ..." opens a sentence; "Bởi Hoàng Anh" is a byline.
         return word_count(name) <= 6 and bool(_NAME_WORD.match(name.split()[0]))
-    core = text.rstrip(".")
+    # A unit in parentheses after the name ("LÊ THỊ HỒNG (Ban Dân vận Huyện ủy Nga Sơn)").
+    core = re.sub(r"\s*\([^()]{2,70}\)$", "", text.rstrip(".")) or text
     if core.endswith(_TERMINAL) or (text.endswith(".") and word_count(text) > 4):
         return False
     if _ORG_BYLINE.match(core):
@@ -92,8 +93,13 @@ def looks_like_byline(block: Block) -> bool:
 
 
 def byline_author(text: str) -> str:
-    """The author as printed, without role labels ("Tin, ảnh:") or a leading "Theo "."""
-    text = clean_line(text).strip("()[] ")
+    """The author as printed, without role labels ("Tin, ảnh:") or a leading "Theo ".
+
+    Several names are joined with ", " ("Thu Hằng - Văn Tuấn" is two writers); a name and its
+    unit keep the portal's separator ("Thu Hà - Ban Dân vận Quận ủy", "LÊ THỊ HỒNG (Ban Dân
+    vận Huyện ủy Nga Sơn)").
+    """
+    text = _unwrap(clean_line(text).strip("[] "))
     text = _BYLINE_LABEL.sub("", text)
     text = _BYLINE_ROLE.sub("", text)
     source = _BYLINE_SOURCE.match(text)
@@ -102,7 +108,39 @@ def byline_author(text: str) -> str:
     # A date printed with the name ("By Carrie Arnold November 15, 2019") is not the author.
     for found in find_dates(text):
         text = text.replace(found.raw, " ")
-    return clean_line(text).strip(" .,|-–—()")
+    text = _unwrap(clean_line(text).strip(" .,|-–—"))
+    parts = re.split(r"\s+[-–—]\s+", text)
+    if len(parts) > 1 and all(_is_person_name(part) for part in parts):
+        return ", ".join(parts)
+    return text
+
+
+def _unwrap(text: str) -> str:
+    """Drop parentheses around the whole byline, or left unbalanced at either end."""
+    if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
+        return text[1:-1].strip()
+    if text.endswith(")") and "(" not in text:
+        return text[:-1].strip()
+    if text.startswith("(") and ")" not in text:
+        return text[1:].strip()
+    return text
+
+
+# Words that open the name of a unit or a place rather than of a person.
+_UNIT_WORD = re.compile(
+    r"^(?:Phường|Xã|Thị trấn|Huyện|Quận|Thị xã|Tỉnh|Thành phố|TP\.?|Thôn|Ấp|Bản|Tổ|Khu phố|"
+    r"Trường|Công an|Bệnh viện|Công ty|Chi cục|Hội đồng|Ủy ban|Uỷ ban|Văn phòng)(?:\s|$)"
+)
+
+
+def _is_person_name(text: str) -> bool:
+    words = text.split()
+    return (
+        2 <= len(words) <= 4
+        and all(_NAME_WORD.match(word) for word in words)
+        and not _ORG_BYLINE.match(text)
+        and not _UNIT_WORD.match(text)
+    )
 
 
 def looks_like_caption(block: Block, image: Block | None) -> bool:

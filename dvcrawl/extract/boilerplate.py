@@ -105,7 +105,11 @@ def is_boilerplate_line(text: str) -> bool:
     if is_date_line(line):
         return True
     segments = [part for part in _SEGMENT_SPLIT.split(line) if part.strip(" :.,")]
-    return bool(segments) and all(_is_chrome_segment(part) for part in segments)
+    if segments and all(_is_chrome_segment(part) for part in segments):
+        return True
+    # A date stamp with its toolbar run together ("19/3/2024 8:00 SA | Lượt xem: 1.024 In bài
+    # viết Gửi email"): SharePoint portals print the tools as adjacent links.
+    return is_date_line(line)
 
 
 def _is_chrome_segment(segment: str) -> bool:
@@ -139,7 +143,7 @@ def is_date_line(text: str) -> bool:
 _INLINE_CHROME = re.compile(
     r"(?:lượt xem|lượt đọc|số lượt xem|views?|lượt truy cập)\s*:?\s*[\d.,]+"
     r"|[\d.,]+\s*lượt (?:xem|đọc|thích|chia sẻ|bình luận)"
-    r"|\b(?:in trang|in bài|gửi email|chia sẻ|bản in|cỡ chữ)\b"
+    r"|\b(?:in trang|in bài viết|in bài|gửi email|gửi bài viết|chia sẻ|bản in|cỡ chữ)\b"
     r"|\b(?:ngày đăng|đăng ngày|cập nhật(?: ngày| lúc)?|xuất bản|thời gian đăng)\s*:?",
     re.IGNORECASE,
 )

@@ -34,6 +34,7 @@ class Family:
         title: CSS of the headline element(s), tried before the generic headings.
         not_title: CSS of headings that are never the article's headline (portlet and module
             titles, widget headings).
+        sapo: CSS of the lead (summary) the platform prints between headline and body.
         date: CSS of the element printing the publication date (a ``datetime`` or ``content``
             attribute is read first).
         author: CSS of the byline element.
@@ -51,6 +52,7 @@ class Family:
     body: str = ""
     title: str = ""
     not_title: str = ""
+    sapo: str = ""
     date: str = ""
     author: str = ""
     drop: str = ""
@@ -122,8 +124,14 @@ LIFERAY7 = Family(
     body=".asset-full-content .journal-content-article, .asset-full-content .asset-content, .journal-content-article",
     title=".asset-full-content .asset-title, .asset-full-content .component-title, h3.header-title",
     not_title=".portlet-title-text, .portlet-title, .portlet-title-default, h2.portlet-title-text",
-    date=".asset-full-content .metadata-publish-date, .asset-full-content .create-date, .metadata-publish-date",
-    author=".asset-full-content .metadata-author, .metadata-author",
+    sapo=".asset-full-content .asset-summary, .asset-summary",
+    # The 7.x asset publisher prints the author, "Đã xuất bản <date>" and the view count in
+    # one .metadata-author row.
+    date=(
+        ".asset-full-content .metadata-publish-date, .metadata-author .date-info, "
+        ".asset-full-content .create-date, .metadata-publish-date"
+    ),
+    author=".metadata-author .user-info, .asset-full-content .metadata-author, .metadata-author",
     drop=(
         ".portlet-title-text, .taglib-social-bookmarks, .taglib-ratings, .taglib-asset-tags-summary, "
         ".taglib-asset-categories-summary, .asset-links, .asset-related-assets, .taglib-page-iterator, "
@@ -138,6 +146,7 @@ LIFERAY62 = Family(
     body=".asset-full-content .journal-content-article, .journal-content-article, .asset-full-content, .asset-content",
     title=".asset-full-content h3.header-title, .taglib-header .header-title, .asset-full-content .asset-title",
     not_title=".portlet-title-text, .portlet-title, .portlet-title-default",
+    sapo=".asset-full-content .asset-summary, .asset-summary",
     date=".asset-full-content .metadata-publish-date, .metadata-publish-date, .asset-full-content .create-date",
     author=".asset-full-content .metadata-author, .metadata-author",
     drop=(
@@ -179,6 +188,7 @@ DNN = Family(
     url=r"/ArticleID/\d+|/tabid/\d+",
     body=".edn_articleContent, .edn_article .edn_articleText, .edn_article, .DNNModuleContent .Normal",
     title="h1.edn_articleTitle, .edn_articleTitle, .edn_article h1",
+    sapo=".edn_articleSummary",
     not_title=".Head, span[id$='_dnnTITLE_titleLabel'], [id$='_titleLabel'], .c_title, .eds_containerTitle, .ContainerTitle",
     date=".edn_metaDetails time, time.edn_articleDate, .edn_articleDate, .edn_metaDetails",
     author=".edn_articleAuthor, .edn_author, .edn_metaDetails .edn_author",
@@ -240,15 +250,19 @@ def family_of(page: Page) -> Family | None:
     return None
 
 
-def select(page: Page, selector: str, within: HtmlElement | None = None) -> list[HtmlElement]:
-    """Elements matching any part of a comma-separated selector, in document order."""
-    if not selector:
-        return []
-    root = within if within is not None else page.root
-    found = {
-        element
-        for part in selector.split(",")
-        if part.strip()
-        for element in page.css(part.strip(), root)
-    }
-    return [element for element in root.iter() if element in found]
+def select(page: Page, selector: str) -> list[HtmlElement]:
+    """Elements matching a comma-separated selector, most specific part first.
+
+    Parts are taken in the order they are written, each part's matches in document order;
+    every element once.
+    """
+    found: list[HtmlElement] = []
+    seen: set[HtmlElement] = set()
+    for part in selector.split(","):
+        if not part.strip():
+            continue
+        for element in page.css(part.strip()):
+            if element not in seen:
+                seen.add(element)
+                found.append(element)
+    return found

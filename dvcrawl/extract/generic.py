@@ -73,6 +73,7 @@ class GenericExtractor(Extractor):
         area = scope if scope is not root else _parent_or_self(root)
         dates = [e for e in select(page, family.date) if inside(e, area)]
         authors = [e for e in select(page, family.author) if inside(e, area)]
+        sapos = [e for e in select(page, family.sapo) if inside(e, area)]
         return compose(
             page,
             site_id,
@@ -82,7 +83,8 @@ class GenericExtractor(Extractor):
             headings=headings,
             site_names=self.site_names,
             date_elements=dates,
-            author_element=authors[0] if authors else None,
+            fallback_author=authors[0] if authors else None,
+            sapo_element=sapos[0] if sapos else None,
             month_first=family.month_first,
         )
 

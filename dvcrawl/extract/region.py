@@ -469,8 +469,13 @@ def content_region(
     needed = 0.5 * _region_prose(text_map, region)
     for group in candidates or ():
         best = max(group, key=lambda element: text_map.prose.get(element, 0))
-        if text_map.prose.get(best, 0) >= max(needed, 1):
-            region = Region(best)
+        prose = text_map.prose.get(best, 0)
+        if prose >= max(needed, 1):
+            # The tightest match that still holds the body (SharePoint nests rich-text fields
+            # in rich-text web parts, the outer one around headline and toolbar).
+            inner = [e for e in group if e is not best and inside_element(e, best)]
+            tight = [e for e in inner if text_map.prose.get(e, 0) >= 0.9 * prose]
+            region = Region(tight[-1] if tight else best)
             break
     # Chrome inside the body's container: share bars, advert slots, "related" boxes by name.
     inner = {
