@@ -73,7 +73,7 @@ def test_a_page_without_a_fingerprint_has_no_family() -> None:
 
 def test_every_family_has_a_fingerprint() -> None:
     for family in FAMILIES:
-        assert family.generator or family.markers or family.url, family.name
+        assert family.generator or family.assets or family.classes or family.url, family.name
 
 
 def test_wordpress_jetpack_widgets_and_the_boi_prefix_are_chrome() -> None:

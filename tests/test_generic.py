@@ -339,3 +339,41 @@ def test_leads_marked_by_camel_case_or_subtitle_names(lead: str) -> None:
     record = extract_article(page(body), URL)
     assert record.sapo == text
     assert record.text is not None and record.text.startswith(text)
+
+
+VN_PARAGRAPH = (
+    "Ban Dân vận Huyện ủy tổ chức hội nghị sơ kết công tác dân vận sáu tháng đầu năm, đánh giá "
+    "kết quả thực hiện phong trào thi đua “Dân vận khéo”, quy chế dân chủ ở cơ sở và việc phối "
+    "hợp giữa chính quyền với Mặt trận Tổ quốc, các đoàn thể trong vận động Nhân dân."
+)
+
+
+def portal_page(title_tag: str, heading: str = "") -> str:
+    return (
+        f"<html><head><title>{title_tag}</title></head><body>"
+        "<div class='header'><div class='logo'><img src='/logo.png' alt='Mặt trận Tổ quốc "
+        "Việt Nam huyện Yên Thế'></div></div>"
+        f"<div class='main'>{heading}<div class='content'><p>Ngày 05/07/2024</p>"
+        f"<p>{VN_PARAGRAPH}</p><p>{VN_PARAGRAPH}</p></div></div>"
+        "<div class='footer'>Bản quyền thuộc Mặt trận Tổ quốc Việt Nam huyện Yên Thế</div>"
+        "</body></html>"
+    )
+
+
+def test_a_title_suffix_the_page_prints_as_its_own_name_is_cut() -> None:
+    # The name has none of the tell-tale words ("Cổng thông tin", ".vn"), but the logo and
+    # the footer print it.
+    html = portal_page(
+        "Hội nghị sơ kết công tác dân vận 6 tháng đầu năm - Mặt trận Tổ quốc Việt Nam huyện Yên Thế"
+    )
+    record = extract_article(html, "https://mattranyenthe.example.vn/tin-tuc/hoi-nghi-12.html")
+    assert record.title == "Hội nghị sơ kết công tác dân vận 6 tháng đầu năm"
+
+
+def test_a_title_tag_that_is_only_the_portal_name_is_not_the_headline() -> None:
+    html = portal_page(
+        "Mặt trận Tổ quốc Việt Nam huyện Yên Thế",
+        heading="<h2 class='tieu-de'>Hội nghị sơ kết công tác dân vận 6 tháng đầu năm</h2>",
+    )
+    record = extract_article(html, "https://mattranyenthe.example.vn/tin-tuc/hoi-nghi-12.html")
+    assert record.title == "Hội nghị sơ kết công tác dân vận 6 tháng đầu năm"

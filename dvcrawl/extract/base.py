@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Callable
+from functools import lru_cache
 from weakref import WeakKeyDictionary
+
+from lxml import etree
 
 from dvcrawl.extract.body import Body
 from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
+from dvcrawl.extract.families import page_index
 from dvcrawl.extract.page import HtmlElement, Page, element_text, is_hidden
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 from dvcrawl.items import Article
@@ -101,20 +106,30 @@ _SITE_WORDS = re.compile(
 )
 
 
-def strip_site_name(title: str, site_names: tuple[str, ...] = ()) -> str:
+def strip_site_name(
+    title: str, site_names: tuple[str, ...] = (), printed: Callable[[], str] | None = None
+) -> str:
     """Remove a portal name prefix or suffix from a ``<title>``/``og:title`` value.
+
+    Args:
+        title: the metadata title.
+        site_names: the portal's names, if known.
+        printed: gives the fingerprinted text where the page prints its own name
+            (`printed_names`), asked only when the other rules leave a part undecided; a
+            part of the title found there is the portal's name, in any wording.
 
     >>> strip_site_name("Hội nghị triển khai công tác dân vận - Ban Dân vận Tỉnh ủy")
     'Hội nghị triển khai công tác dân vận'
+
     """
     title = clean_line(title)
     names = {fingerprint_text(name) for name in site_names if name}
     parts = _TITLE_SPLIT.split(title)
     if len(parts) < 2:
         return title
-    while len(parts) > 1 and _is_site_part(parts[-1], names):
+    while len(parts) > 1 and _is_site_part(parts[-1], names, printed):
         parts.pop()
-    while len(parts) > 1 and _is_site_part(parts[0], names):
+    while len(parts) > 1 and _is_site_part(parts[0], names, printed):
         parts.pop(0)
     # Re-join with the separators the title had, by cutting the original string.
     first, last = parts[0], parts[-1]
@@ -123,13 +138,67 @@ def strip_site_name(title: str, site_names: tuple[str, ...] = ()) -> str:
     return title[start:end] if start >= 0 and end > start else " - ".join(parts)
 
 
-def _is_site_part(part: str, names: set[str]) -> bool:
+def _is_site_part(part: str, names: set[str], printed: Callable[[], str] | None = None) -> bool:
     key = fingerprint_text(part)
     return (
         key in names
         or key in _PAGE_LABELS
         or (word_count(part) <= 10 and bool(_SITE_WORDS.search(part)))
+        or (printed is not None and len(key) >= _MIN_PRINTED_NAME and f" {key} " in printed())
     )
+
+
+#: A title part this short is not matched against the page's printed names ("Tin tức").
+_MIN_PRINTED_NAME = 12
+_BRAND_NAMES = re.compile(
+    r"logo|brand|site-?name|sitename|site-?title|ten-?don-?vi|tendonvi|ten-?cong|banner|"
+    r"copyright|ban-?quyen|banquyen|footer",
+    re.IGNORECASE,
+)
+_LOGO_XPATH = etree.XPath(
+    "//img[contains(translate(concat(@class, ' ', @id, ' ', @src), 'LOGO', 'logo'), 'logo')]/@alt"
+)
+
+
+@lru_cache(maxsize=4096)
+def _brand_names(names: str) -> bool:
+    return bool(_BRAND_NAMES.search(names))
+
+
+def printed_names(page: Page) -> str:
+    """Where the page prints the portal's own name, fingerprinted, words padded by spaces.
+
+    The name in ``og:site_name``/``application-name``, a logo's ``alt``, the text of logo,
+    brand and banner elements, and the page footer (its copyright line). A ``<title>`` of
+    "<headline> - <portal name>" is cut by it even when the name has no tell-tale word.
+    """
+    cached = _PRINTED.get(page)
+    if cached is not None:
+        return cached
+    parts = [page.meta.get("og:site_name", ""), page.meta.get("application-name", "")]
+    parts += [str(alt) for alt in _LOGO_XPATH(page.root)]
+    index = page_index(page)
+    tokens = [name for name in index.classes if _brand_names(name) and "'" not in name]
+    ids = [
+        name for name in index.ids.split("\n") if name and _brand_names(name) and "'" not in name
+    ]
+    query = " | ".join(
+        ["//footer"]
+        + [
+            f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
+            for name in tokens
+        ]
+        + [f"//*[@id='{name}']" for name in ids]
+    )
+    inside: set[HtmlElement] = set()
+    for element in page.root.xpath(query):
+        if element.tag in {"body", "html"} or any(a in inside for a in element.iterancestors()):
+            continue
+        inside.add(element)
+        parts.append(element.text_content()[:600])
+    text = f" {' '.join(fingerprint_text(part) for part in parts if part)} "
+    _PRINTED[page] = text
+    return text
 
 
 #: Page and portlet names that head an article page but are never its headline.
@@ -165,8 +234,12 @@ def choose_title(
     names = {fingerprint_text(name) for name in site_names if name}
     names.add(fingerprint_text(page.meta.get("og:site_name", "")))
     excluded = names | _PAGE_LABELS
+
+    def printed() -> str:
+        return printed_names(page)
+
     meta_title = page.meta.get("og:title") or page.meta.get("twitter:title") or page.title_tag
-    meta_title = strip_site_name(meta_title, site_names) if meta_title else ""
+    meta_title = strip_site_name(meta_title, site_names, printed) if meta_title else ""
     meta_key = fingerprint_text(meta_title)
     if meta_key in excluded:
         meta_title, meta_key = "", ""
@@ -181,7 +254,9 @@ def choose_title(
         best = max(scored, default=None)
         if best is not None and best[0] >= 0.6:
             return best[2]
-        return meta_title
+        if not _is_site_part(meta_title, set(), printed):
+            return meta_title
+    # No metadata title, or only the portal's name ("<title>Ban Dân vận Tỉnh ủy</title>").
     return headings[0] if headings else None
 
 
@@ -246,6 +321,7 @@ def _printed_date(page: Page, text: str, month_first: str | None) -> ParsedDate 
 _ORDERS: WeakKeyDictionary[Page, tuple[list[HtmlElement], dict[HtmlElement, int]]] = (
     WeakKeyDictionary()
 )
+_PRINTED: WeakKeyDictionary[Page, str] = WeakKeyDictionary()
 
 
 def document_order(page: Page) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:

@@ -17,6 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from weakref import WeakKeyDictionary
+
+from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from dvcrawl.extract.page import HtmlElement, Page
 
@@ -28,8 +33,11 @@ class Family:
     Attributes:
         name: short ASCII name ("wordpress", "liferay7").
         generator: regex on ``<meta name="generator">``; a match identifies the family.
-        markers: CSS whose presence identifies the family (asset paths, framework ids).
-        url: regex on the URL that identifies the family when markers are ambiguous.
+        assets: regex on the URLs of the page's scripts, stylesheets and images (the
+            platform's own paths: ``/wp-content/``, ``/_layouts/``, ``/o/frontend-js``).
+        classes: class names only the platform emits.
+        ids: regex on element ids the platform emits (``dnn_ctr``, ``p_p_id_``).
+        url: regex on the URL that identifies the family when the markup does not.
         body: CSS of the body container; of several matches the one holding most text wins.
         title: CSS of the headline element(s), tried before the generic headings.
         not_title: CSS of headings that are never the article's headline (portlet and module
@@ -47,7 +55,9 @@ class Family:
 
     name: str
     generator: str | None = None
-    markers: str = ""
+    assets: str | None = None
+    classes: tuple[str, ...] = ()
+    ids: str | None = None
     url: str | None = None
     body: str = ""
     title: str = ""
@@ -58,27 +68,66 @@ class Family:
     drop: str = ""
     month_first: str | None = None
 
-    def matches(self, page: Page) -> bool:
-        """Whether `page` carries this family's fingerprint."""
-        generator = page.meta.get("generator", "")
-        if self.generator and generator and re.search(self.generator, generator, re.IGNORECASE):
-            return True
-        if self.markers and _any(page, self.markers):
-            return True
-        return bool(self.url and re.search(self.url, page.url, re.IGNORECASE))
+    def has_markup(self, page: Page) -> bool:
+        """Whether the page's assets, classes or ids are this platform's."""
+        index = page_index(page)
+        return bool(
+            (self.assets and re.search(self.assets, index.assets))
+            or (self.classes and not index.classes.isdisjoint(self.classes))
+            or (self.ids and re.search(self.ids, index.ids, re.MULTILINE))
+        )
 
 
-def _any(page: Page, selector: str) -> bool:
-    return any(page.css(part.strip())[:1] for part in selector.split(",") if part.strip())
+@dataclass(frozen=True)
+class PageIndex:
+    """What a page is built from, gathered in three XPath calls.
+
+    Attributes:
+        assets: script, stylesheet and image URLs, one a line.
+        classes: every class name used on the page.
+        ids: every element id, one a line.
+
+    """
+
+    assets: str
+    classes: frozenset[str]
+    ids: str
+
+
+_INDEXES: WeakKeyDictionary[Page, PageIndex] = WeakKeyDictionary()
+_ASSETS = etree.XPath("//script/@src | //link/@href | //img/@src", smart_strings=False)
+_CLASSES = etree.XPath("//@class", smart_strings=False)
+_IDS = etree.XPath("//@id", smart_strings=False)
+
+
+def page_index(page: Page) -> PageIndex:
+    """The page's asset URLs, class names and ids, gathered once."""
+    index = _INDEXES.get(page)
+    if index is None:
+        index = PageIndex(
+            "\n".join(_ASSETS(page.root)),
+            frozenset(" ".join(_CLASSES(page.root)).split()),
+            "\n".join(_IDS(page.root)),
+        )
+        _INDEXES[page] = index
+    return index
+
+
+@lru_cache(maxsize=512)
+def _parts(selector: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in selector.split(",") if part.strip())
+
+
+@lru_cache(maxsize=512)
+def compiled(selector: str) -> CSSSelector:
+    """A selector compiled once (lxml translates CSS to XPath on every ``cssselect`` call)."""
+    return CSSSelector(selector, translator="html")
 
 
 WORDPRESS = Family(
     name="wordpress",
     generator=r"^WordPress",
-    markers=(
-        "link[href*='/wp-content/'], script[src*='/wp-content/'], script[src*='/wp-includes/'], "
-        "link[href*='/wp-includes/'], link[rel='https://api.w.org/']"
-    ),
+    assets=r"/wp-content/|/wp-includes/",
     # Core block themes, the classic default themes (entry-content) and the page builders and
     # themes common on Vietnamese sites.
     body=(
@@ -107,10 +156,9 @@ WORDPRESS = Family(
 SHAREPOINT = Family(
     name="sharepoint",
     generator=r"SharePoint",
-    markers=(
-        "#s4-workspace, #s4-bodyContainer, div.ms-rtestate-field, [id^='ctl00_PlaceHolderMain'], "
-        "link[href*='/_layouts/'], script[src*='/_layouts/']"
-    ),
+    assets=r"/_layouts/",
+    classes=("ms-rtestate-field", "ms-WPBody", "ms-webpart-zone"),
+    ids=r"^(?:s4-workspace|s4-bodyContainer|ctl00_PlaceHolderMain)",
     url=r"/Pages/[^/?#]+\.aspx",
     body="div.ms-rtestate-field, .ms-rtestate-field, [id$='_RichHtmlField']",
     not_title=".ms-webpart-titleText, .ms-WPTitle, .ms-standardheader, .ms-pagetitle",
@@ -120,7 +168,7 @@ SHAREPOINT = Family(
 #: Liferay 7 (DXP): OSGi module paths under /o/, asset publisher and web content portlets.
 LIFERAY7 = Family(
     name="liferay7",
-    markers="script[src*='/o/frontend-js'], link[href*='/o/frontend-theme'], script[src^='/o/'], link[href*='/o/classic-theme']",
+    assets=r"/o/frontend-(?:js|css)|/o/[\w-]+-theme/",
     body=".asset-full-content .journal-content-article, .asset-full-content .asset-content, .journal-content-article",
     title=".asset-full-content .asset-title, .asset-full-content .component-title, h3.header-title",
     not_title=".portlet-title-text, .portlet-title, .portlet-title-default, h2.portlet-title-text",
@@ -142,7 +190,9 @@ LIFERAY7 = Family(
 #: Liferay 6.2: the /html/js/ AUI paths, portlet boundaries, journal content.
 LIFERAY62 = Family(
     name="liferay62",
-    markers="script[src*='/html/js/'], .portlet-boundary, [id^='p_p_id_'], .journal-content-article",
+    assets=r"/html/js/(?:barebone|everything|aui)|/html/themes/|_WAR_\w+theme/",
+    classes=("portlet-boundary", "journal-content-article"),
+    ids=r"^p_p_id_",
     body=".asset-full-content .journal-content-article, .journal-content-article, .asset-full-content, .asset-content",
     title=".asset-full-content h3.header-title, .taglib-header .header-title, .asset-full-content .asset-title",
     not_title=".portlet-title-text, .portlet-title, .portlet-title-default",
@@ -165,7 +215,8 @@ DCS = Family(
 JOOMLA = Family(
     name="joomla",
     generator=r"Joomla",
-    markers="script[src*='/media/jui/'], script[src*='/media/system/js/'], div.item-page, .com-content-article",
+    assets=r"/media/(?:jui|system)/",
+    classes=("item-page", "com-content-article"),
     url=r"[?&]option=com_content\b",
     body="[itemprop='articleBody'], div.item-page .article-body, .com-content-article__body, div.item-page",
     title=".item-page [itemprop='headline'], .item-page .page-header h2, .item-page .page-header h1, .item-page h2",
@@ -184,7 +235,9 @@ JOOMLA = Family(
 DNN = Family(
     name="dnn",
     generator=r"DotNetNuke|DNN",
-    markers="[id^='dnn_'], .DnnModule, .DNNModuleContent, script[src*='/DesktopModules/'], link[href*='/Portals/_default/']",
+    assets=r"/DesktopModules/|/Portals/_default/",
+    classes=("DnnModule", "DNNModuleContent"),
+    ids=r"^dnn_",
     url=r"/ArticleID/\d+|/tabid/\d+",
     body=".edn_articleContent, .edn_article .edn_articleText, .edn_article, .DNNModuleContent .Normal",
     title="h1.edn_articleTitle, .edn_articleTitle, .edn_article h1",
@@ -202,7 +255,8 @@ DNN = Family(
 DRUPAL = Family(
     name="drupal",
     generator=r"Drupal",
-    markers="[data-drupal-selector], .field--name-body, .field-name-body, script[src*='/sites/all/'], link[href*='/sites/default/files/']",
+    assets=r"/sites/(?:all|default/files)/|/core/misc/drupal",
+    classes=("field--name-body", "field-name-body"),
     url=r"/node/\d+(?:[/?#]|$)",
     body=".field--name-body, .field-name-body, .node__content .field--type-text-with-summary",
     title="h1.page-title, h1.node__title, h1.title, h1.node-title",
@@ -235,14 +289,18 @@ FAMILIES: tuple[Family, ...] = (
 
 
 def family_of(page: Page) -> Family | None:
-    """The CMS family whose fingerprint the page carries, or None."""
+    """The CMS family whose fingerprint the page carries, or None.
+
+    The ``generator`` meta decides first, then the platform's markup (assets, classes, ids),
+    then the URL's shape.
+    """
     generator = page.meta.get("generator", "")
     if generator:
         for family in FAMILIES:
             if family.generator and re.search(family.generator, generator, re.IGNORECASE):
                 return family
     for family in FAMILIES:
-        if family.markers and _any(page, family.markers):
+        if family.has_markup(page):
             return family
     for family in FAMILIES:
         if family.url and re.search(family.url, page.url, re.IGNORECASE):
@@ -258,10 +316,8 @@ def select(page: Page, selector: str) -> list[HtmlElement]:
     """
     found: list[HtmlElement] = []
     seen: set[HtmlElement] = set()
-    for part in selector.split(","):
-        if not part.strip():
-            continue
-        for element in page.css(part.strip()):
+    for part in _parts(selector):
+        for element in compiled(part)(page.root):
             if element not in seen:
                 seen.add(element)
                 found.append(element)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from dvcrawl.extract.base import Extractor, article_scope, choose_title, find_title_element
 from dvcrawl.extract.compose import HEADINGS, compose, inside
-from dvcrawl.extract.families import Family, family_of, select
+from dvcrawl.extract.families import Family, compiled, family_of, select
 from dvcrawl.extract.page import HtmlElement, Page
 from dvcrawl.extract.region import content_region
 from dvcrawl.items import Article
@@ -53,9 +53,11 @@ class GenericExtractor(Extractor):
         return self._extract_family(page, site_id, family)
 
     def _extract_family(self, page: Page, site_id: str, family: Family) -> Article:
-        groups = [page.css(part.strip()) for part in family.body.split(",") if part.strip()]
+        groups = [select(page, part) for part in family.body.split(",") if part.strip()]
         region = content_region(
-            page.root, candidates=[g for g in groups if g], drop=select(page, family.drop)
+            page.root,
+            candidates=[g for g in groups if g],
+            drop=compiled(family.drop) if family.drop else None,
         )
         not_title = set(select(page, family.not_title))
         own = [h for h in select(page, family.title) if h not in not_title]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -449,7 +450,7 @@ def content_region(
     root: HtmlElement,
     *,
     candidates: list[list[HtmlElement]] | None = None,
-    drop: list[HtmlElement] | None = None,
+    drop: Callable[[HtmlElement], Iterable[HtmlElement]] | None = None,
 ) -> Region | None:
     """The region that holds the article body, or None for pages without paragraphs.
 
@@ -458,7 +459,8 @@ def content_region(
         candidates: containers a CMS family names as its body, in groups by preference; in
             the first group whose best container holds at least half the prose of the
             structural region, that container is taken.
-        drop: elements a CMS family names as chrome; left out wherever they sit in the body.
+        drop: finds, inside the chosen container, what a CMS family names as chrome; it is
+            left out wherever it sits in the body.
 
     """
     text_map = measure(root)
@@ -484,11 +486,8 @@ def content_region(
         if element is not region.root and inside_element(element, region.root)
     }
     inner |= _discarded(text_map, region.root)
-    inner |= {
-        element
-        for element in drop or ()
-        if element is not region.root and inside_element(element, region.root)
-    }
+    if drop is not None:
+        inner |= {element for element in drop(region.root) if element is not region.root}
     return Region(region.root, region.skip | inner) if inner else region
 
 
