@@ -6,6 +6,8 @@ tests pin one rule each.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dvcrawl.extract.families import FAMILIES, family_of
@@ -64,6 +66,46 @@ def html(body: str, head: str = "") -> str:
 )
 def test_fingerprints(family: str, markup: str, url: str) -> None:
     found = family_of(Page(html("<p>x</p>", head=markup), url))
+    assert found is not None and found.name == family
+
+
+@pytest.mark.parametrize(
+    ("family", "markup"),
+    [
+        ("wordpress", "<script src='https://a.vn/wp-includes/js/jquery/jquery.min.js'></script>"),
+        ("sharepoint", "<script src='/_layouts/15/init.js'></script>"),
+        ("sharepoint", "<div class='ms-rtestate-field'></div>"),
+        ("sharepoint", "<div class='ms-WPBody'></div>"),
+        ("sharepoint", "<div class='ms-webpart-zone'></div>"),
+        ("sharepoint", "<div id='s4-workspace'></div>"),
+        ("sharepoint", "<div id='s4-bodyContainer'></div>"),
+        ("sharepoint", "<div id='ctl00_PlaceHolderMain_ctl01'></div>"),
+        ("liferay7", "<link href='/o/frontend-css-web/main.css' rel='stylesheet'>"),
+        ("liferay7", "<link href='https://a.vn/o/angiang-theme/css/main.css' rel='stylesheet'>"),
+        ("liferay62", "<script src='/html/js/everything.jsp'></script>"),
+        ("liferay62", "<link href='/html/themes/classic/css/main.css' rel='stylesheet'>"),
+        ("liferay62", "<link href='/hanoi-theme_WAR_hanoitheme/css/main.css' rel='stylesheet'>"),
+        ("liferay62", "<div class='portlet-boundary'></div>"),
+        ("liferay62", "<div class='journal-content-article'></div>"),
+        ("liferay62", "<div id='p_p_id_56_INSTANCE_abc_'></div>"),
+        ("joomla", "<script src='/media/jui/js/jquery.min.js'></script>"),
+        ("joomla", "<script src='/media/system/js/core.js'></script>"),
+        ("joomla", "<div class='item-page'></div>"),
+        ("joomla", "<div class='com-content-article'></div>"),
+        ("dnn", "<script src='/DesktopModules/EasyDNNNews/js/x.js'></script>"),
+        ("dnn", "<link href='/Portals/_default/default.css' rel='stylesheet'>"),
+        ("dnn", "<div class='DnnModule'></div>"),
+        ("dnn", "<div class='DNNModuleContent'></div>"),
+        ("dnn", "<div id='dnn_ctr1089_ContentPane'></div>"),
+        ("drupal", "<link href='/sites/default/files/css/x.css' rel='stylesheet'>"),
+        ("drupal", "<script src='/sites/all/modules/x.js'></script>"),
+        ("drupal", "<script src='/core/misc/drupal.js'></script>"),
+        ("drupal", "<div class='field--name-body'></div>"),
+        ("drupal", "<div class='field-name-body'></div>"),
+    ],
+)
+def test_markup_fingerprints(family: str, markup: str) -> None:
+    found = family_of(Page(html(markup), "https://example.vn/tin/1.html"))
     assert found is not None and found.name == family
 
 
@@ -180,3 +222,139 @@ def test_liferay7_author_is_the_user_name_not_the_whole_metadata_row() -> None:
     assert record.author == "Lê Thị Kim Yến"
     assert record.title == TITLE
     assert record.published_at == "2023-11-21"
+
+
+# --- every selector of every family, on a page where the structural reading alone fails -----
+
+PORTAL = "Cổng thông tin điện tử Ban Dân vận"  # a <title> that is only the portal's name
+LEAD = (
+    "Ban Thường vụ Huyện ủy đã chỉ đạo các cấp ủy, chính quyền và Mặt trận, các đoàn thể triển "
+    "khai phong trào thi đua “Dân vận khéo” gắn với xây dựng nông thôn mới ở từng thôn, bản."
+)
+DECOY = (
+    "Ban Dân vận là cơ quan tham mưu, giúp việc của cấp ủy về công tác dân vận, có chức năng "
+    "nghiên cứu, đề xuất, hướng dẫn, kiểm tra, giám sát và phối hợp với các cơ quan liên quan."
+)
+_SIMPLE = re.compile(r"^(?P<tag>[a-z][a-z0-9]*)?(?P<rest>(?:[.#][\w-]+|\[[^\]]+\])*)$")
+
+
+def build(selector_part: str, inner: str, *, tag: str = "div") -> str:
+    """Markup that `selector_part` (tags, classes, ids, attribute tests, descendants) matches."""
+    html = inner
+    for simple in reversed(re.findall(r"(?:[^\s>\[]+|\[[^\]]*\])+", selector_part)):
+        match = _SIMPLE.match(simple)
+        assert match, simple
+        classes = re.findall(r"\.([\w-]+)", match["rest"])
+        ident = re.findall(r"#([\w-]+)", match["rest"])
+        attributes = []
+        for name, op, value in re.findall(r"\[([\w:-]+)(?:([$^*]?=)'([^']*)')?\]", match["rest"]):
+            if name == "datetime" and not value:
+                value = "2024-03-12T01:30:00Z"
+            elif name == "content" and not value:
+                value = "2024-03-12T08:30:00+07:00"
+            value = {"$=": f"x{value}", "^=": f"{value}x", "*=": f"x{value}x"}.get(op, value)
+            if name == "id":
+                ident.append(value)
+            elif name == "class":
+                classes.append(value)
+            else:
+                attributes.append(f"{name}='{value}'")
+        own = match["tag"] or tag
+        names = (f" class='{' '.join(classes)}'" if classes else "") + (
+            f" id='{ident[0]}'" if ident else ""
+        )
+        html = f"<{own}{names} {' '.join(attributes)}>{html}</{own}>"
+        tag = "div"
+    return html
+
+
+def fingerprint(family) -> str:
+    if family.generator:
+        name = {"wordpress": "WordPress 6.4", "joomla": "Joomla! 4"}.get(family.name, family.name)
+        name = {
+            "sharepoint": "Microsoft SharePoint",
+            "dnn": "DotNetNuke",
+            "drupal": "Drupal 10",
+        }.get(family.name, name)
+        return f'<meta name="generator" content="{name}">'
+    return {
+        "liferay7": "<script src='/o/frontend-js-web/liferay/global.bundle.js'></script>",
+        "liferay62": "<script src='/html/js/barebone.jsp'></script>",
+    }[family.name]
+
+
+def family_page(family, body: str, title: str = PORTAL) -> str:
+    return (
+        f"<html><head><title>{title}</title>{fingerprint(family)}</head><body>{body}</body></html>"
+    )
+
+
+BODY = f"<div class='noi-dung'><p>{PARAGRAPH}</p><p>{LEAD}</p></div>"
+
+
+def body_case(family, part: str) -> bool:
+    # A block about the portal outweighs the article; the family's body container is the body.
+    decoy = f"<div class='gioi-thieu'><p>{DECOY}</p><p>{DECOY}</p><p>{DECOY}</p></div>"
+    html = family_page(
+        family, f"<h1>{TITLE}</h1>{decoy}{build(part, f'<p>{PARAGRAPH}</p><p>{LEAD}</p>')}", TITLE
+    )
+    return extract_article(html, URL).text == f"{PARAGRAPH}\n\n{LEAD}"
+
+
+def date_case(family, part: str) -> bool:
+    printed = "T3, 03/12/2024 - 08:30" if family.month_first else "12/03/2024 08:30"
+    html = family_page(family, f"<div><h1>{TITLE}</h1>{BODY}{build(part, printed)}</div>", TITLE)
+    return extract_article(html, URL).published_at == "2024-03-12T08:30:00+07:00"
+
+
+def author_case(family, part: str) -> bool:
+    html = family_page(
+        family, f"<div><h1>{TITLE}</h1>{BODY}{build(part, 'Nguyễn Văn An')}</div>", TITLE
+    )
+    return extract_article(html, URL).author == "Nguyễn Văn An"
+
+
+def title_case(family, part: str) -> bool:
+    # The <title> is the portal's name; a section heading comes first.
+    html = family_page(
+        family, f"<h1>Hoạt động của cơ quan</h1>{build(part, TITLE, tag='h1')}{BODY}"
+    )
+    return extract_article(html, URL).title == TITLE
+
+
+def not_title_case(family, part: str) -> bool:
+    decoy = build(part, "Hoạt động của cơ quan", tag="h2")
+    html = family_page(family, f"{decoy}<h3 class='tieu-de'>{TITLE}</h3>{BODY}")
+    return extract_article(html, URL).title == TITLE
+
+
+def drop_case(family, part: str) -> bool:
+    chrome = build(part, "Danh mục: Hoạt động chung của cơ quan Ban Dân vận")
+    html = family_page(
+        family,
+        f"<h1>{TITLE}</h1><div class='noi-dung'><p>{PARAGRAPH}</p>{chrome}<p>{LEAD}</p></div>",
+        TITLE,
+    )
+    return extract_article(html, URL).text == f"{PARAGRAPH}\n\n{LEAD}"
+
+
+URL = "https://example.gov.vn/tin-tuc/hoi-nghi-so-ket-512"
+CASES = {
+    "body": body_case,
+    "date": date_case,
+    "author": author_case,
+    "title": title_case,
+    "not_title": not_title_case,
+    "drop": drop_case,
+}
+RULES = [
+    pytest.param(family, field, part, id=f"{family.name}-{field}-{part}")
+    for family in FAMILIES
+    for field in CASES
+    for part in (p.strip() for p in getattr(family, field).split(",") if p.strip())
+]
+
+
+@pytest.mark.parametrize(("family", "field", "part"), RULES)
+def test_each_family_selector(family, field: str, part: str) -> None:
+    assert CASES[field](family, part)

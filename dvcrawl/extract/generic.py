@@ -75,7 +75,6 @@ class GenericExtractor(Extractor):
         area = scope if scope is not root else _parent_or_self(root)
         dates = [e for e in select(page, family.date) if inside(e, area)]
         authors = [e for e in select(page, family.author) if inside(e, area)]
-        sapos = [e for e in select(page, family.sapo) if inside(e, area)]
         return compose(
             page,
             site_id,
@@ -86,7 +85,6 @@ class GenericExtractor(Extractor):
             site_names=self.site_names,
             date_elements=dates,
             fallback_author=authors[0] if authors else None,
-            sapo_element=sapos[0] if sapos else None,
             month_first=family.month_first,
         )
 
