@@ -105,11 +105,7 @@ def is_boilerplate_line(text: str) -> bool:
     if is_date_line(line):
         return True
     segments = [part for part in _SEGMENT_SPLIT.split(line) if part.strip(" :.,")]
-    if segments and all(_is_chrome_segment(part) for part in segments):
-        return True
-    # A date stamp with its toolbar run together ("19/3/2024 8:00 SA | Lượt xem: 1.024 In bài
-    # viết Gửi email"): SharePoint portals print the tools as adjacent links.
-    return is_date_line(line)
+    return bool(segments) and all(_is_chrome_segment(part) for part in segments)
 
 
 def _is_chrome_segment(segment: str) -> bool:
