@@ -182,14 +182,10 @@ def printed_names(page: Page) -> str:
     ids = [
         name for name in index.ids.split("\n") if name and _brand_names(name) and "'" not in name
     ]
-    query = " | ".join(
-        ["//footer"]
-        + [
-            f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
-            for name in tokens
-        ]
-        + [f"//*[@id='{name}']" for name in ids]
-    )
+    tests = [f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')" for name in tokens]
+    tests += [f"@id='{name}'" for name in ids]
+    # One pass over the page: a union of one path per name would walk it once per name.
+    query = "//footer" + (f" | //*[@class or @id][{' or '.join(tests)}]" if tests else "")
     inside: set[HtmlElement] = set()
     for element in page.root.xpath(query):
         if element.tag in {"body", "html"} or any(a in inside for a in element.iterancestors()):
