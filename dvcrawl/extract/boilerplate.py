@@ -182,7 +182,8 @@ CHROME_CLASS = re.compile(
     r"breadcrumb|related|lien-?quan|tin-?khac|tinkhac|other|more-news|quang-?cao|advert|banner|"
     r"share|social|toolbar|tools|print|rating|poll|binh-?chon|vote|counter|thong-?ke|statistic|"
     r"tags?\b|keyword|marquee|popup|modal|login|search|col-?right|right-?col|col-?left|hotnews|"
-    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination|top-?bar|top-?nav|hotline",
+    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination|top-?bar|top-?nav|hotline|"
+    r"cookie|consent|gdpr|newsletter|subscribe|promo|recommend|trending|popular|outbrain|taboola",
     re.IGNORECASE,
 )
 

@@ -7,10 +7,10 @@ their own, few links, outside chrome). From these:
 1. every element gets a readability-style score from the paragraphs right below it (points by
    length and commas, credited to parent and grandparent), damped by link density, by class
    names that mean sidebar or comments, and by placement inside chrome;
-2. the best-scoring element is widened to the ancestor that gains the most prose for the least
-   other text, so a body split over sibling blocks (one ``<div>`` per two paragraphs, an advert
-   between them) is read whole, while a parent that only adds menus, teasers or footers is not
-   taken.
+2. the best-scoring element is widened over the sibling blocks that continue it (same shape,
+   prose, no teaser headlines), so a body split over sibling blocks (one ``<div>`` per two
+   paragraphs, an advert between them) is read whole, while menus, teasers, comments and
+   footers beside it are left out (`widen`).
 
 Inside the chosen container, blocks that trafilatura's curated boilerplate names mark (share
 and newsletter boxes, meta lines, slideshows) are left out, unless they hold the body.
@@ -31,18 +31,12 @@ from functools import lru_cache
 
 from lxml import etree
 
+from dvcrawl.extract.boilerplate import CHROME_CLASS
+
+# The tags `is_hidden` never renders, to find them with a C-level tag filter.
 from dvcrawl.extract.page import _HIDDEN_TAGS as HIDDEN_TAGS
 from dvcrawl.extract.page import HtmlElement, is_hidden
 
-CHROME_CLASS = re.compile(
-    r"comment|binh-?luan|binhluan|y-?kien|sidebar|side-bar|widget|footer|header|menu|nav|"
-    r"breadcrumb|related|lien-?quan|tin-?khac|tinkhac|other|more-news|quang-?cao|advert|banner|"
-    r"share|social|toolbar|tools|print|rating|poll|binh-?chon|vote|counter|thong-?ke|statistic|"
-    r"tags?\b|keyword|marquee|popup|modal|login|search|col-?right|right-?col|col-?left|hotnews|"
-    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination|top-?bar|top-?nav|hotline|"
-    r"cookie|consent|gdpr|newsletter|subscribe|promo|recommend|trending|popular|outbrain|taboola",
-    re.IGNORECASE,
-)
 POSITIVE_CLASS = re.compile(
     r"article|content|detail|chi-?tiet|chitiet|body|post|entry|noi-?dung|noidung|news-?text|"
     r"main|story|fulltext|journal-content|text",
@@ -52,12 +46,6 @@ POSITIVE_CLASS = re.compile(
 #: ("comment-body" is a comment).
 _ALWAYS_CHROME = re.compile(
     r"comment|binh-?luan|binhluan|cookie|consent|gdpr|newsletter|outbrain|taboola",
-    re.IGNORECASE,
-)
-_CHROME_ANCESTOR = re.compile(
-    r"footer|sidebar|side-bar|widget|comment|binh-?luan|menu|breadcrumb|banner|quang-?cao|advert|"
-    r"col-?right|right-?col|copyright|bottom-?info|top-?bar|top-?nav|cookie|consent|gdpr|"
-    r"newsletter|outbrain|taboola",
     re.IGNORECASE,
 )
 #: Advert slots, named by short tokens that would match inside other words as substrings
@@ -96,6 +84,7 @@ class TextMap:
         linked: the part of it inside links.
         prose: the part of it in prose paragraphs outside chrome.
         scores: readability-style content score of candidate containers.
+        chrome: the outermost chrome areas (footers, menus, sidebars, comments, adverts).
 
     """
 
