@@ -377,3 +377,16 @@ def test_a_title_tag_that_is_only_the_portal_name_is_not_the_headline() -> None:
     )
     record = extract_article(html, "https://mattranyenthe.example.vn/tin-tuc/hoi-nghi-12.html")
     assert record.title == "Hội nghị sơ kết công tác dân vận 6 tháng đầu năm"
+
+
+def test_a_time_element_under_the_headline_gives_the_instant_in_vietnam_time() -> None:
+    # Printed as a day; the datetime attribute, in UTC, has the time of day.
+    body = (
+        "<article><h1>Council approves the new city budget</h1>"
+        "<p class='meta'><time datetime='2024-03-12T01:30:00Z'>12/03/2024</time></p>"
+        f"<div class='content'>{paragraphs(0, 1, 2)}</div></article>"
+    )
+    html = f"<html><head><title>Council approves the new city budget</title></head><body>{body}</body></html>"
+    record = extract_article(html, URL)
+    assert record.published_at == "2024-03-12T08:30:00+07:00"
+    assert record.published_raw == "12/03/2024"

@@ -21,6 +21,7 @@ from dvcrawl.extract.base import (
     choose_title,
     date_before_body,
     date_near_title,
+    document_order,
     fill_article,
     find_title_element,
     first_date_in,
@@ -91,6 +92,25 @@ def article_blocks(
         else:
             previous_image = None
     return blocks
+
+
+def times_near_title(
+    page: Page, scope: HtmlElement, title: HtmlElement | None, body_start: HtmlElement | None
+) -> list[HtmlElement]:
+    """``<time datetime>`` elements of the article printed between the headline and the body.
+
+    Their attribute carries the instant (often in UTC) where the printed text may lack the time
+    of day; `dvcrawl.extract.base.first_date_in` reads both.
+    """
+    if title is None or body_start is None:
+        return []
+    _, order = document_order(page)
+    start, end = order.get(title, -1), order.get(body_start, -1)
+    return [
+        element
+        for element in scope.iter("time")
+        if element.get("datetime") and start < order.get(element, -1) < end
+    ]
 
 
 def date_line_in(page: Page, blocks: list[Block]) -> ParsedDate | None:
@@ -179,6 +199,7 @@ def compose(
     )
     printed = (
         first_date_in(page, date_elements or [], month_first=month_first)
+        or first_date_in(page, times_near_title(page, scope, title_element, body_start))
         or date_near_title(page, title_element, body_start)
         or date_before_body(page, scope, body_start)
     )
