@@ -65,6 +65,38 @@ NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # 13:00 in Vietnam
         ("2024-02-28", "2024-02-28", "2024-02-28"),
         # a view counter with a dot thousands separator is not a time (seed 003)
         ("27/04/2020 - 12.191 lượt xem", "2020-04-27", "27/04/2020"),
+        # month names: WordPress in Vietnamese ("j F, Y" and the untranslated "F j, Y"),
+        # with its "sáng"/"chiều" for am/pm
+        ("12 Tháng Ba, 2024", "2024-03-12", "12 Tháng Ba, 2024"),
+        ("Tháng Mười Hai 5, 2023", "2023-12-05", "Tháng Mười Hai 5, 2023"),
+        (
+            "Tháng Năm 12, 2024 lúc 3:05 chiều",
+            "2024-05-12T15:05:00+07:00",
+            "Tháng Năm 12, 2024 lúc 3:05 chiều",
+        ),
+        ("Tháng 3 12, 2024 8:30 sáng", "2024-03-12T08:30:00+07:00", "Tháng 3 12, 2024 8:30 sáng"),
+        # .NET's vi-VN names (DotNetNuke) and Joomla's "l, d F Y H:i"
+        ("Tháng Giêng 2, 2024", "2024-01-02", "Tháng Giêng 2, 2024"),
+        (
+            "12 Tháng Mười Một 2023 15:20",
+            "2023-11-12T15:20:00+07:00",
+            "12 Tháng Mười Một 2023 15:20",
+        ),
+        (
+            "Thứ sáu, 15 Tháng 3 2024 08:00",
+            "2024-03-15T08:00:00+07:00",
+            "Thứ sáu, 15 Tháng 3 2024 08:00",
+        ),
+        ("thg 3 12, 2024", "2024-03-12", "thg 3 12, 2024"),
+        # English month names; a time in another zone keeps the day only
+        (
+            "November 19, 2019 at 8:59 pm",
+            "2019-11-19T20:59:00+07:00",
+            "November 19, 2019 at 8:59 pm",
+        ),
+        ("19 Nov 2019", "2019-11-19", "19 Nov 2019"),
+        ("Sept. 3, 2019", "2019-09-03", "Sept. 3, 2019"),
+        ("Monday November 18, 2019 7:45 am PST", "2019-11-18", "November 18, 2019 7:45 am PST"),
     ],
 )
 def test_formats(text: str, iso: str, raw: str) -> None:
@@ -96,6 +128,9 @@ def test_formats(text: str, iso: str, raw: str) -> None:
         "   ",
         "19/8/22",  # two-digit year: ambiguous
         "01/01/1890",  # before any portal existed
+        "Tháng 12 năm 2024",  # a month, not a day
+        "May 2019",
+        "The mayor 12, 2019",  # not a month name
     ],
 )
 def test_rejects(text: str) -> None:

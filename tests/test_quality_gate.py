@@ -129,3 +129,15 @@ def test_every_non_article_is_rejected(scores: list[PageScore]) -> None:
     assert summarize(scores).rejected >= FLOOR["non_article_rejection"], "\n".join(
         f for f in failures(scores) if "rejected" in f
     )
+
+
+def test_every_cms_family_has_gold_pages_that_carry_its_fingerprint() -> None:
+    from dvcrawl.extract.families import FAMILIES, family_of
+    from dvcrawl.extract.page import Page
+
+    for family in FAMILIES:
+        pages = [p for p in PAGES if p.group == f"cms_{family.name}"]
+        assert len(pages) >= 2, f"no gold pages for the {family.name} family"
+        for page in pages:
+            found = family_of(Page(page.html, page.gold["url"]))
+            assert found is family, f"{page.group}/{page.name}: {found and found.name}"

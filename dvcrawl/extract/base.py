@@ -10,9 +10,15 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Callable
+from functools import lru_cache
+from weakref import WeakKeyDictionary
+
+from lxml import etree
 
 from dvcrawl.extract.body import Body
 from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
+from dvcrawl.extract.families import page_index
 from dvcrawl.extract.page import HtmlElement, Page, element_text, is_hidden
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 from dvcrawl.items import Article
@@ -100,20 +106,30 @@ _SITE_WORDS = re.compile(
 )
 
 
-def strip_site_name(title: str, site_names: tuple[str, ...] = ()) -> str:
+def strip_site_name(
+    title: str, site_names: tuple[str, ...] = (), printed: Callable[[], str] | None = None
+) -> str:
     """Remove a portal name prefix or suffix from a ``<title>``/``og:title`` value.
+
+    Args:
+        title: the metadata title.
+        site_names: the portal's names, if known.
+        printed: gives the fingerprinted text where the page prints its own name
+            (`printed_names`), asked only when the other rules leave a part undecided; a
+            part of the title found there is the portal's name, in any wording.
 
     >>> strip_site_name("Hội nghị triển khai công tác dân vận - Ban Dân vận Tỉnh ủy")
     'Hội nghị triển khai công tác dân vận'
+
     """
     title = clean_line(title)
     names = {fingerprint_text(name) for name in site_names if name}
     parts = _TITLE_SPLIT.split(title)
     if len(parts) < 2:
         return title
-    while len(parts) > 1 and _is_site_part(parts[-1], names):
+    while len(parts) > 1 and _is_site_part(parts[-1], names, printed):
         parts.pop()
-    while len(parts) > 1 and _is_site_part(parts[0], names):
+    while len(parts) > 1 and _is_site_part(parts[0], names, printed):
         parts.pop(0)
     # Re-join with the separators the title had, by cutting the original string.
     first, last = parts[0], parts[-1]
@@ -122,13 +138,63 @@ def strip_site_name(title: str, site_names: tuple[str, ...] = ()) -> str:
     return title[start:end] if start >= 0 and end > start else " - ".join(parts)
 
 
-def _is_site_part(part: str, names: set[str]) -> bool:
+def _is_site_part(part: str, names: set[str], printed: Callable[[], str] | None = None) -> bool:
     key = fingerprint_text(part)
     return (
         key in names
         or key in _PAGE_LABELS
         or (word_count(part) <= 10 and bool(_SITE_WORDS.search(part)))
+        or (printed is not None and len(key) >= _MIN_PRINTED_NAME and f" {key} " in printed())
     )
+
+
+#: A title part this short is not matched against the page's printed names ("Tin tức").
+_MIN_PRINTED_NAME = 12
+_BRAND_NAMES = re.compile(
+    r"logo|brand|site-?name|sitename|site-?title|ten-?don-?vi|tendonvi|ten-?cong|banner|"
+    r"copyright|ban-?quyen|banquyen|footer",
+    re.IGNORECASE,
+)
+_LOGO_XPATH = etree.XPath(
+    "//img[contains(translate(concat(@class, ' ', @id, ' ', @src), 'LOGO', 'logo'), 'logo')]/@alt"
+)
+
+
+@lru_cache(maxsize=4096)
+def _brand_names(names: str) -> bool:
+    return bool(_BRAND_NAMES.search(names))
+
+
+def printed_names(page: Page) -> str:
+    """Where the page prints the portal's own name, fingerprinted, words padded by spaces.
+
+    The name in ``og:site_name``/``application-name``, a logo's ``alt``, the text of logo,
+    brand and banner elements, and the page footer (its copyright line). A ``<title>`` of
+    "<headline> - <portal name>" is cut by it even when the name has no tell-tale word.
+    """
+    cached = _PRINTED.get(page)
+    if cached is not None:
+        return cached
+    parts = [page.meta.get("og:site_name", ""), page.meta.get("application-name", "")]
+    parts += [str(alt) for alt in _LOGO_XPATH(page.root)]
+    index = page_index(page)
+    tokens = [name for name in index.classes if _brand_names(name) and "'" not in name]
+    ids = [
+        name for name in index.ids.split("\n") if name and _brand_names(name) and "'" not in name
+    ]
+    tests = [f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')" for name in tokens]
+    tests += [f"@id='{name}'" for name in ids]
+    # One pass over the page: a union of one path per name would walk it once per name.
+    query = "//footer" + (f" | //*[@class or @id][{' or '.join(tests)}]" if tests else "")
+    inside: set[HtmlElement] = set()
+    for element in page.root.xpath(query):
+        if element.tag in {"body", "html"} or any(a in inside for a in element.iterancestors()):
+            continue
+        inside.add(element)
+        parts.append(element.text_content()[:600])
+    text = f" {' '.join(fingerprint_text(part) for part in parts if part)} "
+    _PRINTED[page] = text
+    return text
 
 
 #: Page and portlet names that head an article page but are never its headline.
@@ -164,8 +230,12 @@ def choose_title(
     names = {fingerprint_text(name) for name in site_names if name}
     names.add(fingerprint_text(page.meta.get("og:site_name", "")))
     excluded = names | _PAGE_LABELS
+
+    def printed() -> str:
+        return printed_names(page)
+
     meta_title = page.meta.get("og:title") or page.meta.get("twitter:title") or page.title_tag
-    meta_title = strip_site_name(meta_title, site_names) if meta_title else ""
+    meta_title = strip_site_name(meta_title, site_names, printed) if meta_title else ""
     meta_key = fingerprint_text(meta_title)
     if meta_key in excluded:
         meta_title, meta_key = "", ""
@@ -180,7 +250,9 @@ def choose_title(
         best = max(scored, default=None)
         if best is not None and best[0] >= 0.6:
             return best[2]
-        return meta_title
+        if not _is_site_part(meta_title, set(), printed):
+            return meta_title
+    # No metadata title, or only the portal's name ("<title>Ban Dân vận Tỉnh ủy</title>").
     return headings[0] if headings else None
 
 
@@ -207,13 +279,55 @@ def metadata_date(page: Page) -> ParsedDate | None:
     return None
 
 
-def first_date_in(page: Page, elements: list[HtmlElement]) -> ParsedDate | None:
-    """The first complete date printed in any of `elements`, in order."""
+def first_date_in(
+    page: Page, elements: list[HtmlElement], *, month_first: str | None = None
+) -> ParsedDate | None:
+    """The first complete date in any of `elements`, in order.
+
+    A machine-readable ``datetime`` (``<time>``) or ``content`` attribute (RDFa, microdata)
+    gives the instant, converted to +07:00; the printed text gives the date as printed, and
+    wins when the attribute lacks the time of day. `month_first` is a regex of printed dates
+    the platform writes month first (Drupal's default ``D, m/d/Y - H:i``).
+    """
     for element in elements:
-        found = find_dates(element_text(element), now=page.fetched_at)
-        if found:
-            return found[0]
+        printed = _printed_date(page, element_text(element), month_first)
+        attribute = element.get("datetime") or element.get("content")
+        machine = parse_date(attribute, now=page.fetched_at) if attribute else None
+        if machine is not None and (printed is None or machine.has_time or not printed.has_time):
+            raw = printed.raw if printed is not None else machine.raw
+            return ParsedDate(value=machine.value, raw=raw, has_time=machine.has_time)
+        if printed is not None:
+            return printed
     return None
+
+
+def _printed_date(page: Page, text: str, month_first: str | None) -> ParsedDate | None:
+    if month_first:
+        match = re.search(month_first, text)
+        if match:
+            month, day, year = match.groups()[:3]
+            swapped = text[: match.start(1)] + f"{day}/{month}/{year}" + text[match.end(3) :]
+            found = find_dates(swapped, now=page.fetched_at)
+            if found:
+                return ParsedDate(found[0].value, clean_line(match.group(0)), found[0].has_time)
+    found = find_dates(text, now=page.fetched_at)
+    return found[0] if found else None
+
+
+_ORDERS: WeakKeyDictionary[Page, tuple[list[HtmlElement], dict[HtmlElement, int]]] = (
+    WeakKeyDictionary()
+)
+_PRINTED: WeakKeyDictionary[Page, str] = WeakKeyDictionary()
+
+
+def document_order(page: Page) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:
+    """The page's elements in document order, and each element's position (computed once)."""
+    cached = _ORDERS.get(page)
+    if cached is None:
+        elements = list(page.root.iter())
+        cached = elements, {element: index for index, element in enumerate(elements)}
+        _ORDERS[page] = cached
+    return cached
 
 
 def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None) -> str:
@@ -224,7 +338,7 @@ def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None)
     """
     if start is None or end is None:
         return ""
-    order = {element: index for index, element in enumerate(page.root.iter())}
+    _, order = document_order(page)
     if start not in order or end not in order:
         return ""
     limit = order[end]
@@ -269,9 +383,23 @@ def date_near_title(
     return found[0] if found else None
 
 
-def first_text_element(root: HtmlElement) -> HtmlElement | None:
-    """The first paragraph-like element of `root` with a sentence of text."""
+def first_text_element(
+    root: HtmlElement,
+    *,
+    title: HtmlElement | None = None,
+    skip: frozenset[HtmlElement] = frozenset(),
+) -> HtmlElement | None:
+    """The first paragraph-like element of `root` with a sentence of text.
+
+    The headline (`title`) is not body text even when it is long and sits inside `root`, nor
+    is anything in `skip` (parts of `root` that are not the article).
+    """
+    excluded = set(skip)
+    if title is not None:
+        excluded.add(title)
     for element in root.iter("p", "div", "td", "li"):
+        if excluded and any(node in excluded for node in (element, *element.iterancestors())):
+            continue
         text = element_text(element)
         if len(text) >= 60 and not element.xpath(
             ".//p | .//div[string-length(normalize-space()) > 60]"
@@ -281,23 +409,34 @@ def first_text_element(root: HtmlElement) -> HtmlElement | None:
 
 
 _SAPO_NAME = re.compile(
-    r"(?:^|[\s_-])(?:sapo|summary|lead|chapeau|description|tom-?tat|tomtat|trich-?yeu|abstract|excerpt|intro)(?:$|[\s_-])",
+    r"(?:^|[\s_-])(?:sapo|summary|lead|chapeau|description|tom-?tat|tomtat|trich-?yeu|abstract|excerpt|intro|sub-?title|standfirst)(?:$|[\s_-])",
     re.IGNORECASE,
+)
+# The same words joined in camelCase, as ASP.NET portals name controls ("ArticleSummary",
+# "lblTomTat", "newsSapo").
+_SAPO_CAMEL = re.compile(
+    r"(?<=[a-z])(?:Sapo|Summary|Lead|Chapeau|Description|TomTat|Tomtat|TrichYeu|Abstract|Excerpt|Intro)"
+    r"(?=$|[\s_A-Z0-9-])"
 )
 _CAPTION_NAME = re.compile(r"image|img|photo|caption|figure|thumb|video|author", re.IGNORECASE)
 
 
-def marked_sapo(page: Page, title: HtmlElement | None, root: HtmlElement) -> HtmlElement | None:
+def marked_sapo(
+    page: Page,
+    title: HtmlElement | None,
+    root: HtmlElement,
+    skip: frozenset[HtmlElement] = frozenset(),
+) -> HtmlElement | None:
     """The element the page marks as the lead (class or id "sapo", "summary", ...; data-role="sapo").
 
     Only an element between the headline and the end of the body's first paragraph counts, so
     a sidebar "summary" box or a listing teaser elsewhere on the page never becomes the lead.
     """
-    order = {element: index for index, element in enumerate(page.root.iter())}
+    elements, order = document_order(page)
     start = order.get(title, -1) if title is not None else -1
-    first = first_text_element(root)
+    first = first_text_element(root, title=title, skip=skip)
     end = order.get(first, order.get(root, 0)) if first is not None else order.get(root, 0)
-    for element in page.root.iter():
+    for element in elements[start + 1 : end + 1]:
         if not isinstance(element.tag, str) or element.tag in {
             "meta",
             "script",
@@ -309,15 +448,23 @@ def marked_sapo(page: Page, title: HtmlElement | None, root: HtmlElement) -> Htm
         names = " ".join(
             filter(None, (element.get("class"), element.get("id"), element.get("data-role")))
         )
-        if not names or not _SAPO_NAME.search(names):
+        if not names or not (_SAPO_NAME.search(names) or _SAPO_CAMEL.search(names)):
             continue
         position = order.get(element, -1)
         if position <= start or position > end:
+            continue
+        # A lead is one paragraph, never the body itself (Drupal's body field is classed
+        # "field--type-text-with-summary").
+        if element is root or element in root.iterancestors() or _has_paragraphs(element, 2):
             continue
         text = element_text(element)
         if len(text) >= 40 and not element.xpath(".//a[string-length(normalize-space()) > 20]"):
             return element
     return None
+
+
+def _has_paragraphs(element: HtmlElement, count: int) -> bool:
+    return sum(1 for _ in zip(range(count), element.iter("p"), strict=False)) >= count
 
 
 def find_title_element(

@@ -30,8 +30,9 @@ _CAPTION_CLASS = re.compile(
     r"photo[-_]?(?:desc|note)|pic[-_]?note|desc[-_]?img|note[-_]?img|expnoedit|sapo[-_]?img",
     re.IGNORECASE,
 )
+# "/_layouts/": SharePoint serves its own interface images (file-type icons, arrows) there.
 _SKIP_IMAGE = re.compile(
-    r"(?:^data:|icon|logo|banner|spacer|blank\.|pixel|loading|/ads?/|quang-?cao|button|"
+    r"(?:^data:|icon|logo|banner|spacer|blank\.|pixel|loading|/ads?/|quang-?cao|button|/_layouts/|"
     r"share|facebook|zalo|twitter|print|email|rss|avatar|captcha|emoji|\.svg(?:$|\?))",
     re.IGNORECASE,
 )
@@ -234,12 +235,20 @@ class _Walker:
         return False
 
     def _image_group(self, element: HtmlElement) -> HtmlElement | None:
+        """The figure-like element around an image that may hold its caption.
+
+        A table, paragraph or div counts only while it is small: one image and at most a
+        caption's worth of text. A container that also holds the paragraphs around the image
+        is not its figure, or those paragraphs would all become its caption.
+        """
         for node in self._ancestors(element)[:5]:
             if node is self.root:
                 return None
             tag = node.tag.lower()
-            if tag in {"figure", "table"} or (tag in {"p", "div", "center"} and _holds_image(node)):
+            if tag == "figure":
                 return node
+            if tag in {"table", "p", "div", "center"} and _holds_image(node):
+                return node if _figure_sized(node) else None
         return None
 
     def _aligned(self, element: HtmlElement, style: re.Pattern[str], value: str) -> bool:
@@ -249,6 +258,15 @@ class _Walker:
             if style.search(node.get("style") or "") or (node.get("align") or "").lower() == value:
                 return True
         return False
+
+
+#: The most text a figure-like container holds besides its image: a long caption.
+_FIGURE_TEXT = 700
+
+
+def _figure_sized(element: HtmlElement) -> bool:
+    images = sum(1 for img in element.iter("img") if _image_source(img))
+    return images <= 1 and len(" ".join(element.text_content().split())) <= _FIGURE_TEXT
 
 
 def _holds_image(element: HtmlElement) -> bool:
@@ -264,6 +282,11 @@ def _image_source(element: HtmlElement) -> str | None:
     return srcset.split(",")[0].split()[0] if srcset else None
 
 
+def _is_photo(element: HtmlElement) -> bool:
+    src = _image_source(element)
+    return bool(src) and not _SKIP_IMAGE.search(src or "") and not _is_tiny(element)
+
+
 def _is_tiny(element: HtmlElement) -> bool:
     for attribute in ("width", "height"):
         value = re.match(r"\s*(\d+)", element.get(attribute) or "")
@@ -273,8 +296,11 @@ def _is_tiny(element: HtmlElement) -> bool:
 
 
 def _is_data_table(table: HtmlElement) -> bool:
-    """A table of figures (results, schedules), not a layout table around a photo or a page."""
-    if any(True for _ in table.iter("img")) or table.find(".//table") is not None:
+    """A table of figures (results, schedules), not a layout table around a photo or a page.
+
+    Icons (a file-type icon on each row of a document register) do not make it a layout table.
+    """
+    if table.find(".//table") is not None or any(_is_photo(img) for img in table.iter("img")):
         return False
     rows = [row for row in table.iter("tr")]
     wide = [row for row in rows if sum(1 for cell in row if cell.tag in {"td", "th"}) >= 2]

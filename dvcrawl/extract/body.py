@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from dvcrawl.extract.blocks import Block
 from dvcrawl.extract.boilerplate import is_boilerplate_line, is_stop_anchor
+from dvcrawl.extract.dates import find_dates
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 
 
@@ -43,6 +44,14 @@ _BYLINE_ROLE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE_SOURCE = re.compile(r"^(?:\(?\s*(?:theo|nguồn)\s*:?\s+)(.+?)\)?$", re.IGNORECASE)
+# The platforms' own byline labels: WordPress ("bởi", "Đăng bởi"; "By", "Posted by" in
+# English themes), Joomla ("Viết bởi:", "Written by:"), DotNetNuke/EasyDNN ("Người đăng:",
+# "Posted by:"), Drupal ("Submitted by", "Gửi bởi").
+_BYLINE_LABEL = re.compile(
+    r"^(?:(?:được\s+)?(?:viết|đăng|gửi|cập nhật)\s+bởi|bởi|người\s+đăng|đăng\s+tải|"
+    r"(?:posted|written|submitted|published)\s+by|by|author)\s*:?\s+",
+    re.IGNORECASE,
+)
 _ORG_BYLINE = re.compile(
     r"^(?:Ban |Phòng |Văn phòng |Ủy ban |Uỷ ban |UBND |UBMTTQ |MTTQ |Mặt trận |Hội |Đảng ủy |"
     r"Đảng uỷ |Quận ủy|Quận uỷ|Huyện ủy|Huyện uỷ|Thành ủy|Thành uỷ|Tỉnh ủy|Tỉnh uỷ|Thị ủy|"
@@ -61,7 +70,12 @@ def looks_like_byline(block: Block) -> bool:
         return False
     if _BYLINE_ROLE.match(text) or _BYLINE_SOURCE.match(text):
         return True
-    core = text.rstrip(".")
+    if _BYLINE_LABEL.match(text):
+        name = _BYLINE_LABEL.sub("", text)
+        # "Bởi vì ..." opens a sentence; "Bởi Hoàng Anh" is a byline.
+        return word_count(name) <= 6 and bool(_NAME_WORD.match(name.split()[0]))
+    # A unit in parentheses after the name ("LÊ THỊ HỒNG (Ban Dân vận Huyện ủy Nga Sơn)").
+    core = re.sub(r"\s*\([^()]{2,70}\)$", "", text.rstrip(".")) or text
     if core.endswith(_TERMINAL) or (text.endswith(".") and word_count(text) > 4):
         return False
     if _ORG_BYLINE.match(core):
@@ -79,13 +93,54 @@ def looks_like_byline(block: Block) -> bool:
 
 
 def byline_author(text: str) -> str:
-    """The author as printed, without role labels ("Tin, ảnh:") or a leading "Theo "."""
-    text = clean_line(text).strip("()[] ")
+    """The author as printed, without role labels ("Tin, ảnh:") or a leading "Theo ".
+
+    Several names are joined with ", " ("Thu Hằng - Văn Tuấn" is two writers); a name and its
+    unit keep the portal's separator ("Thu Hà - Ban Dân vận Quận ủy", "LÊ THỊ HỒNG (Ban Dân
+    vận Huyện ủy Nga Sơn)").
+    """
+    text = _unwrap(clean_line(text).strip("[] "))
+    text = _BYLINE_LABEL.sub("", text)
     text = _BYLINE_ROLE.sub("", text)
     source = _BYLINE_SOURCE.match(text)
     if source:
         text = source.group(1)
-    return text.strip(" .-–—()")
+    # A date printed with the name ("By Carrie Arnold November 15, 2019") is not the author.
+    for found in find_dates(text):
+        text = text.replace(found.raw, " ")
+    text = _unwrap(clean_line(text).strip(" .,|-–—"))
+    parts = re.split(r"\s+[-–—]\s+", text)
+    if len(parts) > 1 and all(_is_person_name(part) for part in parts):
+        return ", ".join(parts)
+    return text
+
+
+def _unwrap(text: str) -> str:
+    """Drop parentheses around the whole byline, or left unbalanced at either end."""
+    if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
+        return text[1:-1].strip()
+    if text.endswith(")") and "(" not in text:
+        return text[:-1].strip()
+    if text.startswith("(") and ")" not in text:
+        return text[1:].strip()
+    return text
+
+
+# Words that open the name of a unit or a place rather than of a person.
+_UNIT_WORD = re.compile(
+    r"^(?:Phường|Xã|Thị trấn|Huyện|Quận|Thị xã|Tỉnh|Thành phố|TP\.?|Thôn|Ấp|Bản|Tổ|Khu phố|"
+    r"Trường|Công an|Bệnh viện|Công ty|Chi cục|Hội đồng|Ủy ban|Uỷ ban|Văn phòng)(?:\s|$)"
+)
+
+
+def _is_person_name(text: str) -> bool:
+    words = text.split()
+    return (
+        2 <= len(words) <= 4
+        and all(_NAME_WORD.match(word) for word in words)
+        and not _ORG_BYLINE.match(text)
+        and not _UNIT_WORD.match(text)
+    )
 
 
 def looks_like_caption(block: Block, image: Block | None) -> bool:
@@ -150,21 +205,28 @@ def assemble(
     text_blocks: list[Block] = []
     last_image: Block | None = None
     after_image = False
+    # Once an image has a caption from a caption element, the lines after it are text again
+    # (a blog's centred paragraphs after a captioned photo are not more caption).
+    marked = False
     for block in kept:
         if block.kind == "image":
             if block.image_url and all(img["url"] != block.image_url for img in body.images):
                 body.images.append({"url": block.image_url, "caption": None})
                 last_image = block
                 after_image = True
+                marked = False
             continue
-        if (after_image or block.caption_hint) and looks_like_caption(
-            block, last_image if after_image else None
+        if block.caption_hint or (
+            after_image and not marked and looks_like_caption(block, last_image)
         ):
             if body.images and body.images[-1]["caption"] is None:
                 body.images[-1]["caption"] = block.text
             elif body.images:
                 body.images[-1]["caption"] = f"{body.images[-1]['caption']} {block.text}"
-            if block.caption_hint or (last_image is not None and block.group is last_image.group):
+            if block.caption_hint:
+                marked = True
+                continue
+            if last_image is not None and block.group is last_image.group:
                 continue
             after_image = False
             continue

@@ -9,8 +9,9 @@ Three tools, used by every extractor (site-specific ones included) and by the ge
   Gửi email"), "< Trở về trang trước", poll controls, date/meta lines.
 * `is_stop_anchor`: headings after which no article text follows: "Ý kiến bạn đọc",
   "Tin khác", "Các tin khác", "Tin liên quan", comment forms.
-* `content_candidates`: a readability-style score of every element by the paragraphs it
-  holds, damped by link density and by class names that mean sidebar, comments or menus.
+* `best_content_root` / `content_candidates`: the content score of every element, from
+  `dvcrawl.extract.region` (which also widens it into the content region of the generic
+  extractor); `in_chrome` for the page's header, footer, menus and sidebars.
 
 The patterns are data: add a portal's phrasing here, with the page that needs it in the gold
 set (tests/eval), never in one site's extractor.
@@ -22,7 +23,7 @@ import re
 from collections import defaultdict
 
 from dvcrawl.extract.dates import find_dates
-from dvcrawl.extract.page import HtmlElement, element_text, is_hidden
+from dvcrawl.extract.page import HtmlElement, element_text
 from dvcrawl.extract.text import clean_line, fingerprint_text
 
 _LINE_PATTERNS = [
@@ -139,7 +140,7 @@ def is_date_line(text: str) -> bool:
 _INLINE_CHROME = re.compile(
     r"(?:lượt xem|lượt đọc|số lượt xem|views?|lượt truy cập)\s*:?\s*[\d.,]+"
     r"|[\d.,]+\s*lượt (?:xem|đọc|thích|chia sẻ|bình luận)"
-    r"|\b(?:in trang|in bài|gửi email|chia sẻ|bản in|cỡ chữ)\b"
+    r"|\b(?:in trang|in bài viết|in bài|gửi email|gửi bài viết|chia sẻ|bản in|cỡ chữ)\b"
     r"|\b(?:ngày đăng|đăng ngày|cập nhật(?: ngày| lúc)?|xuất bản|thời gian đăng)\s*:?",
     re.IGNORECASE,
 )
@@ -181,84 +182,31 @@ CHROME_CLASS = re.compile(
     r"breadcrumb|related|lien-?quan|tin-?khac|tinkhac|other|more-news|quang-?cao|advert|banner|"
     r"share|social|toolbar|tools|print|rating|poll|binh-?chon|vote|counter|thong-?ke|statistic|"
     r"tags?\b|keyword|marquee|popup|modal|login|search|col-?right|right-?col|col-?left|hotnews|"
-    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination|top-?bar|top-?nav|hotline",
+    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination|top-?bar|top-?nav|hotline|"
+    r"cookie|consent|gdpr|newsletter|subscribe|promo|recommend|trending|popular|outbrain|taboola",
     re.IGNORECASE,
 )
-_POSITIVE = re.compile(
-    r"article|content|detail|chi-?tiet|chitiet|body|post|entry|noi-?dung|noidung|news-?text|"
-    r"main|story|fulltext|journal-content",
-    re.IGNORECASE,
-)
-_PARAGRAPH_LIKE = {
-    "p",
-    "div",
-    "td",
-    "li",
-    "blockquote",
-    "pre",
-    "section",
-    "article",
-    "font",
-    "span",
-}
 
 
-def link_density(element: HtmlElement) -> float:
-    """Share of an element's text that sits inside links (whitespace-normalized lengths)."""
+def link_density(element: HtmlElement, skip: frozenset[HtmlElement] = frozenset()) -> float:
+    """Share of an element's text that sits inside links (whitespace-normalized lengths).
+
+    Subtrees in `skip` (parts of a content region that are not the article) are not counted.
+    """
     total = _text_length(element)
-    if not total:
-        return 0.0
     linked = sum(_text_length(a) for a in element.iter("a"))
-    return min(1.0, linked / total)
+    for part in skip:
+        total -= _text_length(part)
+        linked -= sum(_text_length(a) for a in part.iter("a"))
+    if total <= 0:
+        return 0.0
+    return max(0.0, min(1.0, linked / total))
 
 
 def _text_length(element: HtmlElement) -> int:
     # lxml's text_content() is C code; scripts inside it are rare enough in content areas not
     # to matter for a ratio, and this runs for every candidate of every page.
     return len(" ".join(element.text_content().split()))
-
-
-def class_weight(element: HtmlElement) -> float:
-    """A multiplier from class and id names: below 1 for sidebars and comments, above for content."""
-    names = f"{element.get('class', '')} {element.get('id', '')}".strip()
-    if not names:
-        return 1.0
-    weight = 1.0
-    if CHROME_CLASS.search(names):
-        weight *= 0.2
-    if _POSITIVE.search(names):
-        weight *= 1.6
-    return weight
-
-
-def content_candidates(root: HtmlElement) -> dict[HtmlElement, float]:
-    """Score elements by the paragraph text they hold (readability's method, adapted).
-
-    Each paragraph-like element with at least 25 characters of its own text gives points by
-    its length and commas to its parent (in full) and grandparent (half); totals are damped by
-    link density and class weight.
-    """
-    scores: dict[HtmlElement, float] = defaultdict(float)
-    for element in root.iter():
-        if not isinstance(element.tag, str) or element.tag.lower() not in _PARAGRAPH_LIKE:
-            continue
-        if is_hidden(element) or _inside_hidden(element):
-            continue
-        text = _own_text(element)
-        if len(text) < 25:
-            continue
-        points = 1.0 + text.count(",") + min(len(text) / 100.0, 3.0)
-        parent = element.getparent()
-        if parent is None:
-            continue
-        scores[parent] += points
-        grandparent = parent.getparent()
-        if grandparent is not None:
-            scores[grandparent] += points / 2
-    return {
-        element: score * (1.0 - link_density(element)) * class_weight(element) * _placement(element)
-        for element, score in scores.items()
-    }
 
 
 _CHROME_TAGS = frozenset({"footer", "nav", "aside", "header", "form"})
@@ -289,10 +237,20 @@ def _placement(element: HtmlElement) -> float:
     return 1.0
 
 
+def content_candidates(root: HtmlElement) -> dict[HtmlElement, float]:
+    """Content score of every candidate container (`dvcrawl.extract.region.measure`)."""
+    from dvcrawl.extract.region import measure
+
+    return measure(root).scores
+
+
 def best_content_root(
     root: HtmlElement, within: list[HtmlElement] | None = None
 ) -> HtmlElement | None:
     """The element most likely to hold the article body, or None for pages without paragraphs.
+
+    The best-scoring element of `dvcrawl.extract.region`, without widening: site modules that
+    anchor on text choose among the ancestors of their anchor.
 
     Args:
         root: where to look (usually ``page.root``).
@@ -306,39 +264,6 @@ def best_content_root(
     if not scores:
         return None
     return max(scores.items(), key=lambda pair: pair[1])[0]
-
-
-def _own_text(element: HtmlElement) -> str:
-    """Text that belongs to this element as a paragraph: all of it for <p>, else direct text."""
-    if element.tag.lower() in {"p", "li", "blockquote", "pre"}:
-        return element_text(element)
-    parts = [element.text or ""]
-    for child in element:
-        if isinstance(child.tag, str) and child.tag.lower() in {
-            "b",
-            "strong",
-            "i",
-            "em",
-            "a",
-            "span",
-            "font",
-            "u",
-            "br",
-            "sup",
-            "sub",
-        }:
-            parts.append(element_text(child))
-        parts.append(child.tail or "")
-    return clean_line(" ".join(parts))
-
-
-def _inside_hidden(element: HtmlElement) -> bool:
-    node = element.getparent()
-    while node is not None:
-        if is_hidden(node):
-            return True
-        node = node.getparent()
-    return False
 
 
 _ANCHOR_TAGS = frozenset(
@@ -389,7 +314,7 @@ def _unlinked_length(element: HtmlElement) -> int:
     return max(0, total - linked)
 
 
-def looks_like_listing(root: HtmlElement) -> bool:
+def looks_like_listing(root: HtmlElement, skip: frozenset[HtmlElement] = frozenset()) -> bool:
     """Whether the content area is a list of teasers rather than one article.
 
     A listing repeats itself: either the chosen element is one teaser among three or more
@@ -404,10 +329,13 @@ def looks_like_listing(root: HtmlElement) -> bool:
             return True
         node = node.getparent()
     shapes: dict[tuple[str, str], int] = defaultdict(int)
-    for container in (root, *[child for child in root if isinstance(child.tag, str)]):
+    for container in (
+        root,
+        *[child for child in root if isinstance(child.tag, str) and child not in skip],
+    ):
         shapes.clear()
         for child in container:
-            if isinstance(child.tag, str) and _has_headline_link(child):
+            if isinstance(child.tag, str) and child not in skip and _has_headline_link(child):
                 shapes[_shape(child)] += 1
         if shapes and max(shapes.values()) >= 4:
             return True

@@ -21,6 +21,7 @@ from dvcrawl.extract.base import (
     choose_title,
     date_before_body,
     date_near_title,
+    document_order,
     fill_article,
     find_title_element,
     first_date_in,
@@ -93,6 +94,25 @@ def article_blocks(
     return blocks
 
 
+def times_near_title(
+    page: Page, scope: HtmlElement, title: HtmlElement | None, body_start: HtmlElement | None
+) -> list[HtmlElement]:
+    """``<time datetime>`` elements of the article printed between the headline and the body.
+
+    Their attribute carries the instant (often in UTC) where the printed text may lack the time
+    of day; `dvcrawl.extract.base.first_date_in` reads both.
+    """
+    if title is None or body_start is None:
+        return []
+    _, order = document_order(page)
+    start, end = order.get(title, -1), order.get(body_start, -1)
+    return [
+        element
+        for element in scope.iter("time")
+        if element.get("datetime") and start < order.get(element, -1) < end
+    ]
+
+
 def date_line_in(page: Page, blocks: list[Block]) -> ParsedDate | None:
     """A date from a short line that is only a date stamp ("Ngày đăng: 05/11/2024"), never a sentence."""
     for block in blocks:
@@ -120,6 +140,8 @@ def compose(
     date_elements: list[HtmlElement] | None = None,
     skip: frozenset[HtmlElement] = frozenset(),
     fallback_date: Callable[[Page, Body], ParsedDate | None] | None = None,
+    fallback_author: HtmlElement | None = None,
+    month_first: str | None = None,
 ) -> Article:
     """Build the record from the parts an extractor located (see the module docstring).
 
@@ -139,6 +161,9 @@ def compose(
         date_elements: the portal's date elements, tried first.
         skip: elements inside the body that are not text (tag lists, share bars).
         fallback_date: a last source of the date (e.g. an upload date in an image path).
+        fallback_author: a byline element to read when the text ends without a byline (a
+            CMS's author field, which is often the account that posted, not the writer).
+        month_first: regex of printed dates the platform writes month first (Drupal).
 
     """
     article = new_article(page, site_id, name)
@@ -149,6 +174,8 @@ def compose(
     scope = article_scope(root, title_element)
     if author_element is not None:
         skip |= {author_element}
+    if fallback_author is not None:
+        skip |= {fallback_author}
     blocks = [
         block
         for block in article_blocks(page, root, scope, skip=skip | related_boxes(root))
@@ -156,18 +183,23 @@ def compose(
         if not (block.link_ratio > 0.6 and len(block.text) < 200)
     ]
     if sapo_element is None:
-        sapo_element = marked_sapo(page, title_element, root)
+        sapo_element = marked_sapo(page, title_element, root, skip)
     sapo = element_text(sapo_element) if sapo_element is not None else None
     body = assemble(
         blocks, title=title, sapo=sapo or None, starts_at=starts_at, byline=author_element is None
     )
     if author_element is not None:
         body.author = byline_author(element_text(author_element)) or None
-    elif body.author is None:
+    elif body.author is None and fallback_author is not None:
+        body.author = byline_author(element_text(fallback_author)) or None
+    if author_element is None and body.author is None:
         body.author = marked_author(page, root, scope)
-    body_start = lead if lead is not None else first_text_element(root)
+    body_start = (
+        lead if lead is not None else first_text_element(root, title=title_element, skip=skip)
+    )
     printed = (
-        first_date_in(page, date_elements or [])
+        first_date_in(page, date_elements or [], month_first=month_first)
+        or first_date_in(page, times_near_title(page, scope, title_element, body_start))
         or date_near_title(page, title_element, body_start)
         or date_before_body(page, scope, body_start)
     )
@@ -177,7 +209,10 @@ def compose(
         or (fallback_date(page, body) if fallback_date else None)
     )
     fill_article(article, title=title, body=body, date=date)
-    if article.is_article and non_article_reason(page, article, root) is not None:
+    if (
+        article.is_article
+        and non_article_reason(page, article, root, blocks=blocks, skip=skip) is not None
+    ):
         article.is_article = False
     return article
 
@@ -222,12 +257,21 @@ def is_search_page(page: Page) -> bool:
     )
 
 
-def non_article_reason(page: Page, article: Article, root: HtmlElement) -> str | None:
+def non_article_reason(
+    page: Page,
+    article: Article,
+    root: HtmlElement,
+    *,
+    blocks: list[Block] | None = None,
+    skip: frozenset[HtmlElement] = frozenset(),
+) -> str | None:
     """Why a page with a headline and a body is still not an article, or None if it is one.
 
     The verdict is made from the page as a whole, never from its URL's shape alone: error
     notices, search results, and (unless the page's metadata says it is an article) link
-    lists, teaser listings and short undated pages under a page label.
+    lists, teaser listings, tables and lists without running text, and short undated pages
+    under a page label. `blocks` are the body's blocks; `skip` the parts of `root` that are
+    not the article.
     """
     if is_error_title(article.title):
         return "error page"
@@ -235,10 +279,12 @@ def non_article_reason(page: Page, article: Article, root: HtmlElement) -> str |
         return "search results"
     if declares_article(page):
         return None
-    if link_density(root) > _LISTING_LINK_DENSITY:
+    if link_density(root, skip) > _LISTING_LINK_DENSITY:
         return "list of links"
-    if looks_like_listing(root) or _headline_links_elsewhere(page, root):
+    if looks_like_listing(root, skip) or _headline_links_elsewhere(page, root, skip):
         return "listing of teasers"
+    if blocks is not None and not has_running_text(blocks):
+        return "no running text: a table or a list of records"
     if article.published_at is None and (
         word_count(article.text or "") < _UNDATED_MIN_WORDS or word_count(article.title or "") <= 2
     ):
@@ -246,7 +292,31 @@ def non_article_reason(page: Page, article: Article, root: HtmlElement) -> str |
     return None
 
 
-def _headline_links_elsewhere(page: Page, root: HtmlElement) -> bool:
+#: A paragraph of running text has at least this many characters (two sentences in any
+#: script that separates words; fewer in scripts that do not).
+_RUNNING_TEXT_CHARS = 150
+
+
+def has_running_text(blocks: list[Block]) -> bool:
+    """Whether the body has a paragraph of running text, not only table rows and list items.
+
+    A register of documents or a table of results has many words and no paragraph.
+    """
+    return any(
+        block.kind in {"text", "quote"} and len(block.text) >= _running_text_chars(block.text)
+        for block in blocks
+    )
+
+
+def _running_text_chars(text: str) -> int:
+    from dvcrawl.extract.text import is_unspaced_script
+
+    return _RUNNING_TEXT_CHARS // 3 if is_unspaced_script(text) else _RUNNING_TEXT_CHARS
+
+
+def _headline_links_elsewhere(
+    page: Page, root: HtmlElement, skip: frozenset[HtmlElement] = frozenset()
+) -> bool:
     """Whether the body area is headed by a link to *another* page: a featured teaser.
 
     An article's own headline is not a link away from it; a category page's featured story
@@ -259,6 +329,8 @@ def _headline_links_elsewhere(page: Page, root: HtmlElement) -> bool:
     except InvalidURL:
         return False
     for heading in root.iter("h1", "h2", "h3", "h4"):
+        if skip and any(node in skip for node in heading.iterancestors()):
+            continue
         text = element_text(heading)
         if len(text.split()) < 5:
             continue

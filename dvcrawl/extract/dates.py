@@ -8,7 +8,12 @@ The portals print dates in a handful of shapes (research/sites.md and the seed p
 * ``Cập nhật ngày: 29/12/2022 13:30:26``           (baodongthap.vn, ASP.NET)
 * ``Chủ Nhật, 18/01/2026, 21:21 (GMT+7)``          (baodongthap.vn, 2025 CMS)
 * ``Thứ Năm, 8/6/2023 14:46'(GMT+7)``              (tuyengiao.vn)
-* ``2024-02-28T16:38:00+07:00``                    (meta tags, JSON-LD, embedded JSON)
+* ``2024-02-28T16:38:00+07:00``                    (meta tags, JSON-LD, embedded JSON; any
+  offset, converted to +07:00: ``<time datetime>`` and ``article:published_time`` are often UTC)
+* ``12 Tháng Ba, 2024``, ``Tháng Ba 12, 2024 8:30 sáng`` (WordPress in Vietnamese)
+* ``Thứ sáu, 15 Tháng 3 2024 08:00``              (Joomla, ``l, d F Y H:i``)
+* ``Tháng Giêng 2, 2024``, ``02/01/2024 8:30 SA``   (.NET's vi-VN culture: DotNetNuke, SharePoint)
+* ``November 19, 2019 at 8:59 pm``, ``19 Nov 2019`` (English-language CMSs)
 
 All are read day first. dateparser handles these poorly without help (it returns None for
 three of them and loses the time of others, research/dependencies.md §2), so the fast paths
@@ -43,7 +48,9 @@ _TIME = (
     r"(?P<h>\d{1,2})\s*(?::|h|giờ)\s*(?P<mi>[0-5]\d)"
     r"(?:\s*(?::|phút)\s*(?P<s>[0-5]\d))?"
     r"(?:\s*'|\s*phút)?"
-    r"(?:\s*(?P<ampm>AM|PM|SA|CH)\b)?"
+    # AM/PM, .NET's vi-VN designators SA/CH, WordPress's Vietnamese "sáng"/"chiều"/"tối".
+    r"(?:\s*(?P<ampm>AM|PM|a\.m\.|p\.m\.|SA|CH|sáng|chiều|tối)(?!\w))?"
+    r"(?:\s*(?P<zone>EST|EDT|CST|CDT|MST|MDT|PST|PDT|HST|AKST|AKDT|BST|CET|CEST|UTC|GMT(?!\s*\+\s*0?7))\b)?"
 )
 _GMT = r"(?:\s*\(?\s*GMT\s*\+\s*0?7(?::00)?\s*\)?)?"
 _SEP = r"[\s,|\-–—]*"
@@ -60,7 +67,30 @@ _SPELLED = re.compile(
     r"(?:ngày\s*)?(?P<d>\d{1,2})\s*tháng\s*(?P<m>\d{1,2})\s*(?:năm|,)\s*(?P<y>\d{4})(?!\d)",
     re.IGNORECASE,
 )
-_TIME_AFTER = re.compile(rf"^{_SEP}(?:lúc\s*)?{_TIME}{_GMT}", re.IGNORECASE)
+# Month names as the CMSs print them: WordPress and .NET in Vietnamese ("Tháng Ba",
+# "Tháng Mười Hai", "Tháng Giêng"), numbered ("Tháng 3", "thg 3", "Th03", "Th.3"), English.
+_VI_MONTH_WORDS = {
+    "một": 1, "giêng": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7,
+    "tám": 8, "chín": 9, "mười": 10, "mười một": 11, "mười hai": 12, "chạp": 12,
+}  # fmt: skip
+_EN_MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+}  # fmt: skip
+_MONTH = (
+    r"(?P<month>(?:tháng|thg|th\.?)\s*(?:mười\s+một|mười\s+hai|một|giêng|hai|ba|tư|bốn|năm|sáu|"
+    r"bảy|tám|chín|mười|chạp|\d{1,2})(?!\w)"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?)"
+)
+_NAMED_DMY = re.compile(
+    rf"(?<![\d/.-])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\.?\s+{_MONTH}\s*,?\s*(?P<y>\d{{4}})(?!\d)",
+    re.IGNORECASE,
+)
+_NAMED_MDY = re.compile(
+    rf"(?<!\w){_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(?P<y>\d{{4}})(?!\d)",
+    re.IGNORECASE,
+)
+_TIME_AFTER = re.compile(rf"^{_SEP}(?:lúc\s*|at\s+)?{_TIME}{_GMT}", re.IGNORECASE)
 _TIME_BEFORE = re.compile(
     rf"{_TIME}{_SEP}(?:ngày\s*)?(?:{_WEEKDAY}{_SEP})?(?:ngày\s*)?$", re.IGNORECASE
 )
@@ -130,7 +160,7 @@ def find_dates(text: str, *, now: datetime | None = None) -> list[ParsedDate]:
     now = now or datetime.now(UTC)
     found: list[tuple[int, ParsedDate]] = []
     taken: list[tuple[int, int]] = []
-    for pattern in (_ISO, _SPELLED, _DMY):
+    for pattern in (_ISO, _SPELLED, _DMY, _NAMED_DMY, _NAMED_MDY):
         for match in pattern.finditer(line):
             if any(start < match.end() and match.start() < end for start, end in taken):
                 continue
@@ -148,7 +178,10 @@ def is_future(value: datetime, now: datetime | None = None) -> bool:
 
 def _from_match(line: str, match: re.Match[str], iso: bool, now: datetime) -> ParsedDate | None:
     parts = match.groupdict()
-    day = _make_date(parts["y"], parts["m"], parts["d"])
+    month = parts.get("m") or _month_number(parts.get("month") or "")
+    if month is None:
+        return None
+    day = _make_date(parts["y"], str(month), parts["d"])
     if day is None:
         return None
     start, end = match.span()
@@ -170,6 +203,8 @@ def _from_match(line: str, match: re.Match[str], iso: bool, now: datetime) -> Pa
         if weekday:
             start = weekday.start()
     value = datetime(day.year, day.month, day.day, tzinfo=VN_TZ)
+    if clock is not None and clock.get("zone"):
+        clock = None  # a time in another zone ("7:45 am PST"): the day is right, the hour not
     if clock is not None:
         moment = _make_time(clock)
         if moment is None:
@@ -183,6 +218,20 @@ def _from_match(line: str, match: re.Match[str], iso: bool, now: datetime) -> Pa
     return ParsedDate(value=value, raw=raw, has_time=clock is not None)
 
 
+def _month_number(name: str) -> int | None:
+    """The month of a printed month name ("Tháng Mười Hai", "thg 3", "Th.03", "Sept.")."""
+    key = " ".join(name.lower().strip(" .").split())
+    number = re.sub(r"^(?:tháng|thg|th)\.?\s*", "", key)
+    if number.isdigit():
+        return int(number) if 1 <= int(number) <= 12 else None
+    if number != key:
+        return _VI_MONTH_WORDS.get(number)
+    for english, value in _EN_MONTHS.items():
+        if english.startswith(key[:3]) and (key == english or len(key) <= 4):
+            return value
+    return None
+
+
 def _make_date(year: str, month: str, day: str) -> date | None:
     try:
         result = date(int(year), int(month), int(day))
@@ -194,10 +243,10 @@ def _make_date(year: str, month: str, day: str) -> date | None:
 def _make_time(parts: dict[str, Any]) -> tuple[int, int, int] | None:
     hour, minute = int(parts["h"]), int(parts["mi"])
     second = int(parts["s"]) if parts.get("s") else 0
-    marker = (parts.get("ampm") or "").upper()
-    if marker in {"PM", "CH"} and hour < 12:
+    marker = (parts.get("ampm") or "").lower().replace(".", "")
+    if marker in {"pm", "ch", "chiều", "tối"} and hour < 12:
         hour += 12
-    elif marker in {"AM", "SA"} and hour == 12:
+    elif marker in {"am", "sa", "sáng"} and hour == 12:
         hour = 0
     if hour > 23 or minute > 59 or second > 59:
         return None

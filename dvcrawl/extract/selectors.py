@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 
 from dvcrawl.extract.base import Extractor, article_scope, find_title_element
-from dvcrawl.extract.boilerplate import best_content_root, content_candidates
+from dvcrawl.extract.boilerplate import content_candidates
 from dvcrawl.extract.compose import HEADINGS, compose, inside
 from dvcrawl.extract.page import HtmlElement, Page, element_text
+from dvcrawl.extract.region import content_region
 from dvcrawl.items import Article
 
 FALLBACK = "+fallback"
@@ -87,19 +88,19 @@ class SelectorExtractor(Extractor):
     def extract(self, page: Page, site_id: str) -> Article:
         """Extract with the layout's selectors, or the generic stripper if they miss."""
         name = self.name
-        if not self.body:
-            root = best_content_root(page.root)
-        else:
-            root = best_match(page, self.body)
-            if root is None:
-                root = best_content_root(page.root)
+        region_skip: frozenset[HtmlElement] = frozenset()
+        root = best_match(page, self.body) if self.body else None
+        if root is None:
+            region = content_region(page.root)
+            root, region_skip = (region.root, region.skip) if region else (None, frozenset())
+            if self.body:
                 name += FALLBACK
         own = page.css(self.title)
         headings = own + [h for h in page.css(HEADINGS) if h not in own]
         skip: frozenset[HtmlElement] = frozenset()
         date_elements: list[HtmlElement] = []
         if root is not None:
-            skip = frozenset(
+            skip = region_skip | frozenset(
                 e for e in (page.css(self.drop) if self.drop else []) if inside(e, root)
             )
             if self.date:

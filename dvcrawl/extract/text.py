@@ -36,9 +36,42 @@ def join_paragraphs(paragraphs: list[str]) -> str:
     return "\n\n".join(p for p in (clean_line(p) for p in paragraphs) if p)
 
 
+# Scripts written without spaces between words: Han, Hiragana, Katakana, Thai, Lao, Khmer,
+# Myanmar, Tibetan. Hangul separates words with spaces and is counted like Latin.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff]"
+)
+#: Characters of an unspaced script per word (Chinese words average under two characters).
+_CHARS_PER_WORD = 2
+
+
 def word_count(text: str) -> int:
-    """Count whitespace-separated words (Vietnamese syllables count as words)."""
-    return len(text.split())
+    """Count words: whitespace-separated tokens, and in unspaced scripts two characters a word.
+
+    Vietnamese syllables count as words. Chinese, Japanese and Thai write without spaces, so a
+    whole paragraph would otherwise count as one or two words.
+
+    >>> word_count("Dân vận khéo")
+    3
+    >>> word_count("北京是中国的首都")
+    4
+    """
+    count = 0
+    for token in text.split():
+        unspaced = len(_UNSPACED.findall(token))
+        if unspaced:
+            rest = _UNSPACED.sub("", token)
+            count += -(-unspaced // _CHARS_PER_WORD) + (1 if rest.strip(".,!?;:()\"'-") else 0)
+        else:
+            count += 1
+    return count
+
+
+def is_unspaced_script(text: str) -> bool:
+    """Whether most letters of `text` are in a script written without spaces between words."""
+    letters = sum(1 for char in text if char.isalpha())
+    return bool(letters) and len(_UNSPACED.findall(text)) > letters / 2
 
 
 # --- tone-mark placement -------------------------------------------------------------------

@@ -269,7 +269,12 @@ def evaluate(
 
 
 def site_of(score: PageScore) -> str:
-    """The row a page is reported under: its site, or "generic" for uncovered portals."""
+    """The row a page is reported under: its site, or "generic" for uncovered portals.
+
+    Uncovered portals on a known platform are reported by CMS family (``cms_wordpress``, ...).
+    """
+    if score.page.group.startswith("cms_"):
+        return score.page.group
     return score.page.gold.get("site") or score.page.group
 
 

@@ -1,0 +1,517 @@
+"""Where the article is: the content region of a page, found by structure.
+
+One walk over the page measures, for every element, the visible text it holds, the share of it
+inside links and the text of its *prose paragraphs* (paragraph-like elements with a sentence of
+their own, few links, outside chrome). From these:
+
+1. every element gets a readability-style score from the paragraphs right below it (points by
+   length and commas, credited to parent and grandparent), damped by link density, by class
+   names that mean sidebar or comments, and by placement inside chrome;
+2. the best-scoring element is widened over the sibling blocks that continue it (same shape,
+   prose, no teaser headlines), so a body split over sibling blocks (one ``<div>`` per two
+   paragraphs, an advert between them) is read whole, while menus, teasers, comments and
+   footers beside it are left out (`widen`).
+
+Inside the chosen container, blocks that trafilatura's curated boilerplate names mark (share
+and newsletter boxes, meta lines, slideshows) are left out, unless they hold the body.
+
+Class names are a hint, never a verdict: an element named "sidebar" or "footer" that holds most
+of the page's prose is the page's main column (a layout wrapper such as ``l-sidebar-fixed``, an
+ASP.NET ``<form>`` around the whole page), and names that also say content ("article-body")
+outweigh names that say chrome. Nothing here depends on the page's language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from lxml import etree
+
+from dvcrawl.extract.boilerplate import CHROME_CLASS
+
+# The tags `is_hidden` never renders, to find them with a C-level tag filter.
+from dvcrawl.extract.page import _HIDDEN_TAGS as HIDDEN_TAGS
+from dvcrawl.extract.page import HtmlElement, is_hidden
+
+POSITIVE_CLASS = re.compile(
+    r"article|content|detail|chi-?tiet|chitiet|body|post|entry|noi-?dung|noidung|news-?text|"
+    r"main|story|fulltext|journal-content|text",
+    re.IGNORECASE,
+)
+#: Names of areas that are chrome wherever they sit, whatever else the name says
+#: ("comment-body" is a comment).
+_ALWAYS_CHROME = re.compile(
+    r"comment|binh-?luan|binhluan|cookie|consent|gdpr|newsletter|outbrain|taboola",
+    re.IGNORECASE,
+)
+#: Advert slots, named by short tokens that would match inside other words as substrings
+#: ("ad" in "header", "load").
+_AD_TOKEN = re.compile(
+    r"(?:^|[\s_-])(?:ads?|advertisement|adslot|adunit|dfp|gpt|sponsored)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_CHROME_TAGS = frozenset({"footer", "nav", "aside", "header", "form"})
+_PARAGRAPH_LIKE = frozenset(
+    {"p", "div", "td", "li", "blockquote", "pre", "section", "article", "font", "span", "dd"}
+)
+#: Paragraphs that own all the text inside them; other containers own only their direct text
+#: and inline children.
+_WHOLE_PARAGRAPHS = frozenset({"p", "li", "blockquote", "pre", "dd"})
+_INLINE = frozenset(
+    {"b", "strong", "i", "em", "a", "span", "font", "u", "br", "sup", "sub", "small", "mark", "abbr", "cite", "q", "time", "label"}
+)  # fmt: skip
+#: Commas in Latin, CJK and Arabic scripts: a comma is a sign of running prose in any language.
+_COMMAS = re.compile("[,，、،]")
+#: A paragraph needs this many characters of its own to score.
+MIN_PARAGRAPH_CHARS = 25
+#: A paragraph is prose when less than this share of it is link text.
+_PROSE_MAX_LINKS = 0.35
+#: How much a character of non-prose text costs against a character of prose when the region
+#: is widened: menus, teaser headlines and footers must not ride along with a split body.
+_WIDEN_COST = 1.0
+
+
+@dataclass
+class TextMap:
+    """Text measures of every element of a page (characters, whitespace collapsed).
+
+    Attributes:
+        chars: visible text in the element's subtree.
+        linked: the part of it inside links.
+        prose: the part of it in prose paragraphs outside chrome.
+        scores: readability-style content score of candidate containers.
+        chrome: the outermost chrome areas (footers, menus, sidebars, comments, adverts).
+
+    """
+
+    chars: dict[HtmlElement, int] = field(default_factory=dict)
+    linked: dict[HtmlElement, int] = field(default_factory=dict)
+    prose: dict[HtmlElement, int] = field(default_factory=dict)
+    scores: dict[HtmlElement, float] = field(default_factory=dict)
+    chrome: set[HtmlElement] = field(default_factory=set)
+
+    def link_density(self, element: HtmlElement) -> float:
+        """Share of an element's text inside links."""
+        total = self.chars.get(element, 0)
+        return min(1.0, self.linked.get(element, 0) / total) if total else 0.0
+
+
+def _length(text: str | None) -> int:
+    if not text or text.isspace():
+        return 0
+    return len(" ".join(text.split()))
+
+
+def measure(root: HtmlElement) -> TextMap:
+    """Measure `root` and score its candidate containers (see the module docstring)."""
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    hidden = _hidden(root)
+    chars: dict[HtmlElement, int] = {}
+    linked: dict[HtmlElement, int] = {}
+    inline: dict[HtmlElement, int] = {}  # direct text + inline children (for containers)
+    inline_linked: dict[HtmlElement, int] = {}
+    paragraphs: dict[HtmlElement, int] = {}  # paragraph text in the subtree
+    # Children before parents: reverse document order.
+    for element in reversed(elements):
+        if element in hidden:
+            chars[element] = linked[element] = inline[element] = paragraphs[element] = 0
+            inline_linked[element] = 0
+            continue
+        total = flat = _length(element.text)
+        in_links = flat_linked = below = 0
+        for child in element:
+            tail = _length(child.tail) if child.tail else 0
+            total += tail
+            flat += tail
+            if not isinstance(child.tag, str):
+                continue
+            total += chars[child]
+            in_links += linked[child]
+            below += paragraphs[child]
+            if child.tag in _INLINE:
+                flat += chars[child]
+                flat_linked += linked[child]
+        if element.tag == "a":
+            in_links, flat_linked = total, flat
+        chars[element], linked[element] = total, in_links
+        inline[element], inline_linked[element] = flat, flat_linked
+        if element.tag in _WHOLE_PARAGRAPHS:
+            paragraphs[element] = total
+        elif element.tag in _PARAGRAPH_LIKE and flat >= MIN_PARAGRAPH_CHARS:
+            paragraphs[element] = below + flat
+        else:
+            paragraphs[element] = below
+
+    text_map = TextMap(chars=chars, linked=linked)
+    page_total = paragraphs.get(root, 0)
+    # Parents before children again: chrome areas, and everything inside them.
+    in_chrome: set[HtmlElement] = set()
+    for element in _CHROME_XPATH(root):
+        if element is root or element in hidden or element in in_chrome:
+            continue
+        if _is_chrome_area(element, paragraphs[element], page_total):
+            in_chrome.update(element.iter())
+            text_map.chrome.add(element)
+
+    scores: dict[HtmlElement, float] = defaultdict(float)
+    prose_own: dict[HtmlElement, int] = {}
+    for element in elements:
+        tag = element.tag
+        if tag not in _PARAGRAPH_LIKE or element in hidden:
+            continue
+        whole = tag in _WHOLE_PARAGRAPHS
+        size = chars[element] if whole else inline[element]
+        if size < MIN_PARAGRAPH_CHARS:
+            continue
+        links = linked[element] if whole else inline_linked[element]
+        if links / size < _PROSE_MAX_LINKS and element not in in_chrome:
+            prose_own[element] = size
+        text = element.text_content() if whole else _direct_text(element)
+        points = 1.0 + len(_COMMAS.findall(text)) + min(size / 100.0, 3.0)
+        parent = element.getparent()
+        if parent is None:
+            continue
+        scores[parent] += points
+        grandparent = parent.getparent()
+        if grandparent is not None:
+            scores[grandparent] += points / 2
+    # Prose sums, children before parents.
+    prose: dict[HtmlElement, int] = {}
+    for element in reversed(elements):
+        own = prose_own.get(element, 0)
+        if element.tag in _WHOLE_PARAGRAPHS and own:
+            prose[element] = own
+        else:
+            prose[element] = own + sum(prose[c] for c in element if isinstance(c.tag, str))
+    text_map.prose = prose
+    text_map.scores = {
+        element: score
+        * (1.0 - text_map.link_density(element))
+        * _class_weight(element)
+        * (0.1 if element in in_chrome else 1.0)
+        for element, score in scores.items()
+    }
+    return text_map
+
+
+_STYLED_XPATH = etree.XPath("descendant-or-self::*[@style or @hidden or @aria-hidden='true']")
+
+
+def _hidden(root: HtmlElement) -> set[HtmlElement]:
+    """Elements never rendered (scripts, forms controls, display:none), with their content."""
+    hidden: set[HtmlElement] = set()
+    for element in (*root.iter(*HIDDEN_TAGS), *_STYLED_XPATH(root)):
+        if element not in hidden and is_hidden(element):
+            hidden.update(element.iter())
+    return hidden
+
+
+def _direct_text(element: HtmlElement) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag in _INLINE:
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return " ".join(parts)
+
+
+def _names(element: HtmlElement) -> str:
+    return f"{element.get('class', '')} {element.get('id', '')}".strip()
+
+
+_CHROME_XPATH = etree.XPath(
+    "descendant-or-self::*[@class or @id or "
+    + " or ".join(f"self::{tag}" for tag in sorted(_CHROME_TAGS))
+    + "]"
+)
+
+
+def _is_chrome_area(element: HtmlElement, paragraphs: int, page_total: int) -> bool:
+    """A footer, menu, sidebar or comment area: by tag or name, unless it holds the page.
+
+    An area that holds most of the page's paragraph text is not chrome whatever its name
+    (ASP.NET wraps whole pages in a ``<form>``; a layout class such as ``l-sidebar-fixed``
+    wraps the main column); a name that also says content ("article-body") outweighs a chrome
+    name, except for comment and consent areas.
+    """
+    kind = _name_kind(_names(element))
+    if element.tag not in _CHROME_TAGS and kind not in {"chrome", "always"}:
+        return False
+    if kind == "always":
+        return True
+    return not (page_total and paragraphs > 0.5 * page_total)
+
+
+@lru_cache(maxsize=4096)
+def _name_kind(names: str) -> str:
+    """What class and id names say: "always" chrome (comments, consent), "chrome", or "".
+
+    Pages repeat the same class strings on many elements; the answer is cached by string.
+    """
+    if not names:
+        return ""
+    if _ALWAYS_CHROME.search(names):
+        return "always"
+    if (CHROME_CLASS.search(names) or _AD_TOKEN.search(names)) and not POSITIVE_CLASS.search(names):
+        return "chrome"
+    return ""
+
+
+def _class_weight(element: HtmlElement) -> float:
+    """Below 1 for names that mean sidebar or comments, above 1 for names that mean content."""
+    return _names_weight(_names(element))
+
+
+@lru_cache(maxsize=4096)
+def _names_weight(names: str) -> float:
+    if not names:
+        return 1.0
+    positive = bool(POSITIVE_CLASS.search(names))
+    weight = 1.0
+    if CHROME_CLASS.search(names) and (not positive or _ALWAYS_CHROME.search(names)):
+        weight *= 0.2
+    if positive:
+        weight *= 1.6
+    return weight
+
+
+def best_candidate(text_map: TextMap) -> HtmlElement | None:
+    """The element with the highest content score, or None for pages without paragraphs."""
+    if not text_map.scores:
+        return None
+    return max(text_map.scores.items(), key=lambda pair: pair[1])[0]
+
+
+@dataclass(frozen=True)
+class Region:
+    """The article's container and the children of it that are not article.
+
+    Attributes:
+        root: the container (the best-scoring element, or an ancestor holding a split body).
+        skip: elements inside `root` left out (teasers, comments, menus beside the body).
+
+    """
+
+    root: HtmlElement
+    skip: frozenset[HtmlElement] = frozenset()
+
+
+#: How far above the best-scoring element a split body is looked for.
+_MAX_LEVELS = 6
+#: Siblings with less text than this never end a body ("Advertisement" labels, share bars).
+_NEUTRAL_CHARS = 120
+#: Siblings of another shape with less text than this, and no teaser headline, are passed
+#: over (a pull quote, a "read more" box) without ending the body.
+_PASS_CHARS = 500
+#: A line that is one link this long is a headline pointing elsewhere (a teaser).
+_HEADLINE_LINK_CHARS = 25
+
+
+def _kind(text_map: TextMap, element: HtmlElement, chain: HtmlElement) -> str:
+    """How a sibling of the body relates to it.
+
+    * "prose": it continues the body: the body's shape (same tag, a class in common), prose,
+      no teaser headline;
+    * "keep": a subheading, a figure or an empty media slot, kept between two parts of a body;
+    * "pass": a small block of anything else (an advert label, a share bar, a pull quote),
+      left out, but the body may continue after it;
+    * "break": chrome, teasers, link lists, or a large block of another shape: the body ends.
+    """
+    chars = text_map.chars.get(element, 0)
+    prose = text_map.prose.get(element, 0)
+    teaser = _is_teaser(text_map, element)
+    links = text_map.link_density(element)
+    small = chars < _NEUTRAL_CHARS or (chars < _PASS_CHARS and not teaser and links < 0.5)
+    if element in text_map.chrome:
+        return "pass" if small else "break"  # an advert slot or a share bar; a sidebar
+    if _same_shape(element, chain) and prose >= 0.5 * chars and links < 0.3 and not teaser:
+        return "prose"
+    if not teaser and _is_media_or_heading(text_map, element):
+        return "keep"
+    return "pass" if small else "break"
+
+
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: The most text a figure holds besides its image (a long caption).
+_FIGURE_CHARS = 700
+
+
+def _is_media_or_heading(text_map: TextMap, element: HtmlElement) -> bool:
+    """A subheading, a figure, an image with its caption, or an empty media slot."""
+    chars = text_map.chars.get(element, 0)
+    if not chars:
+        return True
+    if element.tag in _HEADING_TAGS:
+        return True
+    if chars <= _FIGURE_CHARS and (
+        element.tag == "figure" or next(element.iter("img", "picture", "video"), None) is not None
+    ):
+        return True
+    headings = list(element.iter(*_HEADING_TAGS))
+    return bool(headings) and sum(text_map.chars.get(h, 0) for h in headings) >= 0.8 * chars
+
+
+def _same_shape(a: HtmlElement, b: HtmlElement) -> bool:
+    if a.tag != b.tag:
+        return False
+    classes_a, classes_b = set((a.get("class") or "").split()), set((b.get("class") or "").split())
+    return classes_a == classes_b or bool(classes_a & classes_b)
+
+
+def _is_teaser(text_map: TextMap, element: HtmlElement) -> bool:
+    """Whether `element` holds teasers: lines that are one long link (a headline elsewhere).
+
+    One such line in a long block is an author box or a "read also" line inside the body;
+    two, or one over a short summary, are teasers.
+    """
+    found = 0
+    for anchor in element.iter("a"):
+        size = text_map.chars.get(anchor, 0)
+        if size < _HEADLINE_LINK_CHARS:
+            continue
+        line = anchor.getparent()
+        while line is not None and line.tag in _INLINE:
+            line = line.getparent()
+        if line is not None and text_map.chars.get(line, 0) <= 1.25 * size:
+            found += 1
+            if found >= 2:
+                return True
+    return found == 1 and text_map.prose.get(element, 0) < _PASS_CHARS
+
+
+def widen(text_map: TextMap, top: HtmlElement) -> Region:
+    """The best-scoring element, widened to the sibling blocks that continue its prose.
+
+    At each level above `top` (up to `_MAX_LEVELS`), the run of siblings around the chain is
+    extended over blocks that continue the body, subheadings, figures and small blocks
+    (`_kind`), and ends at chrome, teasers, comments, link lists or large blocks of another
+    shape; small blocks inside the run and everything outside it are left out. Each level is valued at its prose minus `_WIDEN_COST` times its other
+    text; the best level wins.
+    """
+
+    def value(prose: int, chars: int) -> float:
+        return prose - _WIDEN_COST * (chars - prose)
+
+    prose = text_map.prose.get(top, 0)
+    chars = text_map.chars.get(top, 0)
+    best = Region(top)
+    best_value = value(prose, chars)
+    skip: set[HtmlElement] = set()
+    node = top
+    for _ in range(_MAX_LEVELS):
+        parent = node.getparent()
+        if parent is None or parent.tag in {"body", "html"}:
+            break
+        children = [c for c in parent if isinstance(c.tag, str)]
+        index = children.index(node)
+        low = high = index
+        for step, stop in ((-1, -1), (1, len(children))):
+            position = index + step
+            while position != stop:
+                kind = _kind(text_map, children[position], node)
+                if kind == "break":
+                    break
+                if kind == "prose":
+                    low, high = min(low, position), max(high, position)
+                position += step
+        for child in children[low : high + 1]:
+            if child is node:
+                continue
+            if _kind(text_map, child, node) == "pass":
+                skip.add(child)  # an "Advertisement" label between two parts of the body
+                continue
+            prose += text_map.prose.get(child, 0)
+            chars += text_map.chars.get(child, 0)
+        skip.update(children[:low])
+        skip.update(children[high + 1 :])
+        node = parent
+        current = value(prose, chars)
+        if current > best_value:
+            best, best_value = Region(parent, frozenset(skip)), current
+    return best
+
+
+def content_region(
+    root: HtmlElement,
+    *,
+    candidates: list[list[HtmlElement]] | None = None,
+    drop: Callable[[HtmlElement], Iterable[HtmlElement]] | None = None,
+) -> Region | None:
+    """The region that holds the article body, or None for pages without paragraphs.
+
+    Args:
+        root: the page.
+        candidates: containers a CMS family names as its body, in groups by preference; in
+            the first group whose best container holds at least half the prose of the
+            structural region, that container is taken.
+        drop: finds, inside the chosen container, what a CMS family names as chrome; it is
+            left out wherever it sits in the body.
+
+    """
+    text_map = measure(root)
+    top = best_candidate(text_map)
+    if top is None:
+        return None
+    region = widen(text_map, top)
+    needed = 0.5 * _region_prose(text_map, region)
+    for group in candidates or ():
+        best = max(group, key=lambda element: text_map.prose.get(element, 0))
+        prose = text_map.prose.get(best, 0)
+        if prose >= max(needed, 1):
+            # The tightest match that still holds the body (SharePoint nests rich-text fields
+            # in rich-text web parts, the outer one around headline and toolbar).
+            inner = [e for e in group if e is not best and inside_element(e, best)]
+            tight = [e for e in inner if text_map.prose.get(e, 0) >= 0.9 * prose]
+            region = Region(tight[-1] if tight else best)
+            break
+    # Chrome inside the body's container: share bars, advert slots, "related" boxes by name.
+    inner = {
+        element
+        for element in text_map.chrome
+        if element is not region.root and inside_element(element, region.root)
+    }
+    inner |= _discarded(text_map, region.root)
+    if drop is not None:
+        inner |= {element for element in drop(region.root) if element is not region.root}
+    return Region(region.root, region.skip | inner) if inner else region
+
+
+def _region_prose(text_map: TextMap, region: Region) -> int:
+    return text_map.prose.get(region.root, 0) - sum(
+        text_map.prose.get(element, 0) for element in region.skip
+    )
+
+
+def _discarded(text_map: TextMap, root: HtmlElement) -> set[HtmlElement]:
+    """Blocks inside the body container that trafilatura's boilerplate names mark.
+
+    trafilatura keeps a curated list of class and id tokens of boilerplate (bylines, meta
+    lines, share and newsletter boxes, slideshows, "related" and "most popular" boxes); it is
+    applied inside the chosen container only, and never to a block holding a quarter or more
+    of the body's prose (a wrapper that happens to carry such a name).
+    """
+    # Imported here: trafilatura costs a few hundred milliseconds to import.
+    from trafilatura.xpaths import OVERALL_DISCARD_XPATH
+
+    total = text_map.prose.get(root, 0)
+    found: set[HtmlElement] = set()
+    for xpath in OVERALL_DISCARD_XPATH:
+        for element in xpath(root):
+            if element is root or text_map.prose.get(element, 0) > 0.25 * total:
+                continue
+            found.add(element)
+    return found
+
+
+def inside_element(element: HtmlElement, root: HtmlElement) -> bool:
+    """Whether `element` is a descendant of `root`."""
+    node = element.getparent()
+    while node is not None:
+        if node is root:
+            return True
+        node = node.getparent()
+    return False
