@@ -75,3 +75,50 @@ def test_an_undated_page_needs_a_real_body_and_a_real_headline() -> None:
     long_body = f"<p>{PARAGRAPH}</p>" * 2
     assert extract_article(page("Sự kiện", long_body), url).is_article is False
     assert extract_article(page("Hội nghị sơ kết công tác dân vận", long_body), url).is_article
+
+
+def test_a_page_that_declares_a_collection_is_not_an_article() -> None:
+    # An author page: a long biography, dated, nothing that looks like a list.
+    bio = f"<p>Ngày 05/07/2024</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>"
+    url = "https://example.vn/tac-gia/nguyen-van-a"
+    head = '<script type="application/ld+json">{"@type": "ProfilePage", "name": "A"}</script>'
+    assert extract_article(page("Nguyễn Văn A, phóng viên Ban Dân vận", bio), url).is_article
+    assert not extract_article(
+        page("Nguyễn Văn A, phóng viên Ban Dân vận", bio, head=head), url
+    ).is_article
+    profile = '<meta property="og:type" content="profile">'
+    assert not extract_article(
+        page("Nguyễn Văn A, phóng viên Ban Dân vận", bio, head=profile), url
+    ).is_article
+
+
+def test_an_archive_title_names_an_archive_page() -> None:
+    body = f"<p>Ngày 05/07/2024</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>"
+    url = "https://example.vn/tag/dan-van-kheo/"
+    assert extract_article(page("Phong trào Dân vận khéo ở cơ sở", body), url).is_article
+    for title in ("Thẻ: Dân vận khéo ở cơ sở", "Tag: dân vận khéo", "Tác giả: Ban Biên tập"):
+        assert not extract_article(page(title, body), url).is_article, title
+
+
+def test_a_body_inside_a_teaser_is_a_listing_even_with_a_long_lead() -> None:
+    # A category page: the newest story with its whole lead, then the other items.
+    featured = (
+        "<div class='top'><img src='/a.jpg'><h2><a href='/tin/bai-moi-nhat-2112.html'>"
+        "Sơn Hà lan tỏa phong trào Dân vận khéo ở vùng đồng bào</a></h2>"
+        f"<div class='date'>14/11/2024</div><div class='lead'><p>{PARAGRAPH} {PARAGRAPH}</p></div></div>"
+    )
+    html = page("Sơn Hà lan tỏa phong trào Dân vận khéo ở vùng đồng bào", featured)
+    assert not extract_article(html, "https://example.vn/tin/dan-van-kheo").is_article
+    # The same block on its own page, where the headline links to the page itself: an article.
+    assert extract_article(html, "https://example.vn/tin/bai-moi-nhat-2112.html").is_article
+
+
+def test_a_link_at_the_end_of_an_article_does_not_make_it_a_teaser() -> None:
+    # "Gửi cho bạn bè" under the text: four words of link, but the article does not open with it.
+    body = (
+        f"<div class='detail'><p>Ngày 05/07/2024</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>"
+        "<img src='/anh.jpg'><div class='tool'><a href='/Home/Gui-ban-be/16482'>Gửi cho bạn bè "
+        "qua thư điện tử</a></div></div>"
+    )
+    html = page("Lạng Sơn nhân rộng mô hình Dân vận khéo vùng biên", body)
+    assert extract_article(html, "http://danvan.vn/Home/Tin/16482/Lang-Son").is_article

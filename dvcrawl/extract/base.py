@@ -218,14 +218,20 @@ def _overlap(a: str, b: str) -> float:
 
 
 def choose_title(
-    page: Page, candidates: list[HtmlElement], site_names: tuple[str, ...] = ()
+    page: Page,
+    candidates: list[HtmlElement],
+    site_names: tuple[str, ...] = (),
+    *,
+    body: HtmlElement | None = None,
 ) -> str | None:
     """The headline: the heading that best agrees with the page's metadata title.
 
-    Portals often put their own name in the only ``<h1>`` (research/dependencies.md §3) or a
-    portlet name ("Chi tiết tin tức") in an ``<h2>``, so a heading is trusted when it covers
-    most of ``og:title`` / ``<title>``; with no such heading the metadata title is used (minus
-    the portal's name), and with no metadata the first heading that is not a portal or page name.
+    Portals often put their own name in the only ``<h1>`` or a portlet name ("Chi tiết tin
+    tức") in an ``<h2>``, so a heading is trusted when it covers most of ``og:title`` /
+    ``<title>``; with no such heading the metadata title is used (minus the portal's name).
+    With no metadata, the heading that stands last before `body` (the first paragraph of
+    prose, when given: a sidebar box's title, "CHUYÊN ĐỀ", comes earlier in the page), else
+    the first heading that is not a portal or page name.
     """
     names = {fingerprint_text(name) for name in site_names if name}
     names.add(fingerprint_text(page.meta.get("og:site_name", "")))
@@ -239,10 +245,13 @@ def choose_title(
     meta_key = fingerprint_text(meta_title)
     if meta_key in excluded:
         meta_title, meta_key = "", ""
-    headings = [clean_line(element_text(el)) for el in candidates]
-    headings = [
-        h for h in headings if h and fingerprint_text(h) not in excluded and word_count(h) >= 2
+    texts = [(element, clean_line(element_text(element))) for element in candidates]
+    texts = [
+        (element, h)
+        for element, h in texts
+        if h and fingerprint_text(h) not in excluded and word_count(h) >= 2
     ]
+    headings = [h for _, h in texts]
     if meta_key:
         scored = [
             (_overlap(fingerprint_text(h), meta_key), -index, h) for index, h in enumerate(headings)
@@ -253,7 +262,23 @@ def choose_title(
         if not _is_site_part(meta_title, set(), printed):
             return meta_title
     # No metadata title, or only the portal's name ("<title>Ban Dân vận Tỉnh ủy</title>").
+    if body is not None:
+        order = {element: index for index, element in enumerate(page.root.iter())}
+        start = order.get(body, -1)
+        before = [
+            (order[element], h)
+            for element, h in texts
+            if 0 <= order.get(element, -1) < start
+            and element not in body.iterancestors()
+            and word_count(h) <= _MAX_HEADLINE_WORDS
+        ]
+        if before:
+            return max(before)[1]
     return headings[0] if headings else None
+
+
+#: Longer "headings" before a body are leads printed in a heading element (``h2.sapo``).
+_MAX_HEADLINE_WORDS = 40
 
 
 def metadata_date(page: Page) -> ParsedDate | None:
@@ -388,11 +413,13 @@ def first_text_element(
     *,
     title: HtmlElement | None = None,
     skip: frozenset[HtmlElement] = frozenset(),
+    min_chars: int = 60,
 ) -> HtmlElement | None:
     """The first paragraph-like element of `root` with a sentence of text.
 
     The headline (`title`) is not body text even when it is long and sits inside `root`, nor
-    is anything in `skip` (parts of `root` that are not the article).
+    is anything in `skip` (parts of `root` that are not the article). With a larger
+    `min_chars` (`PROSE_CHARS`), the first paragraph of prose: longer than a headline.
     """
     excluded = set(skip)
     if title is not None:
@@ -401,11 +428,15 @@ def first_text_element(
         if excluded and any(node in excluded for node in (element, *element.iterancestors())):
             continue
         text = element_text(element)
-        if len(text) >= 60 and not element.xpath(
-            ".//p | .//div[string-length(normalize-space()) > 60]"
+        if len(text) >= min_chars and not element.xpath(
+            f".//p | .//div[string-length(normalize-space()) > {min_chars}]"
         ):
             return element
     return None
+
+
+#: Characters of a paragraph of prose, longer than almost every headline.
+PROSE_CHARS = 150
 
 
 _SAPO_NAME = re.compile(
@@ -458,7 +489,12 @@ def marked_sapo(
         if element is root or element in root.iterancestors() or _has_paragraphs(element, 2):
             continue
         text = element_text(element)
-        if len(text) >= 40 and not element.xpath(".//a[string-length(normalize-space()) > 20]"):
+        # A "photo-lead" is the lead photo and its caption, not the lead paragraph.
+        if (
+            len(text) >= 40
+            and not element.xpath(".//a[string-length(normalize-space()) > 20]")
+            and not element.xpath(".//img | .//figure | .//figcaption")
+        ):
             return element
     return None
 
@@ -489,7 +525,7 @@ def find_title_element(
             continue
         if fingerprint_text(element_text(element)) == key:
             best = element  # the last match in document order is the deepest of nested ones
-            if not any(child for child in element if fingerprint_text(element_text(child)) == key):
+            if not any(fingerprint_text(element_text(child)) == key for child in element):
                 return element
     return best
 
@@ -522,6 +558,13 @@ def marked_author(page: Page, root: HtmlElement, scope: HtmlElement) -> str | No
             author = byline_author(text)
             if author:
                 return author
+    # Unmarked, but labelled: "Theo Báo Gia Lai" right after the body, in a box of its own.
+    from dvcrawl.extract.body import is_labelled_byline
+
+    for sibling in following[:2]:
+        text = element_text(sibling)
+        if 2 <= len(text) <= 90 and is_labelled_byline(text):
+            return byline_author(text) or None
     return None
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from dvcrawl.extract.blocks import Block
 from dvcrawl.extract.boilerplate import is_boilerplate_line, is_stop_anchor
-from dvcrawl.extract.dates import find_dates
+from dvcrawl.extract.dates import ParsedDate, find_dates
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 
 
@@ -29,6 +29,9 @@ class Body:
     images: list[dict[str, str | None]] = field(default_factory=list)
     author: str | None = None
     sapo: str | None = None
+    #: A date printed on the byline line ("Hồng Nhung (cập nhật 09/04/2025)"), the last resort
+    #: for the publication date.
+    byline_date: ParsedDate | None = None
 
     @property
     def text(self) -> str | None:
@@ -61,10 +64,15 @@ _ORG_BYLINE = re.compile(
 _NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ][\w.'-]*$")
 
 
+def is_labelled_byline(text: str) -> bool:
+    """Whether a short line is a byline by its label ("Theo ...", "Nguồn: ...", "Tin, ảnh: ...")."""
+    return word_count(text) <= 14 and bool(_BYLINE_ROLE.match(text) or _BYLINE_SOURCE.match(text))
+
+
 def looks_like_byline(block: Block) -> bool:
     """Whether a (last) block is a byline: a name, a unit, or "Theo <source>"."""
-    text = block.text
-    if block.kind not in {"text", "heading"} or len(text) > 90 or word_count(text) > 14:
+    text = _without_dates(block.text)
+    if not text or block.kind not in {"text", "heading"} or len(text) > 90 or word_count(text) > 14:
         return False
     if block.link_ratio > 0.5 or re.search(r"\d{3,}", text):
         return False
@@ -90,6 +98,20 @@ def looks_like_byline(block: Block) -> bool:
         or (block.right or block.bold or block.italic)
         and capitalized >= len(words) - 1
     )
+
+
+_DATE_REMNANT = re.compile(
+    r"\(\s*(?:cập nhật|ngày đăng|đăng ngày|ngày|updated|posted)?\s*[:,]?\s*\)|"
+    r"[,|–—-]?\s*(?:cập nhật|ngày đăng|đăng ngày|ngày)\s*[:,]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _without_dates(text: str) -> str:
+    """A byline line without the date printed beside the name, and that date's label."""
+    for found in find_dates(text):
+        text = text.replace(found.raw, " ")
+    return clean_line(_DATE_REMNANT.sub(" ", clean_line(text))).strip(" ,|-–—")
 
 
 def byline_author(text: str) -> str:
@@ -237,9 +259,21 @@ def assemble(
         authors: list[str] = []
         for _ in range(2):
             if len(text_blocks) > 1 and looks_like_byline(text_blocks[-1]):
-                authors.insert(0, byline_author(text_blocks.pop().text))
+                line = text_blocks.pop().text
+                authors.insert(0, byline_author(_without_dates(line)))
+                body.byline_date = next(iter(find_dates(line)), body.byline_date)
             else:
                 break
+        # A byline printed above the text carries its role label ("Bài và ảnh: Thanh Tâm",
+        # baodongthap.vn's lblAuthor under the headline); without the label, a name at the top
+        # cannot be told from a one-line kicker, so only labelled ones are taken.
+        if (
+            len(text_blocks) > 1
+            and _BYLINE_ROLE.match(text_blocks[0].text)
+            and looks_like_byline(text_blocks[0])
+        ):
+            top = byline_author(text_blocks.pop(0).text)
+            authors = authors or ([top] if top else [])
         body.author = ", ".join(a for a in authors if a) or None
 
     body.paragraphs = [block.text for block in text_blocks]

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 
 from dvcrawl.extract.base import (
+    PROSE_CHARS,
     article_scope,
     choose_title,
     date_before_body,
@@ -45,6 +46,7 @@ from dvcrawl.extract.dates import ParsedDate, find_dates
 from dvcrawl.extract.page import HtmlElement, Page, element_text
 from dvcrawl.extract.text import word_count
 from dvcrawl.items import Article
+from dvcrawl.urls import InvalidURL, canonicalize, plain_host
 
 HEADINGS = "h1, h2, h3, [class*=title], [class*=Title]"
 # A container where links make up more than this share of the text is a list of links.
@@ -125,6 +127,22 @@ def date_line_in(page: Page, blocks: list[Block]) -> ParsedDate | None:
     return None
 
 
+def date_after_body(page: Page, root: HtmlElement) -> ParsedDate | None:
+    """A date stamp line right after the body container ("(Cập nhật lúc 15:10 ngày 14/10/2020)").
+
+    Only the first two elements after the body are read, and only when they are nothing but a
+    date line: further on come related lists, each with its own date.
+    """
+    following = [s for s in root.itersiblings() if isinstance(s.tag, str)][:2]
+    for sibling in following:
+        text = element_text(sibling)
+        if text and len(text) <= 120 and is_date_line(text):
+            found = find_dates(text, now=page.fetched_at)
+            if found:
+                return found[0]
+    return None
+
+
 def compose(
     page: Page,
     site_id: str,
@@ -167,7 +185,12 @@ def compose(
 
     """
     article = new_article(page, site_id, name)
-    title = choose_title(page, headings, site_names=site_names)
+    title = choose_title(
+        page,
+        headings,
+        site_names=site_names,
+        body=first_text_element(root, min_chars=PROSE_CHARS) if root is not None else None,
+    )
     if root is None:
         return fill_article(article, title=title, body=assemble([]), date=metadata_date(page))
     title_element = find_title_element(page, title, headings)
@@ -206,6 +229,8 @@ def compose(
     date = (
         _reconcile(printed, metadata_date(page))
         or date_line_in(page, blocks)
+        or date_after_body(page, root)
+        or body.byline_date
         or (fallback_date(page, body) if fallback_date else None)
     )
     fill_article(article, title=title, body=body, date=date)
@@ -245,6 +270,62 @@ def declares_article(page: Page) -> bool:
     return False
 
 
+_COLLECTION_TYPES = frozenset({"collectionpage", "profilepage", "searchresultspage"})
+
+
+def declares_collection(page: Page) -> bool:
+    """Whether the page's metadata says it is a collection, not an article.
+
+    ``og:type`` profile; JSON-LD ``CollectionPage``, ``ProfilePage`` or ``SearchResultsPage``,
+    which WordPress's SEO plugins print on author, category, tag and search pages.
+    """
+    if page.meta.get("og:type", "").lower() == "profile":
+        return True
+    for item in page.json_ld:
+        kinds = item.get("@type")
+        for kind in kinds if isinstance(kinds, list) else [kinds]:
+            if isinstance(kind, str) and kind.lower() in _COLLECTION_TYPES:
+                return True
+    return False
+
+
+# The prefixes CMSs put before the name of an archive page (WordPress's archive titles in
+# Vietnamese and English: "Thẻ: X", "Chuyên mục: X", "Tác giả: X"; Joomla's and Drupal's).
+_ARCHIVE_TITLE = re.compile(
+    r"^(?:thẻ|tag|tags|từ khóa|từ khoá|chủ đề|chuyên mục|danh mục|tác giả|lưu trữ|lưu trữ theo|"
+    r"category|categories|author|archives?|topic)\s*[:：]",
+    re.IGNORECASE,
+)
+
+
+def is_archive_title(title: str | None) -> bool:
+    """Whether a headline names an archive page ("Thẻ: Dân vận khéo", "Tác giả: Ban Biên tập")."""
+    return bool(title and _ARCHIVE_TITLE.match(title))
+
+
+def inside_teaser(page: Page, root: HtmlElement) -> bool:
+    """Whether the body container lies within a teaser of the page's listing.
+
+    A teaser is a headline linking to another page, with a lead, a date or a picture beside it
+    (`dvcrawl.extract.teasers`).
+    A category page that shows its newest story with a long lead looks like an article from
+    inside that lead; from the page, it is one item of a list.
+    """
+    from dvcrawl.extract.teasers import teasers
+
+    for item, url in teasers(page):
+        if url == page.url or not inside(root, item):
+            continue
+        try:
+            here = canonicalize(page.url, resolve_host=plain_host)
+            there = canonicalize(url, resolve_host=plain_host)
+        except InvalidURL:
+            continue
+        if here != there:
+            return True
+    return False
+
+
 def is_search_page(page: Page) -> bool:
     """Whether the URL asks a search engine of the portal for a query (``?keyword=...``)."""
     from urllib.parse import parse_qsl, urlsplit
@@ -277,8 +358,14 @@ def non_article_reason(
         return "error page"
     if is_search_page(page):
         return "search results"
+    if declares_collection(page):
+        return "the page declares a collection (profile, category, search results)"
+    if is_archive_title(article.title):
+        return "an archive page (tag, category, author)"
     if declares_article(page):
         return None
+    if inside_teaser(page, root):
+        return "the body is one teaser of a listing"
     if link_density(root, skip) > _LISTING_LINK_DENSITY:
         return "list of links"
     if looks_like_listing(root, skip) or _headline_links_elsewhere(page, root, skip):
