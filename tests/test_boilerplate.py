@@ -1,1 +1,353 @@
-"""The generic stripper's patterns and thresholds, each pinned by a line or page that needs it."""
+"""The generic stripper's patterns, each pinned by a line or class name that needs it.
+
+The patterns of dvcrawl/extract/boilerplate.py are data: a list of alternatives per kind of
+chrome. For every alternative there is a case below that is chrome *only because of it*; the
+ablation tests remove each alternative in turn and check that its case is no longer
+recognized. An alternative no case needs is either redundant (another one already covers it)
+or untested, and fails the test either way. Thresholds inside the functions are pinned by the
+mutation check (docs/testing.md) and the cases at the end.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from lxml import html as lxml_html
+
+from dvcrawl.extract import boilerplate
+from dvcrawl.extract.boilerplate import (
+    class_weight,
+    in_chrome,
+    is_boilerplate_line,
+    is_date_line,
+    is_stop_anchor,
+)
+
+
+def top_level_alternatives(pattern: str) -> list[str]:
+    """Split a regex at the "|" that are outside groups and character classes."""
+    parts, depth, in_class, escaped, start = [], 0, False, False, 0
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:index])
+            start = index + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+# --- whole lines of chrome (_LINE_PATTERNS) --------------------------------------------------
+
+#: One line per alternative of `_LINE_PATTERNS`, as portals print it.
+LINE_CASES = {
+    r"(?:số )?lượt (?:xem|đọc|truy cập|bình luận)\s*:?\s*[\d.,]*": "Lượt xem: 649",
+    r"[\d.,]+\s*lượt (?:xem|đọc|truy cập|thích|chia sẻ)": "1.027 lượt xem",
+    r"(?:đang )?(?:online|trực tuyến|truy cập)\s*:?\s*[\d.,]*": "Đang online: 657",
+    r"(?:số )?(?:người|khách) (?:đang )?(?:online|truy cập|trực tuyến)\s*:?\s*[\d.,]*": "Khách đang online: 12",
+    r"(?:tổng )?(?:số )?lượt truy cập(?: trong (?:ngày|tuần|tháng|năm))?\s*:?\s*[\d.,]*": "Lượt truy cập trong tháng: 10.482",
+    r"tổng (?:số )?(?:lượt )?truy cập\s*:?\s*[\d.,]*": "Tổng số truy cập: 3.204.517",
+    r"thống kê truy cập(?: thống kê truy cập)?": "Thống kê truy cập",
+    r"(?:hôm nay|hôm qua|trong tuần|tuần này|tháng này|trong tháng|trong năm|tất cả|tổng cộng)\s*:\s*[\d.,]+": "Hôm nay: 1.204",
+    r"in (?:trang|bài(?: viết)?|bài này|tin)": "In trang",
+    r"bản in": "Bản in",
+    r"print": "Print",
+    r"gửi (?:e-?mail|mail|bài(?: viết)?(?: qua email)?|cho bạn bè|tin)": "Gửi cho bạn bè",
+    r"chia sẻ(?: bài viết| qua| lên)?(?:\s*:)?(?: facebook| zalo| twitter)*": "Chia sẻ bài viết: Facebook Zalo",
+    "share": "Share",
+    "tweet": "Tweet",
+    "like": "Like",
+    "facebook": "Facebook",
+    "zalo": "Zalo",
+    "twitter": "Twitter",
+    "email": "Email",
+    "e-mail": "E-mail",
+    "copy link": "Copy link",
+    "sao chép liên kết": "Sao chép liên kết",
+    r"<*\s*(?:trở về|quay lại|quay về)(?: trang trước| đầu trang)?\s*>*": "< Trở về trang trước",
+    r"(?:lên|về) đầu trang": "Về đầu trang",
+    r"đầu trang": "Đầu trang",
+    r"trang trước": "Trang trước",
+    r"trở lại": "Trở lại",
+    r"cỡ chữ.*": "Cỡ chữ: Nhỏ Vừa Lớn",
+    r"font ?size.*": "Font size: 14",
+    r"a-?\s*a\s*a\+?": "A- A A+",
+    r"[-+]?a[-+]?": "A+",
+    r"lưu bài(?: viết)?": "Lưu bài viết",
+    r"theo dõi(?: trên)? google news": "Theo dõi trên Google News",
+    r"nghe (?:đọc )?bài(?: viết)?": "Nghe đọc bài viết",
+    r"bình chọn": "Bình chọn",
+    r"biểu quyết": "Biểu quyết",
+    r"xem kết quả": "Xem kết quả",
+    r"refresh": "Refresh",
+    r"gửi": "Gửi",
+    "hủy": "Hủy",
+    "huỷ": "Huỷ",
+    r"mã xác nhận\s*:?": "Mã xác nhận:",
+    r"họ (?:và )?tên\s*:?\s*\*?": "Họ và tên: *",
+    r"nội dung\s*:?\s*\*?": "Nội dung *",
+    r"điện thoại\s*:?\s*\*?": "Điện thoại:",
+    r"(?:tags?|từ khóa|từ khoá|chủ đề)\s*:.*": "Từ khóa: dân vận khéo, tổ dân vận",
+    r"đánh giá bài viết.*": "Đánh giá bài viết (0 đánh giá)",
+    r"bài viết hay\??": "Bài viết hay?",
+}
+
+LINE_ALTERNATIVES = [
+    alternative
+    for pattern in boilerplate._LINE_PATTERNS
+    for alternative in top_level_alternatives(pattern)
+]
+
+
+def test_every_line_alternative_has_a_case() -> None:
+    assert sorted(LINE_ALTERNATIVES) == sorted(LINE_CASES)
+
+
+@pytest.mark.parametrize("line", LINE_CASES.values())
+def test_each_case_is_chrome(line: str) -> None:
+    assert is_boilerplate_line(line)
+
+
+@pytest.mark.parametrize("alternative", LINE_ALTERNATIVES)
+def test_each_line_alternative_is_needed(alternative: str, monkeypatch) -> None:
+    rest = [a for a in LINE_ALTERNATIVES if a != alternative]
+    monkeypatch.setattr(
+        boilerplate, "_LINE", re.compile(r"^(?:" + "|".join(rest) + r")$", re.IGNORECASE)
+    )
+    assert not is_boilerplate_line(LINE_CASES[alternative]), (
+        f"{alternative!r} is covered by another pattern: remove it, or give it its own case"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # article sentences that hold the same words
+        "Chiều 28/02/2024, Quận ủy Thanh Xuân tổ chức Hội nghị.",
+        "Bà con trong khu phố đang online để đăng ký tham gia hiến đất mở đường.",
+        "Ban Dân vận in trang tài liệu tuyên truyền phát cho từng hộ dân.",
+        "Lượt xem các video tuyên truyền trên trang của phường tăng mạnh trong năm 2024.",
+        "Gửi thư khen các tập thể, cá nhân có thành tích xuất sắc.",
+        # a long line is never chrome, whatever it holds
+        "Lượt xem: 649 | " + " | ".join(["In trang"] * 20),
+    ],
+)
+def test_article_lines_are_not_chrome(line: str) -> None:
+    assert not is_boilerplate_line(line)
+
+
+def test_a_line_is_chrome_when_every_part_is() -> None:
+    assert is_boilerplate_line("Ngày đăng 28/02/2024 | 16:38 | Lượt xem: 649")
+    assert is_boilerplate_line("In trang · Gửi email • Chia sẻ Facebook – Zalo — Twitter")
+    assert not is_boilerplate_line("In trang | Hội nghị tổng kết công tác dân vận")
+    assert not is_boilerplate_line("")
+    assert not is_boilerplate_line(" | : | ")
+    longest = "In trang | " * 13 + "Chia sẻ: Facebook"
+    assert len(longest) == 160 and is_boilerplate_line(longest)
+    assert not is_boilerplate_line(longest + "x")
+
+
+# --- date and meta lines ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "05/03/2023 10:15 Lượt xem: 1.027",
+        "Ngày đăng: 28/02/2024",
+        "Đăng ngày 28/02/2024",
+        "Cập nhật lúc 09:05 28/02/2024",
+        "Ngày cập nhật: 28/02/2024",
+        "Xuất bản: 28/02/2024",
+        "Ngày xuất bản 28/02/2024",
+        "Thời gian: 28/02/2024",
+        "Đăng lúc 28/02/2024",
+        "Posted 28/02/2024",
+        "Updated: 28/02/2024",
+        "28/02/2024 1.204 lượt đọc",
+        "28/02/2024 (Views: 12)",
+        "28/02/2024 In trang",
+        "28/02/2024 Thời gian đăng:",
+    ],
+)
+def test_date_lines(line: str) -> None:
+    assert is_date_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Ngày 28/02/2024, Ban Dân vận tổ chức hội nghị.",
+        "Sáng 28/02/2024",  # four characters of text beside the date: a sentence begins
+        "Lượt xem: 649",  # no date
+        "28/02/2024 " + "x" * 110,  # longer than a stamp
+    ],
+)
+def test_not_date_lines(line: str) -> None:
+    assert not is_date_line(line)
+
+
+def test_three_characters_beside_a_date_are_still_a_stamp() -> None:
+    assert is_date_line("28/02/2024 abc")
+    assert not is_date_line("28/02/2024 abcd")
+
+
+# --- stop anchors -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("anchor", sorted(boilerplate._STOP_ANCHORS))
+def test_each_stop_anchor_in_any_spelling(anchor: str) -> None:
+    assert is_stop_anchor(anchor.upper() + " >>")
+    assert is_stop_anchor(f"  {anchor.title()}:  ")
+    assert not is_stop_anchor(f"{anchor} về công tác dân vận trong tình hình mới")
+
+
+def test_stop_anchors_are_short() -> None:
+    assert is_stop_anchor("Tin khác" + " " * 52 + ">")  # cleaned to "Tin khác >"
+    long = "Tin khác " + "»" * 52
+    assert len(long) == 61 and not is_stop_anchor(long)
+    assert is_stop_anchor("Tin khác " + "»" * 51)
+
+
+# --- class names ----------------------------------------------------------------------------
+
+#: One class name per alternative of CHROME_CLASS, as the portals' markup spells them.
+CHROME_CASES = {
+    "comment": "box-comment",
+    "binh-?luan": "binhluan-list",
+    "y-?kien": "y-kien-ban-doc",
+    "sidebar": "sidebar",
+    "side-bar": "side-bar",
+    "widget": "widget",
+    "footer": "site-footer",
+    "header": "page-header",
+    "menu": "menu-top",
+    "nav": "topnav",
+    "breadcrumb": "breadcrumb",
+    "related": "related",
+    "lien-?quan": "tin-lien-quan",
+    "tin-?khac": "tinkhac",
+    "other": "other-items",
+    "more-news": "more-news",
+    "quang-?cao": "quangcao",
+    "advert": "advertisement",
+    "banner": "banner",
+    "share": "share-bar",
+    "social": "social",
+    "toolbar": "toolbar",
+    "tools": "tools",
+    "print": "print",
+    "rating": "rating",
+    "poll": "poll",
+    "binh-?chon": "binh-chon",
+    "vote": "vote",
+    "counter": "counter",
+    "thong-?ke": "thongke",
+    "statistic": "statistic",
+    r"tags?\b": "tags",
+    "keyword": "keywords",
+    "marquee": "marquee",
+    "popup": "popup",
+    "modal": "modal",
+    "login": "login",
+    "search": "search-box",
+    "col-?right": "col-right",
+    "right-?col": "rightcol",
+    "col-?left": "colleft",
+    "hotnews": "hotnews",
+    "most-?view": "mostview",
+    "xem-?nhieu": "xem-nhieu",
+    "doc-?nhieu": "docnhieu",
+    "tin-?moi": "tin-moi",
+    "newest": "newest",
+    "paging": "paging",
+    "pagination": "pagination",
+    "top-?bar": "topbar",
+    "hotline": "hotline",
+}
+
+POSITIVE_CASES = {
+    "article": "article",
+    "content": "content",
+    "detail": "news-detail",
+    "chi-?tiet": "chitiet",
+    "body": "body",
+    "post": "post",
+    "entry": "entry",
+    "noi-?dung": "noi-dung",
+    "news-?text": "newstext",
+    "main": "main",
+    "story": "story",
+    "fulltext": "fulltext",
+}
+
+ANCESTOR_CASES = {
+    "footer": "footer",
+    "sidebar": "sidebar",
+    "side-bar": "side-bar",
+    "widget": "widget",
+    "comment": "comments",
+    "binh-?luan": "binh-luan",
+    "menu": "menu",
+    "breadcrumb": "breadcrumb",
+    "banner": "banner",
+    "quang-?cao": "quang-cao",
+    "advert": "advert",
+    "col-?right": "colright",
+    "right-?col": "right-col",
+    "copyright": "copyright",
+    "bottom-?info": "bottom-info",
+    "top-?bar": "top-bar",
+    "top-?nav": "topnav",
+}
+
+
+def element(class_name: str):
+    return lxml_html.fromstring(f'<div class="{class_name}"><p>x</p></div>')
+
+
+def test_every_class_alternative_has_a_case() -> None:
+    assert top_level_alternatives(boilerplate.CHROME_CLASS.pattern) == list(CHROME_CASES)
+    assert top_level_alternatives(boilerplate._POSITIVE.pattern) == list(POSITIVE_CASES)
+    assert top_level_alternatives(boilerplate._CHROME_ANCESTOR.pattern) == list(ANCESTOR_CASES)
+
+
+@pytest.mark.parametrize(
+    ("name", "cases", "holds"),
+    [
+        ("CHROME_CLASS", CHROME_CASES, lambda e: class_weight(e) == pytest.approx(0.2)),
+        ("_POSITIVE", POSITIVE_CASES, lambda e: class_weight(e) == pytest.approx(1.6)),
+        ("_CHROME_ANCESTOR", ANCESTOR_CASES, lambda e: in_chrome(e[0])),
+    ],
+)
+def test_each_class_alternative_is_needed(name: str, cases: dict, holds, monkeypatch) -> None:
+    for alternative, class_name in cases.items():
+        assert holds(element(class_name)), f"{name}: {class_name!r} is not recognized"
+        rest = [a for a in cases if a != alternative]
+        monkeypatch.setattr(boilerplate, name, re.compile("|".join(rest), re.IGNORECASE))
+        assert not holds(element(class_name)), (
+            f"{name}: {alternative!r} is covered by another alternative: remove it, or give it "
+            "a case of its own"
+        )
+        monkeypatch.undo()
+
+
+def test_class_weights() -> None:
+    assert class_weight(lxml_html.fromstring("<div><p>x</p></div>")) == 1.0
+    assert class_weight(element("box")) == 1.0
+    assert class_weight(element("detail-sidebar")) == pytest.approx(0.2 * 1.6)
+    assert class_weight(lxml_html.fromstring('<div id="noidung">x</div>')) == pytest.approx(1.6)
+    for tag in ("footer", "nav", "aside", "header", "form"):
+        page = lxml_html.fromstring(f"<div><{tag}><p>x</p></{tag}><p>y</p></div>")
+        assert in_chrome(page[0][0]) and not in_chrome(page[1])
