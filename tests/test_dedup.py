@@ -340,3 +340,17 @@ def test_another_event_from_the_same_template_is_not_a_copy() -> None:
     )
     assert similarity.jaccard > 0.3, "shingles alone would see these as alike"
     assert not dedup.is_near_duplicate(similarity)
+
+
+def test_request_fingerprint_keeps_method_body_and_unparsable_urls_apart() -> None:
+    fingerprinter = CanonicalRequestFingerprinter()
+    get = Request("https://thanhuytphcm.vn/tim-kiem")
+    post_a = Request("https://thanhuytphcm.vn/tim-kiem", method="POST", body=b"q=dan+van")
+    post_b = Request("https://thanhuytphcm.vn/tim-kiem", method="POST", body=b"q=mat+tran")
+    prints = {fingerprinter.fingerprint(r) for r in (get, post_a, post_b)}
+    assert len(prints) == 3
+    # URLs that are not http(s) keep their own spelling as the key, never a shared one.
+    assert fingerprinter.fingerprint(Request("data:,a")) != fingerprinter.fingerprint(
+        Request("data:,b")
+    )
+    assert len(fingerprinter.fingerprint(get)) == 20
