@@ -351,3 +351,121 @@ def test_class_weights() -> None:
     for tag in ("footer", "nav", "aside", "header", "form"):
         page = lxml_html.fromstring(f"<div><{tag}><p>x</p></{tag}><p>y</p></div>")
         assert in_chrome(page[0][0]) and not in_chrome(page[1])
+
+
+# --- where the article is: scores, own text, listings (mutation check, docs/testing.md) ---------
+
+P60 = "Ban Dân vận quận tổ chức hội nghị, tuyên dương 45 mô hình, trao"  # 2 commas
+P30 = "Các phường đăng ký thêm mô hình"
+
+
+def page(body: str):
+    return lxml_html.fromstring(f"<html><body>{body}</body></html>")
+
+
+def by_id(scores: dict) -> dict[str, float]:
+    return {element.get("id", element.tag): round(score, 6) for element, score in scores.items()}
+
+
+def test_content_scores() -> None:
+    from dvcrawl.extract.boilerplate import content_candidates
+
+    assert len(P60) == 63 and len(P30) == 31
+    root = page(
+        f'<div id="outer"><div id="inner"><p>{P60}</p><p>{P30}</p><p>Ngắn quá, bỏ qua.</p>'
+        f'<p style="display:none">{P60}</p><div style="display:none"><p>{P60}</p></div>'
+        f"<h3><a>{P60}</a></h3></div></div>"
+    )
+    # <p> of 63 characters with 2 commas: 1 + 2 + 0.63; of 31: 1 + 0 + 0.31; the short one,
+    # the hidden ones and the heading (not paragraph-like) give nothing. The parent gets the
+    # points, the grandparent half of them; both are damped by their link text (63 of the
+    # 300 characters, hidden ones included).
+    points = (1 + 2 + 0.63) + (1 + 0.31)
+    density = 63 / 300
+    assert by_id(content_candidates(root)) == {
+        "inner": round(points * (1 - density), 6),
+        "outer": round(points / 2 * (1 - density), 6),
+    }
+
+
+def test_content_scores_cap_length_and_weigh_class_and_placement() -> None:
+    from dvcrawl.extract.boilerplate import content_candidates
+
+    long = "chữ " * 100  # 400 characters: length counts up to 300
+    root = page(
+        f'<div id="a" class="noi-dung"><p>{long}</p></div>'
+        f'<div id="f"><footer><div id="b"><p>{P30}</p></div></footer></div>'
+        f'<div id="c"><span>{P30}</span><font>{P30}</font><td>{P30}</td></div>'
+    )
+    scores = by_id(content_candidates(root))
+    assert scores["a"] == round((1 + 3) * 1.6, 6)
+    assert scores["b"] == round((1 + 0.31) * 0.1, 6)  # inside a <footer>
+    assert scores["c"] == round(3 * (1 + 0.31), 6)  # span, font and td count as paragraphs
+    assert scores["footer"] == round((1 + 0.31) / 2 * 0.1, 6)
+
+
+def test_a_root_with_text_of_its_own_is_scored_with_its_children() -> None:
+    from dvcrawl.extract.boilerplate import content_candidates
+
+    # A fragment's root has no parent to give points to; the paragraphs after it still count.
+    root = lxml_html.fromstring(f'<div id="root">{P60} lời dẫn<p>{P30}</p></div>')
+    root.getparent().remove(root)
+    assert root.getparent() is None
+    assert by_id(content_candidates(root)) == {"root": round(1 + 0.31, 6)}
+
+
+def test_placement_reads_ids_too() -> None:
+    root = page(f'<div id="footer"><p>{P30}</p></div><div id="main"><p>{P30}</p></div>')
+    assert in_chrome(root[0][0][0]) and not in_chrome(root[0][1][0])
+
+
+def test_own_text() -> None:
+    from dvcrawl.extract.boilerplate import _own_text
+
+    inline = lxml_html.fromstring(
+        "<div>Một <b>hai</b> <strong>ba</strong> <i>bốn</i> <em>năm</em> <a>sáu</a> "
+        "<span>bảy</span> <font>tám</font> <u>chín</u> <sup>mười</sup> <sub>một</sub>"
+        "<br>cuối <p>đoạn con</p> <div>khối con</div> sau khối</div>"
+    )
+    assert _own_text(inline) == "Một hai ba bốn năm sáu bảy tám chín mười một cuối sau khối"
+    assert _own_text(lxml_html.fromstring("<div><b>Đậm</b><i>nghiêng</i></div>")) == "Đậm nghiêng"
+    for tag in ("p", "li", "blockquote", "pre"):
+        element = lxml_html.fromstring(f"<{tag}>Lời <q>trích dẫn</q> hết</{tag}>")
+        assert _own_text(element) == "Lời trích dẫn hết", tag
+
+
+def teasers(count: int, words: int = 5, cls: str = "item") -> str:
+    link = " ".join(["chữ"] * words)
+    return "".join(f'<div class="{cls}"><a href="/{i}">{link} {i}</a></div>' for i in range(count))
+
+
+def test_listings() -> None:
+    from dvcrawl.extract.boilerplate import looks_like_listing
+
+    def listing(body: str) -> bool:
+        return looks_like_listing(page(f'<div id="root">{body}</div>').get_element_by_id("root"))
+
+    # Four teasers of one shape with headline links (five words or more), in the element or
+    # one level down; three are not enough, nor links of four words, nor mixed shapes.
+    assert listing(teasers(4)) and listing(f"<section>{teasers(4)}</section>")
+    assert not listing(teasers(3))
+    assert not listing(teasers(4, words=3))  # "chữ chữ chữ 0": four words
+    assert not listing(teasers(2) + teasers(2, cls="other"))
+    assert listing(teasers(2, cls="a b") + teasers(2, cls="b  a"))  # class order is no shape
+
+
+def test_one_teaser_among_similar_siblings_is_a_listing() -> None:
+    from dvcrawl.extract.boilerplate import looks_like_listing
+
+    def chosen(depth: int, count: int) -> bool:
+        inner = '<div class="item"><a href="/x">chữ chữ chữ chữ chữ</a>'
+        wrapped = inner + "<div>" * (depth - 1) + '<div id="pick">x</div>' + "</div>" * depth
+        siblings = teasers(count - 1)
+        root = page(f"<main>{wrapped}{siblings}</main>")
+        return looks_like_listing(root.get_element_by_id("pick"))
+
+    # The chosen element, its parent or its grandparent is one of three teasers of one shape.
+    assert chosen(1, 3) and chosen(2, 3)
+    assert not chosen(1, 2)
+    assert not chosen(3, 3), "only three levels up from the chosen element"
+    assert not looks_like_listing(lxml_html.fromstring("<div>x</div>"))
