@@ -116,6 +116,23 @@ def test_challenge_pages_are_recognized_and_articles_are_not() -> None:
     assert not looks_like_challenge(article)
 
 
+def test_only_the_first_20_kb_are_read_for_challenges() -> None:
+    phrase = "under maintenance"
+    assert looks_like_challenge(" " * (20000 - len(phrase)) + phrase)
+    assert not looks_like_challenge(" " * (20001 - len(phrase)) + phrase)
+
+
+def test_a_challenge_page_is_short_in_words_whatever_its_markup() -> None:
+    words = " ".join(["chữ"] * 395)
+    assert looks_like_challenge(f"<h1>Website đang bảo trì</h1><p>{words}</p>")  # 399 words
+    assert not looks_like_challenge(f"<h1>Website đang bảo trì</h1><p>{words} thêm</p>")
+    # Scripts and styles (over several lines, in any case) and tags are not words.
+    script = "<SCRIPT>\n" + " ".join(["var x = 1;"] * 200) + "\n</SCRIPT>"
+    style = "<style>\n" + " ".join(["p { margin: 0 }"] * 200) + "\n</style>"
+    markup = '<span class="a"></span>' * 500
+    assert looks_like_challenge(f"{script}{style}<h1>Just a moment...</h1>{markup}")
+
+
 # --- provoked through the engine -----------------------------------------------------------
 
 

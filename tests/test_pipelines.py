@@ -197,7 +197,7 @@ def test_pipelines_refuse_items_before_open(db_url: str) -> None:
         StorePipeline(settings(db_url), CounterStats()),
         DedupPipeline(settings(db_url), CounterStats()),
     ):
-        with pytest.raises(AssertionError, match="open_spider was not called"):
+        with pytest.raises(AssertionError, match="^open_spider was not called$"):
             pipeline.process_item(item())
         pipeline.close_spider()  # closing what never opened is harmless
 
@@ -211,3 +211,92 @@ def test_counter_stats() -> None:
     assert stats.get_value("c") is None and stats.get_value("c", 0) == 0
     assert stats.get_stats() == {"a": 3, "b": 11}
     assert stats.get_stats() is not stats.values
+
+
+def test_pipelines_are_built_from_the_crawler(db_url: str) -> None:
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url, "DVCRAWL_COMMIT_EVERY": 7})
+    for cls in (ValidatePipeline, DedupPipeline, StorePipeline):
+        pipeline = cls.from_crawler(crawler)
+        assert pipeline.stats is crawler.stats
+    assert DedupPipeline.from_crawler(crawler).url == db_url
+    store = StorePipeline.from_crawler(crawler)
+    assert (store.url, store.batch_size) == (db_url, 7)
+
+
+def write_lock_taken_at_begin(engine, path: str) -> bool:
+    """Whether a transaction of `engine` holds SQLite's write lock from its first statement."""
+    with engine.connect() as connection:
+        connection.begin()
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return True
+        else:
+            other.execute("ROLLBACK")
+            return False
+        finally:
+            other.close()
+
+
+def test_writers_take_the_lock_when_they_begin(db_url: str, monkeypatch) -> None:
+    from dvcrawl.pipelines import dedup as dedup_pipeline
+
+    path = db_url.removeprefix("sqlite:///")
+    store = StorePipeline(settings(db_url), CounterStats())
+    store.open_spider()
+    assert write_lock_taken_at_begin(store.engine, path)
+    store.close_spider()
+    # The dedup pipeline only reads during the crawl, but creates the schema as a writer.
+    engines = []
+    real = dedup_pipeline.make_engine
+    monkeypatch.setattr(
+        dedup_pipeline,
+        "make_engine",
+        lambda url, **kw: engines.append(kw) or real(url, **kw),
+    )
+    pipeline = DedupPipeline(settings(db_url), CounterStats())
+    pipeline.open_spider()
+    assert engines == [{"writer": True}, {}]
+    assert not write_lock_taken_at_begin(pipeline.engine, path)
+    pipeline.close_spider()
+
+
+def test_store_commits_each_article_and_keeps_validators_and_bands(db_url: str) -> None:
+    from dvcrawl.dedup import fingerprint
+
+    store = StorePipeline(settings(db_url), CounterStats())
+    store.open_spider()
+    fetched = item()
+    fetched.last_modified = "Tue, 01 Oct 2024 00:00:00 GMT"
+    fetched.band_keys = fingerprint(TEXT).keys
+    fetched.duplicate_of, fetched.similarity = "https://danvan.vn/a", 0.75
+    store.process_item(fetched)
+    assert len(rows(db_url)) == 1, "committed at once (DVCRAWL_COMMIT_EVERY = 1)"
+    later = datetime(2026, 4, 1, tzinfo=UTC)
+    store.process_item(NotModified(fetched.article.canonical_url, later))
+    store.close_spider()
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    try:
+        row = connection.execute(
+            "SELECT http_last_modified, duplicate_of, similarity, fetched_at FROM articles"
+        ).fetchone()
+        bands = connection.execute("SELECT count(*) FROM lsh_bands").fetchone()[0]
+    finally:
+        connection.close()
+    assert row[:3] == ("Tue, 01 Oct 2024 00:00:00 GMT", "https://danvan.vn/a", 0.75)
+    assert row[3].startswith("2026-04-01"), "a 304 records the new fetch time"
+    assert bands == len(fetched.band_keys) > 0
+
+
+def test_the_chain_closes_its_pipelines(db_url: str) -> None:
+    values = settings(db_url)
+    values.set("DVCRAWL_COMMIT_EVERY", 200)
+    stats = CounterStats()
+    with Chain(values, stats) as chain:
+        assert chain.stats is stats
+        chain.process(item())
+        assert rows(db_url) == []
+    assert len(rows(db_url)) == 1, "the last batch is committed when the chain closes"

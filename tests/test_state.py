@@ -369,3 +369,53 @@ def test_closing_a_spider_that_never_opened_records_nothing(db_url: str) -> None
     assert extension.checks == []
     assert extension.state.last_run("danvan") is None
     extension.state.close()
+
+
+def test_resetting_a_cursor_touches_only_that_listing_of_that_site(
+    crawl_state: CrawlState,
+) -> None:
+    one, two = "http://danvan.vn/a", "http://danvan.vn/b"
+    for site, listing in (("danvan", one), ("danvan", two), ("mttq_hanoi", one)):
+        crawl_state.save_cursor(site, listing, next_url=f"{listing}?page=5", page=5)
+    before = crawl_state.cursor("danvan", one).updated_at
+    crawl_state.reset_cursor("danvan", one)
+    reset = crawl_state.cursor("danvan", one)
+    assert (reset.next_url, reset.page, reset.done_at) == (None, 1, None)
+    assert reset.updated_at > before
+    for site, listing in (("danvan", two), ("mttq_hanoi", one)):
+        assert crawl_state.cursor(site, listing).page == 5
+
+
+def test_a_process_that_cannot_be_inspected_counts_as_alive(monkeypatch) -> None:
+    # Another user's process (kill -0 is refused), an unreadable or missing /proc entry
+    # (not Linux): a run is only recorded as interrupted when its process is surely gone.
+    def refused(pid: int, signal: int) -> None:
+        raise PermissionError
+
+    with monkeypatch.context() as patch:
+        patch.setattr(state.os, "kill", refused)
+        assert state._process_alive(12345)
+
+    pid = os.getpid()
+
+    def unreadable(self: Path) -> bytes:
+        raise OSError("permission denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "read_bytes", unreadable)
+        assert state._process_alive(pid)
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "exists", lambda self: False)
+        assert state._process_alive(pid)
+
+
+def test_a_command_line_that_is_not_utf8_is_read(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", b"\xff\xfe", "dvcrawl"]
+    )
+    try:
+        wait_for_exec(process.pid, b"dvcrawl")
+        assert state._process_alive(process.pid)
+    finally:
+        process.kill()
+        process.wait()
