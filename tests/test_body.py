@@ -1,0 +1,227 @@
+"""From blocks to a body: bylines, captions, stop anchors, the lead (dvcrawl/extract/body.py).
+
+Each rule and limit has a case on each side of it, so changing one fails here (the mutation
+check, docs/testing.md); the golden pages show the same rules on whole pages.
+"""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html as lxml_html
+
+from dvcrawl.extract.blocks import Block
+from dvcrawl.extract.body import assemble, byline_author, looks_like_byline, looks_like_caption
+
+SENTENCE = "Hội nghị đã tổng kết công tác dân vận năm 2024 và đề ra nhiệm vụ năm 2025."
+
+
+def text(value: str, **flags) -> Block:
+    return Block("text", value, **flags)
+
+
+def image(url: str = "https://example.vn/a.jpg", group=None) -> Block:
+    return Block("image", image_url=url, group=group)
+
+
+# --- bylines ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        text("Hà Hiền"),
+        text("Nguyễn Văn An"),
+        Block("heading", "Thu Hương"),
+        text("Tin, ảnh: Ngân Nguyễn"),
+        text("Theo Báo Đồng Tháp"),
+        text("(Nguồn: TTXVN)"),
+        text("Ban Dân vận Quận ủy"),
+        text("Hội Nông dân."),
+        text("Hà Hiền."),
+        text("X."),  # an initial
+        text("PV"),  # one word
+        text("Trần Thị Bích Ngọc Hà An"),  # six words
+        text("Ngọc Hà - Thanh Xuân"),  # a name and a place
+        text("Minh anh", italic=True),  # one uncapitalized word, but set apart
+        text("Minh anh", bold=True),
+        text("Minh anh", right=True),
+        text("Hà Hiền (Ban Dân vận) - Quận Ba"),
+        text("Theo Báo Đồng Tháp " + "x" * 71),  # 90 characters
+        text("Theo " + " ".join(["Báo"] * 13)),  # 14 words
+        text("Theo Báo Đồng Tháp số 12", link_ratio=0.5),
+    ],
+)
+def test_bylines(block: Block) -> None:
+    assert looks_like_byline(block)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        text(SENTENCE),
+        text("Theo Báo Đồng Tháp " + "x" * 72),  # 91 characters
+        text("Theo " + " ".join(["Báo"] * 14)),  # 15 words
+        text("Theo Báo Đồng Tháp", link_ratio=0.51),  # a link list, not a byline
+        text("Theo Báo Đồng Tháp số 123"),  # three digits: a figure, not a name
+        Block("quote", "Hà Hiền"),
+        Block("item", "Hà Hiền"),
+        text("Hà Hiền:"),  # ends like a sentence
+        text("Lê Minh Tâm (CTV)"),
+        text(".Hà Hiền"),  # only a trailing full stop is dropped
+        text("Đây là một câu."),  # five words and a full stop
+        text("Trần Thị Bích Ngọc Hà An Bình"),  # seven words
+        text("minh anh"),
+        text("minh anh", italic=True),  # two uncapitalized words, even set apart
+        text("Minh anh"),  # not set apart
+        text("Minh anh chị em", bold=True),
+        text(""),
+    ],
+)
+def test_not_bylines(block: Block) -> None:
+    assert not looks_like_byline(block)
+
+
+def test_a_full_stop_ends_a_sentence_only_after_four_words() -> None:
+    assert looks_like_byline(text("Trần Thị Bích Ngọc."))
+    assert not looks_like_byline(text("Trần Thị Bích Ngọc Hà."))
+
+
+@pytest.mark.parametrize(
+    ("printed", "author"),
+    [
+        ("Tin, ảnh: Ngân Nguyễn", "Ngân Nguyễn"),
+        ("(Theo Báo Đồng Tháp)", "Báo Đồng Tháp"),
+        ("[Hà Hiền]", "Hà Hiền"),
+        ("Nguồn: TTXVN.", "TTXVN"),
+        ("- Thu Hương -", "Thu Hương"),
+        ("Xuân Xinh", "Xuân Xinh"),  # names that begin or end with letters of the stripped set
+        ("(Bài, ảnh: X.)", "X"),
+    ],
+)
+def test_byline_author(printed: str, author: str) -> None:
+    assert byline_author(printed) == author
+
+
+# --- captions -----------------------------------------------------------------------------------
+
+
+def test_captions() -> None:
+    figure = lxml_html.fromstring("<figure></figure>")
+    other = lxml_html.fromstring("<p></p>")
+    long_words = " ".join(["chữ"] * 120)
+    photo = image(group=figure)
+    assert looks_like_caption(text("Ảnh minh họa"), None)
+    assert looks_like_caption(Block("quote", "Ảnh minh họa"), None)
+    assert not looks_like_caption(Block("item", "Ảnh minh họa"), None)
+    assert not looks_like_caption(text(""), None)
+    assert looks_like_caption(text(SENTENCE, caption_hint=True), None)
+    # In the image's own figure: up to 120 words, whatever its shape.
+    assert looks_like_caption(text(long_words + ".", bold=True, group=figure), photo)
+    assert not looks_like_caption(text(long_words + " chữ.", group=figure), photo)
+    assert not looks_like_caption(text(SENTENCE, group=other), photo)
+    assert not looks_like_caption(text(SENTENCE, group=figure), image(group=None))
+    # After the image, outside its figure: short, not bold, not a heading...
+    eighty = " ".join(["chữ"] * 80)
+    assert looks_like_caption(text(eighty), None)
+    assert not looks_like_caption(text(eighty + " chữ"), None)
+    assert not looks_like_caption(text("Ảnh minh họa", bold=True), None)
+    assert not looks_like_caption(Block("heading", "Ảnh minh họa"), None)
+    # ... and set apart (italic, centered) or not ending like a sentence.
+    assert looks_like_caption(text(SENTENCE, italic=True), None)
+    assert looks_like_caption(text(SENTENCE, centered=True), None)
+    assert not looks_like_caption(text(SENTENCE), None)
+
+
+# --- assembling -------------------------------------------------------------------------------
+
+
+def test_assemble_drops_chrome_and_the_title_and_stops_at_an_anchor() -> None:
+    body = assemble(
+        [
+            # A stop anchor before the text begins does not end it: an article may open
+            # with a "Thông báo" heading.
+            Block("heading", "Thông báo"),
+            text("Bình Thạnh tuyên dương 45 mô hình"),  # the title again
+            text(SENTENCE),
+            text("Lượt xem: 649"),
+            text("Đoạn hai của bài viết, đầy đủ và rõ ràng."),
+            text("Tin khác"),
+            text("Một tin khác hẳn, không thuộc bài viết."),
+        ],
+        title="Bình Thạnh tuyên dương 45 mô hình",
+    )
+    assert body.paragraphs == ["Thông báo", SENTENCE, "Đoạn hai của bài viết, đầy đủ và rõ ràng."]
+    assert body.text == "\n\n".join(body.paragraphs) and body.author is None
+    assert assemble([]).text is None
+
+
+def test_a_caption_before_the_text_does_not_begin_it() -> None:
+    body = assemble(
+        [
+            image(),
+            text("Quang cảnh hội nghị", caption_hint=True),
+            Block("heading", "Thông báo"),
+            text(SENTENCE),
+        ]
+    )
+    assert body.paragraphs == ["Thông báo", SENTENCE]
+    assert body.images == [{"url": "https://example.vn/a.jpg", "caption": "Quang cảnh hội nghị"}]
+
+
+def test_text_starts_where_the_page_says() -> None:
+    lead = "(Thanhuytphcm.vn) - " + SENTENCE
+    body = assemble(
+        [
+            text("Trang chủ"),
+            image(),
+            text("Ảnh: Hội nghị", italic=True),
+            text(lead),
+            text("Đoạn hai của bài viết, đầy đủ và rõ ràng."),
+        ],
+        starts_at=lambda block: block.text.startswith("(Thanhuytphcm.vn)"),
+    )
+    assert body.paragraphs == [lead, "Đoạn hai của bài viết, đầy đủ và rõ ràng."]
+    assert body.images == [{"url": "https://example.vn/a.jpg", "caption": "Ảnh: Hội nghị"}]
+
+
+def test_two_byline_lines_are_taken_and_no_more() -> None:
+    body = assemble(
+        [text(SENTENCE), text("Nguyễn An"), text("Trần Bình"), text("Lê Cường")], title=None
+    )
+    assert body.paragraphs == [SENTENCE, "Nguyễn An"]
+    assert body.author == "Trần Bình, Lê Cường"
+    # A text is never only a byline; without the option no byline is looked for.
+    assert assemble([text("Nguyễn An")]).author is None
+    assert assemble([text(SENTENCE), text("Nguyễn An")], byline=False).author is None
+
+
+def test_captions_join_and_leave_the_text() -> None:
+    figure = lxml_html.fromstring("<figure></figure>")
+    body = assemble(
+        [
+            text(SENTENCE),
+            image(group=figure),
+            text("Đồng chí A phát biểu.", group=figure),
+            text("Ảnh: B", group=figure),
+            image("https://example.vn/b.jpg"),
+            text("Bà con hiến đất mở đường", italic=True),
+            text("Đoạn cuối của bài viết, đầy đủ và rõ ràng."),
+            image("https://example.vn/a.jpg"),  # the same image again is kept once
+        ]
+    )
+    assert body.paragraphs == [SENTENCE, "Đoạn cuối của bài viết, đầy đủ và rõ ràng."]
+    assert body.images == [
+        {"url": "https://example.vn/a.jpg", "caption": "Đồng chí A phát biểu. Ảnh: B"},
+        {"url": "https://example.vn/b.jpg", "caption": "Bà con hiến đất mở đường"},
+    ]
+
+
+def test_the_lead() -> None:
+    bold_lead = " ".join(["Chữ"] * 15) + "."
+    assert assemble([text(bold_lead, bold=True), text(SENTENCE)]).sapo == bold_lead
+    short = " ".join(["Chữ"] * 14) + "."
+    assert assemble([text(short, bold=True), text(SENTENCE)]).sapo is None
+    assert assemble([text(bold_lead), text(SENTENCE)]).sapo is None
+    # A lead the page marks goes first, once, cleaned.
+    marked = assemble([text(SENTENCE), text("Lời dẫn.")], sapo="  Lời   dẫn. ")
+    assert marked.paragraphs == ["Lời dẫn.", SENTENCE] and marked.sapo == "Lời dẫn."
