@@ -111,6 +111,9 @@ def test_the_record_checks_catch_a_wrong_record() -> None:
         f"the caption {paragraphs[1][:40]!r} is left in the text",
         "published_at '2099-01-01' is in the future",
     ]
+    assert record_problems({**record, "published_at": "2022-06-11"}, page, complete=True) == [
+        "published_at '2022-06-11' is not printed on the page"
+    ]
     reordered = {key: record[key] for key in reversed(record)}
     assert record_problems(reordered, page, complete=True) == [
         f"keys {list(reordered)} are not the record's keys in order"

@@ -44,6 +44,40 @@ def _printed(fragment: str, page: str) -> bool:
     return all(_flat(cell) in page for cell in fragment.split(" | ") if cell.strip())
 
 
+def _date_spellings(value: datetime) -> set[str]:
+    """The ways the portals print a day: 5/3/2023, 05-03-2023, 05.03.2023, "5 tháng 3 năm 2023"."""
+    found = {f"{value.year}-{value.month:02}-{value.day:02}"}
+    for day in {str(value.day), f"{value.day:02}"}:
+        for month in {str(value.month), f"{value.month:02}"}:
+            found |= {f"{day}{sep}{month}{sep}{value.year}" for sep in "/-."}
+            found.add(f"{day} tháng {month} năm {value.year}")
+    return found
+
+
+def date_is_printed(published_at: str, raw_html: str) -> bool:
+    """Whether the page prints `published_at`: its day, and its time when it has one.
+
+    Embedded JSON may give the moment in UTC (``2025-10-21T02:30:00.000Z``).
+    """
+    text = re.sub(r"\s+", " ", html_lib.unescape(raw_html))
+    value = datetime.fromisoformat(published_at)
+    has_time = "T" in published_at
+    if has_time and value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") in text:
+        return True
+    if not any(spelling in text for spelling in _date_spellings(value)):
+        return False
+    if not has_time:
+        return True
+    hour12 = value.hour % 12 or 12
+    clocks = {
+        f"{value.hour:02}:{value.minute:02}",
+        f"{value.hour}:{value.minute:02}",
+        f"{value.hour}h{value.minute:02}",
+        f"{hour12:02}:{value.minute:02} {'PM' if value.hour >= 12 else 'AM'}",
+    }
+    return any(clock in text for clock in clocks)
+
+
 def record_problems(record: dict[str, Any], raw_html: str, *, complete: bool) -> list[str]:
     """What is wrong with a gold record: an empty list when it follows the rules.
 
@@ -99,6 +133,8 @@ def record_problems(record: dict[str, Any], raw_html: str, *, complete: bool) ->
             problems.append(f"published_at {published!r} is not YYYY-MM-DD[THH:MM:SS+07:00]")
         elif datetime.fromisoformat(published[:10]).replace(tzinfo=UTC) > datetime.now(UTC):
             problems.append(f"published_at {published!r} is in the future")
+        elif not date_is_printed(published, raw_html):
+            problems.append(f"published_at {published!r} is not printed on the page")
     raw_date = record.get("published_raw")
     if raw_date and _flat(raw_date) not in _flat(raw_html) and not _printed(raw_date, page):
         problems.append(f"published_raw not on the page: {raw_date!r}")
