@@ -225,3 +225,57 @@ def test_the_lead() -> None:
     # A lead the page marks goes first, once, cleaned.
     marked = assemble([text(SENTENCE), text("Lời dẫn.")], sapo="  Lời   dẫn. ")
     assert marked.paragraphs == ["Lời dẫn.", SENTENCE] and marked.sapo == "Lời dẫn."
+
+
+def test_a_subheading_after_a_caption_stays_in_the_text() -> None:
+    # An image outside any figure, its italic caption, then a subheading without a full stop:
+    # the subheading is text, not a second caption line (it used to be swallowed).
+    body = assemble(
+        [
+            text(SENTENCE),
+            image(),
+            text("Quang cảnh hội nghị", italic=True),
+            text("Nhiều mô hình hay ở cơ sở"),
+            text("Đoạn cuối của bài viết, đầy đủ và rõ ràng."),
+        ]
+    )
+    assert body.paragraphs == [
+        SENTENCE,
+        "Nhiều mô hình hay ở cơ sở",
+        "Đoạn cuối của bài viết, đầy đủ và rõ ràng.",
+    ]
+    assert body.images[0]["caption"] == "Quang cảnh hội nghị"
+    # Inside the image's own figure, further lines are still its caption.
+    figure = lxml_html.fromstring("<figure></figure>")
+    inside = assemble(
+        [
+            text(SENTENCE),
+            image(group=figure),
+            text("Quang cảnh hội nghị", group=figure),
+            text("Ảnh: Thu Hương", group=figure),
+            text("Đoạn cuối của bài viết, đầy đủ và rõ ràng."),
+        ],
+        byline=False,
+    )
+    assert inside.images[0]["caption"] == "Quang cảnh hội nghị Ảnh: Thu Hương"
+    assert inside.paragraphs == [SENTENCE, "Đoạn cuối của bài viết, đầy đủ và rõ ràng."]
+
+
+def test_an_italic_first_paragraph_is_text() -> None:
+    body = assemble([text(SENTENCE, italic=True), text("Đoạn hai, đầy đủ và rõ ràng.")])
+    assert body.paragraphs == [SENTENCE, "Đoạn hai, đầy đủ và rõ ràng."]
+
+
+def test_a_byline_after_a_single_paragraph() -> None:
+    assert assemble([text(SENTENCE), text("Nguyễn An")]).author == "Nguyễn An"
+
+
+def test_a_caption_in_the_figure_before_the_text_begins() -> None:
+    # A bold caption ending with a full stop is still the caption of its own figure.
+    figure = lxml_html.fromstring("<figure></figure>")
+    lead = "(Thanhuytphcm.vn) - " + SENTENCE
+    body = assemble(
+        [image(group=figure), text("Lãnh đạo phát biểu.", bold=True, group=figure), text(lead)],
+        starts_at=lambda block: block.text.startswith("(Thanhuytphcm.vn)"),
+    )
+    assert body.images[0]["caption"] == "Lãnh đạo phát biểu." and body.paragraphs == [lead]
