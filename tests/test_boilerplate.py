@@ -469,3 +469,95 @@ def test_one_teaser_among_similar_siblings_is_a_listing() -> None:
     assert not chosen(1, 2)
     assert not chosen(3, 3), "only three levels up from the chosen element"
     assert not looks_like_listing(lxml_html.fromstring("<div>x</div>"))
+
+
+def test_line_limits_and_segment_punctuation() -> None:
+    longest = "In trang | " * 13 + "Chia sẻ: Facebook"
+    assert len(longest) == 160 and is_boilerplate_line(longest)
+    longer = "In trang | " * 13 + "Chia sẻ : Facebook"
+    assert len(longer) == 161 and not is_boilerplate_line(longer)
+    # Brackets around a counter are not part of it; a segment of letters is never dropped.
+    assert is_boilerplate_line("In trang | (Lượt xem: 649)")
+    assert not is_boilerplate_line("Facebook | XX")
+
+
+def test_date_line_limits() -> None:
+    line = "28/02/2024" + " | Lượt xem: 1" * 6 + " | Lượt xem: 1234567890123"
+    assert len(line) == 120 and is_date_line(line)
+    assert not is_date_line(line + "3")
+    # Separators before a label go before the label is read.
+    assert is_date_line("| Thời gian: 28/02/2024")
+    # Letters beside a date are never stripped as if they were separators.
+    assert not is_date_line("28/02/2024 XXXX")
+
+
+def test_link_density() -> None:
+    from dvcrawl.extract.boilerplate import link_density
+
+    assert link_density(lxml_html.fromstring("<div></div>")) == 0.0
+    assert link_density(lxml_html.fromstring("<div><a>ab</a><a>cd</a></div>")) == 1.0
+    assert link_density(lxml_html.fromstring("<div>ab <a>cd</a></div>")) == 0.4
+
+
+def test_paragraphs_count_from_25_characters_and_hidden_ancestors_hide() -> None:
+    from dvcrawl.extract.boilerplate import content_candidates
+
+    exactly = "x" * 25
+    root = page(
+        f'<div id="a"><p>{exactly}</p></div><div id="b"><p>{exactly[:-1]}</p></div>'
+        f'<div style="display:none"><div><div id="c"><p>{exactly}</p></div></div></div>'
+    )
+    assert set(by_id(content_candidates(root))) == {"a", "body"}
+
+
+def boxes_of(body: str) -> set[str]:
+    from dvcrawl.extract.boilerplate import related_boxes
+
+    root = page(f'<div id="root">{body}</div>').get_element_by_id("root")
+    return {element.get("id") or element.tag for element in related_boxes(root)}
+
+
+LINKS = "".join(
+    f'<li><a href="/{n}">Tin liên quan số {n} về công tác dân vận</a></li>' for n in range(3)
+)
+
+
+def test_related_box_around_its_heading() -> None:
+    # The heading's widest ancestor that is still mostly links is the box.
+    assert boxes_of(
+        f"<p>{P60}</p>"
+        f'<div id="box"><div id="inner"><h3>Tin liên quan</h3><ul>{LINKS}</ul></div></div>'
+        f"<p>{P30}</p>"
+    ) == {"box"}
+    # A heading longer than 80 characters is not an anchor; nor is a tag that never holds one.
+    assert boxes_of(f"<div><h3>Tin liên quan{' ' * 80}</h3><ul>{LINKS}</ul></div>") == set()
+    assert boxes_of(f"<div><li>Tin liên quan</li><ul>{LINKS}</ul></div>") == set()
+
+
+def test_related_box_stops_at_text() -> None:
+    # The parent holds the article's text: the heading and the link lists after it are the
+    # box, up to the first sibling that is not mostly links.
+    unlinked = "x" * 301
+    assert boxes_of(
+        f'<p>{unlinked}</p><h3 id="h">Tin liên quan</h3><ul id="l1">{LINKS}</ul>'
+        f'<ul id="l2">{LINKS}</ul><p id="after">{P30}</p><ul id="l3">{LINKS}</ul>'
+    ) == {"h", "l1", "l2"}
+    # A parent with a little unlinked text (at most 300 characters) is still the box.
+    assert boxes_of(
+        f'<div id="box"><p>{"x" * 100}</p><h3>Tin liên quan</h3><ul>{LINKS}{LINKS}{LINKS}</ul>'
+        "</div>"
+    ) == {"box"}
+    # A heading followed by no link list is no box.
+    assert boxes_of(f"<p>{unlinked}</p><h3>Tin liên quan</h3><p>{P60}</p>") == set()
+
+
+def test_an_anchor_inside_a_box_is_not_a_second_box() -> None:
+    assert boxes_of(
+        f'<div id="box"><h3>Tin liên quan</h3><ul>{LINKS}</ul><h4>Xem thêm</h4><ul>{LINKS}</ul>'
+        "</div>"
+    ) == {"box"}
+    # Two separate boxes are both found.
+    assert boxes_of(
+        f'<p>{"x" * 301}</p><div id="one"><h3>Tin liên quan</h3><ul>{LINKS}</ul></div>'
+        f'<p>{"y" * 301}</p><div id="two"><h3>Xem thêm</h3><ul>{LINKS}</ul></div>'
+    ) == {"one", "two"}

@@ -6,11 +6,13 @@ is imported (`dvcrawl import`), and the stored rows are checked.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from scrapy import Request
 
@@ -496,5 +498,56 @@ def test_items_of_this_run_are_remembered_up_to_a_limit(tmp_path: Path) -> None:
     # The oldest is forgotten (a later run finds it in the database instead).
     assert deduplicator.find("https://example.vn/d", dedup.fingerprint(first)).canonical_url != A
     assert deduplicator.find("https://example.vn/d", dedup.fingerprint(third)).canonical_url == C
+    session.close()
+    engine.dispose()
+
+
+# --- what the index stores must not drift between versions --------------------------------
+
+
+def test_shingles() -> None:
+    assert sorted(dedup.shingles("Một hai ba bốn năm sáu bảy")) == [
+        "ba bốn năm sáu bảy",
+        "hai ba bốn năm sáu",
+        "một hai ba bốn năm",
+    ]
+    assert dedup.shingles("Một  hai, ba.") == frozenset({"một hai ba"})
+    assert dedup.shingles("") == dedup.shingles(None) == frozenset()
+    assert dedup.entities(None) == frozenset()
+
+
+def test_band_keys_are_a_stored_format() -> None:
+    # Band keys are written to lsh_bands with every article; a run finds old articles by
+    # them. If signature() or band_keys() changed what they compute (hash scheme, seed,
+    # byte order, slicing), every article stored before would silently stop matching its
+    # copies. These values were computed when the index was created (schema 2); a
+    # deliberate change must bump DB_SCHEMA_VERSION and re-index.
+    text = (
+        "Ban Dân vận Quận ủy Bình Thạnh tổ chức hội nghị tổng kết phong trào thi đua "
+        "Dân vận khéo năm 2023."
+    )
+    print_ = dedup.fingerprint(text)
+    assert print_.content_hash == (
+        "c49a5dcf14e3c811b5a71e3efe5433166212db9132bd1d4d6f433f61326052e2"
+    )
+    assert print_.signature.dtype == np.uint32 and len(print_.signature) == dedup.NUM_PERM
+    assert list(print_.signature[:4]) == [46299610, 139655832, 281794129, 81711465]
+    assert dedup.band_shape() == (37, 3) and len(print_.keys) == 37
+    assert print_.keys[:4] == [
+        5341780903405811608,
+        8621401485261114898,
+        4907033811890680144,
+        4259976624138773296,
+    ]
+    assert all(0 <= key < 2**63 for key in print_.keys)
+    assert (print_.signature == dedup.signature(dedup.shingles(text))).all()
+    assert dedup.fingerprint(None).content_hash == hashlib.sha256(b"").hexdigest()
+
+
+def test_the_best_of_several_copies_is_chosen(tmp_path: Path) -> None:
+    # A first, weaker copy and a later, closer one: the closer one is the match.
+    weaker = "\n\n".join(PARAGRAPHS[:-3])  # score 0.81 against EDITED; TEXT scores 0.97
+    engine, session = index(tmp_path, (A, weaker, None), (B, TEXT, None))
+    assert dedup.Deduplicator(session).find(C, dedup.fingerprint(EDITED)).canonical_url == B
     session.close()
     engine.dispose()

@@ -135,6 +135,10 @@ def test_a_run_is_recorded_with_its_counters_and_checks(crawl_state: CrawlState)
 
 
 def test_empty_counters_are_zero(crawl_state: CrawlState) -> None:
+    for stats in ({}, {"dvcrawl/articles/new": None, "dvcrawl/article_requests": 0}):
+        run_id = crawl_state.start_run("danvan", "incremental")
+        run = crawl_state.finish_run(run_id, reason="finished", stats=stats, checks=[])
+        assert (run.pages_fetched, run.article_requests, run.errors) == (0, 0, 0)
     run_id = crawl_state.start_run("danvan", "incremental")
     stats = {"dvcrawl/articles/new": None, "downloader/response_count": None}
     run = crawl_state.finish_run(run_id, reason="finished", stats=stats, checks=[])
@@ -308,10 +312,13 @@ def test_the_extension_records_a_run_and_its_failed_checks(db_url: str, caplog) 
     killed = extension.state.start_run("danvan", "incremental")
     with Session(extension.state.engine) as session, session.begin():
         session.execute(update(CrawlRun).where(CrawlRun.id == killed).values(pid=dead_pid()))
+    assert not extension.previous_was_complete, "no previous run known before opening"
     extension.spider_opened(spider)
     assert extension.previous is not None and extension.previous.id == killed
     assert not extension.previous_was_complete, "an interrupted run did not walk everything"
-    assert "1 earlier run(s) were interrupted" in caplog.text
+    assert caplog.messages == [
+        "danvan: 1 earlier run(s) were interrupted; walking listings to full depth"
+    ]
     assert crawler.stats.get_value("dvcrawl/run_id") == extension.run_id
     for key, value in {
         "downloader/request_count": 10,
@@ -321,7 +328,9 @@ def test_the_extension_records_a_run_and_its_failed_checks(db_url: str, caplog) 
         crawler.stats.set_value(key, value)
     extension.spider_closed(spider, "finished")
     assert [check.name for check in extension.checks if not check.ok] == ["error_rate"]
-    assert "danvan: health check error_rate failed: 2 failed of 10 requests" in caplog.text
+    assert caplog.messages[-1] == (
+        "danvan: health check error_rate failed: 2 failed of 10 requests (maximum 10%)"
+    )
     assert crawler.stats.get_value("dvcrawl/health_failed") == 1
 
     reader = CrawlState(db_url)
@@ -419,3 +428,36 @@ def test_a_command_line_that_is_not_utf8_is_read(tmp_path: Path) -> None:
     finally:
         process.kill()
         process.wait()
+
+
+class BareSpider:
+    """A spider with no mode and no site declaration (a plain Scrapy spider)."""
+
+    name = "danvan"
+
+
+def test_a_bare_spider_runs_incremental_with_default_thresholds(db_url: str) -> None:
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+    crawler.stats.open_spider()
+    extension = CrawlStateExtension(crawler)
+    extension.spider_opened(BareSpider())
+    extension.spider_closed(BareSpider(), "finished")
+    reader = CrawlState(db_url)
+    try:
+        run = reader.last_run("danvan")
+        assert (run.mode, run.outcome) == ("incremental", "finished")
+        assert {check["name"] for check in run.checks} == {"challenge_pages"}
+    finally:
+        reader.close()
+
+
+def test_crawl_state_writes_as_a_writer(db_url: str) -> None:
+    from tests.test_pipelines import write_lock_taken_at_begin
+
+    opened = CrawlState(db_url)
+    try:
+        path = db_url.removeprefix("sqlite:///")
+        assert write_lock_taken_at_begin(opened.engine, path)
+        assert not write_lock_taken_at_begin(opened.reader, path)
+    finally:
+        opened.close()
