@@ -73,3 +73,35 @@ def test_robots_txt_is_obeyed(dvcrawl: Runner, tls_dir: Path, db_url: str) -> No
     assert requested[0] == "https://thanhuytphcm.vn/robots.txt"
     assert articles[1].url not in requested
     assert stored_urls(db_url) == {articles[0].url, articles[2].url}
+
+
+def test_connection_faults_are_retried_and_slow_bodies_wait(
+    dvcrawl: Runner, tls_dir: Path, db_url: str
+) -> None:
+    # The loopback server's other faults: a reset connection and a server that never answers
+    # are retried RETRY_TIMES times and then counted as errors; a slow body is waited for.
+    site = SyntheticSite(per_page=5)
+    reset, hang, slow, plain = site.publish(4)
+    routes = site.routes()
+    routes[reset.url] = replace(routes[reset.url], fault="reset")
+    routes[hang.url] = replace(routes[hang.url], fault="hang")
+    routes[slow.url] = replace(routes[slow.url], fault="slow")
+    with FixtureServer(routes, tls_dir) as server:
+        result = dvcrawl(
+            "crawl",
+            "thanhuytphcm",
+            "--db",
+            db_url,
+            *FAST,
+            "-s",
+            "DOWNLOAD_TIMEOUT=1",
+            env=server.env(),
+        )
+        requested = server.urls()
+    attempts = settings.RETRY_TIMES + 1
+    assert [requested.count(a.url) for a in (hang, slow, plain)] == [attempts, 1, 1]
+    # Twisted itself sends a request again, once, when a reused connection was reset before
+    # any answer, so each of Scrapy's attempts reaches the server once or twice.
+    assert attempts <= requested.count(reset.url) <= 2 * attempts
+    assert stored_urls(db_url) == {slow.url, plain.url}, result.stdout + result.stderr
+    assert report(result.stdout)["thanhuytphcm"]["errors"] == "2"
