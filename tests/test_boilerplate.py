@@ -561,3 +561,53 @@ def test_an_anchor_inside_a_box_is_not_a_second_box() -> None:
         f'<p>{"x" * 301}</p><div id="one"><h3>Tin liên quan</h3><ul>{LINKS}</ul></div>'
         f'<p>{"y" * 301}</p><div id="two"><h3>Xem thêm</h3><ul>{LINKS}</ul></div>'
     ) == {"one", "two"}
+
+
+def test_related_box_limits() -> None:
+    from dvcrawl.extract.boilerplate import link_density
+
+    # The heading may be 80 characters long, not 81.
+    padded = "Tin liên quan" + " " * 67
+    assert len(padded) == 80
+    assert boxes_of(f'<div id="box"><h3>{padded}</h3><ul>{LINKS}</ul></div>') == {"box"}
+    assert boxes_of(f'<div id="box"><h3>{padded} </h3><ul>{LINKS}</ul></div>') == set()
+    # A parent whose links are exactly 40% of its text is still mostly links...
+    exact = '<div id="box"><h3>Xem thêm</h3><ul><li><a>abcdefgh</a></li></ul><p>wxyz</p></div>'
+    root = page(exact)
+    assert link_density(root.get_element_by_id("box")) == 0.4
+    assert boxes_of(exact) == {"box"}
+    # ... one with less is the article around the box: the heading and its lists are the box.
+    less = (
+        f'<div id="p"><p>{"x" * 200}</p><h3 id="h">Tin liên quan</h3><ul id="l">{LINKS}</ul></div>'
+    )
+    assert boxes_of(less) == {"h", "l"}
+    # A sibling list that is exactly half links still belongs to the box.
+    half = '<h3 id="h">Xem thêm</h3><p id="s"><a>abcd</a>efgh</p><p>' + "z" * 400 + "</p>"
+    assert boxes_of(half) == {"h", "s"}
+
+
+def test_related_box_unlinked_text_limit() -> None:
+    from dvcrawl.extract.boilerplate import _unlinked_length, link_density
+
+    many = LINKS * 3
+
+    def parent_with(unlinked: int) -> str:
+        return f'<div id="p"><p>{"x" * unlinked}</p><h3 id="h">Tin liên quan</h3><ul id="l">{many}</ul></div>'
+
+    # Find the filler that makes the parent hold exactly 300 characters outside links.
+    filler = next(
+        n
+        for n in range(250, 300)
+        if _unlinked_length(page(parent_with(n)).get_element_by_id("p")) == 300
+    )
+    parent = page(parent_with(filler)).get_element_by_id("p")
+    assert link_density(parent) >= 0.4
+    assert boxes_of(parent_with(filler)) == {"p"}
+    assert boxes_of(parent_with(filler + 1)) == {"h", "l"}
+
+
+def test_scanning_goes_on_after_an_anchor_inside_a_box() -> None:
+    assert boxes_of(
+        f'<div id="one"><h3>Tin liên quan</h3><ul>{LINKS}</ul><h4>Xem thêm</h4><ul>{LINKS}</ul>'
+        f'</div><p>{"y" * 301}</p><div id="two"><h3>Tin khác</h3><ul>{LINKS}</ul></div>'
+    ) == {"one", "two"}
