@@ -121,6 +121,7 @@ def test_chain_runs_the_pipelines_in_order_and_stores_copies_pointed(db_url: str
             "ValidatePipeline",
             "DedupPipeline",
             "StorePipeline",
+            "UrlShapePipeline",
         ]
         stored = chain.process(item(url=original))
         assert stored is not None and stored.duplicate_of is None
@@ -146,6 +147,8 @@ def test_chain_runs_the_pipelines_in_order_and_stores_copies_pointed(db_url: str
         "dvcrawl/articles/new": 3,
         "dvcrawl/articles/unchanged": 1,
         "dvcrawl/articles/not_modified": 1,
+        # the two copies are filed under thanhuytphcm at URLs of other portals
+        "dvcrawl/articles/outside_declared_shape": 2,
     }
     stored_rows = rows(db_url)
     assert [(r[0], r[1], r[4]) for r in stored_rows] == [
@@ -300,3 +303,22 @@ def test_the_chain_closes_its_pipelines(db_url: str) -> None:
         chain.process(item())
         assert rows(db_url) == []
     assert len(rows(db_url)) == 1, "the last batch is committed when the chain closes"
+
+
+def test_articles_outside_the_declared_url_shape_are_counted() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from dvcrawl.pipelines.shapes import UrlShapePipeline
+
+    crawler = get_crawler()
+    pipeline = UrlShapePipeline.from_crawler(crawler)
+    assert pipeline.stats is crawler.stats
+    stats = CounterStats()
+    pipeline = UrlShapePipeline(Settings(), stats)
+    declared = item()
+    assert pipeline.process_item(declared) is declared
+    assert stats.get_stats() == {}
+    pipeline.process_item(item(url="https://thanhuytphcm.vn/bai-viet/a.html?utm_source=x"))
+    pipeline.process_item(item(url="https://example.vn/a.html", site="generic"))
+    pipeline.process_item(NotModified("https://thanhuytphcm.vn/bai-viet/b.html", WHEN))
+    assert stats.get_stats() == {"dvcrawl/articles/outside_declared_shape": 1}
