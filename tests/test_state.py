@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from dvcrawl import health, state
 from dvcrawl.db import ArticleStore, utcnow
-from dvcrawl.db.models import CrawlRun
+from dvcrawl.db.models import ArticleRow, CrawlRun
 from dvcrawl.extract.text import content_hash
 from dvcrawl.items import Article
 from dvcrawl.state import CrawlState, CrawlStateExtension
@@ -461,3 +461,95 @@ def test_crawl_state_writes_as_a_writer(db_url: str) -> None:
         assert not write_lock_taken_at_begin(opened.reader, path)
     finally:
         opened.close()
+
+
+# --- learned URL shapes ----------------------------------------------------------------------
+
+
+def declared_tin_tuc(path: str) -> bool:
+    return path.startswith("/tin-tuc/")
+
+
+def test_shapes_are_learned_from_articles_outside_the_declared_shape(
+    crawl_state: CrawlState, db_url: str
+) -> None:
+    for url in (
+        "https://thanhuytphcm.vn/tin-tuc/a-1491871594",  # declared: not learned from
+        "https://thanhuytphcm.vn/dan-van/hoi-nghi-so-ket-cong-tac.htm",
+        "https://thanhuytphcm.vn/dan-van/to-dan-van-phuong-ben-thanh.htm",
+        "https://thanhuytphcm.vn/chi-tiet.aspx?id=12",
+    ):
+        store_article(db_url, url)
+    store_article(db_url, "http://danvan.vn/chi-tiet.aspx?id=5", site="danvan")
+    assert crawl_state.learned_shapes("thanhuytphcm") == []
+    shapes = crawl_state.learn_shapes("thanhuytphcm", declared_tin_tuc)
+    assert [(s.site, s.pattern, s.articles) for s in shapes] == [
+        ("thanhuytphcm", r"^/dan-van/[a-z0-9]+(?:-[a-z0-9]+)+\.htm$", 2),
+        ("thanhuytphcm", r"^/chi-tiet\.aspx\?id=\d+$", 1),
+    ]
+    first = {s.pattern: (s.first_seen_at, s.last_seen_at) for s in shapes}
+    assert all(seen and last for seen, last in first.values())
+    # Relearning: an unchanged count keeps its dates, a new count moves last_seen, a shape
+    # no stored article has any more is forgotten.
+    store_article(db_url, "https://thanhuytphcm.vn/dan-van/ra-mat-to-dan-van-kieu-mau.htm")
+    with Session(crawl_state.engine) as session, session.begin():
+        session.query(ArticleRow).filter(ArticleRow.canonical_url.contains("aspx")).delete()
+    again = crawl_state.learn_shapes("thanhuytphcm", declared_tin_tuc)
+    assert [(s.pattern, s.articles) for s in again] == [
+        (r"^/dan-van/[a-z0-9]+(?:-[a-z0-9]+)+\.htm$", 3)
+    ]
+    pattern = again[0].pattern
+    assert again[0].first_seen_at == first[pattern][0]
+    assert again[0].last_seen_at > first[pattern][1]
+    unchanged = crawl_state.learn_shapes("thanhuytphcm", declared_tin_tuc)
+    assert unchanged[0].last_seen_at == again[0].last_seen_at
+    assert crawl_state.learned_shapes("danvan") == []
+
+
+class ShapedSite:
+    id = "thanhuytphcm"
+    article_url = r"^/tin-tuc/"
+    health = None
+
+    @staticmethod
+    def is_article_url(path: str) -> bool:
+        return declared_tin_tuc(path)
+
+
+class ShapedSpider:
+    name = "thanhuytphcm"
+    site = ShapedSite()
+
+
+def test_the_extension_learns_shapes_only_when_articles_missed_the_declared_one(
+    db_url: str, caplog
+) -> None:
+    store_article(db_url, "https://thanhuytphcm.vn/dan-van/hoi-nghi-so-ket-cong-tac.htm")
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+    crawler.stats.open_spider()
+    extension = CrawlStateExtension(crawler)
+    extension.spider_opened(ShapedSpider())
+    extension.spider_closed(ShapedSpider(), "finished")
+    assert crawler.stats.get_value("dvcrawl/url_shapes/learned") is None
+    assert not any("outside the declared URL shape" in m for m in caplog.messages)
+
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+    crawler.stats.open_spider()
+    crawler.stats.set_value("dvcrawl/articles/outside_declared_shape", 1)
+    extension = CrawlStateExtension(crawler)
+    extension.spider_opened(ShapedSpider())
+    extension.spider_closed(ShapedSpider(), "finished")
+    learned = r"^/dan-van/[a-z0-9]+(?:-[a-z0-9]+)+\.htm$ (1 articles)"
+    assert crawler.stats.get_value("dvcrawl/url_shapes/learned") == learned
+    assert (
+        f"thanhuytphcm: 1 article(s) stored outside the declared URL shape ^/tin-tuc/; "
+        f"learned: {learned} (update the site's article_url)"
+    ) in caplog.messages
+    # A spider without a site declaration learns nothing, whatever it counted.
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+    crawler.stats.open_spider()
+    crawler.stats.set_value("dvcrawl/articles/outside_declared_shape", 3)
+    extension = CrawlStateExtension(crawler)
+    extension.spider_opened(BareSpider())
+    extension.spider_closed(BareSpider(), "finished")
+    assert crawler.stats.get_value("dvcrawl/url_shapes/learned") is None
