@@ -456,9 +456,10 @@ def test_equal_candidates_keep_the_first_stored(tmp_path: Path) -> None:
 
 
 def test_an_updated_article_still_finds_its_other_copies(tmp_path: Path) -> None:
-    # A is stored first; C, an unmarked near copy, after it. A's own row is skipped, C is not.
+    # A is stored first; B, a copy pointing to A, next; C, an unmarked near copy, last. When
+    # A changes, B (a copy of A itself) is skipped and C is still found.
     near = EDITED.replace("Chiều 15/1", "Sáng 16/1")
-    engine, session = index(tmp_path, (A, TEXT, None), (C, near, None))
+    engine, session = index(tmp_path, (A, TEXT, None), (B, near, A), (C, near, None))
     assert dedup.Deduplicator(session).find(A, dedup.fingerprint(EDITED)).canonical_url == C
     session.close()
     engine.dispose()
@@ -542,6 +543,14 @@ def test_band_keys_are_a_stored_format() -> None:
     assert all(0 <= key < 2**63 for key in print_.keys)
     assert (print_.signature == dedup.signature(dedup.shingles(text))).all()
     assert dedup.fingerprint(None).content_hash == hashlib.sha256(b"").hexdigest()
+
+
+def test_similarity_is_recorded_to_four_decimals(tmp_path: Path) -> None:
+    engine, session = index(tmp_path, (A, "\n\n".join(PARAGRAPHS[:-3]), None))
+    found = dedup.Deduplicator(session).find(C, dedup.fingerprint(EDITED))
+    assert found == dedup.Match(A, 0.8147)  # 0.814671...
+    session.close()
+    engine.dispose()
 
 
 def test_the_best_of_several_copies_is_chosen(tmp_path: Path) -> None:

@@ -524,6 +524,19 @@ class ShapedSpider:
 def test_the_extension_learns_shapes_only_when_articles_missed_the_declared_one(
     db_url: str, caplog
 ) -> None:
+    # Counted outside the shape, but nothing stored outside it: nothing learned, and said so.
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+    crawler.stats.open_spider()
+    crawler.stats.set_value("dvcrawl/articles/outside_declared_shape", 1)
+    extension = CrawlStateExtension(crawler)
+    extension.spider_opened(ShapedSpider())
+    extension.spider_closed(ShapedSpider(), "finished")
+    assert caplog.messages == [
+        "thanhuytphcm: 1 article(s) stored outside the declared URL shape ^/tin-tuc/; "
+        "learned: - (update the site's article_url)"
+    ]
+    caplog.clear()
+
     store_article(db_url, "https://thanhuytphcm.vn/dan-van/hoi-nghi-so-ket-cong-tac.htm")
     crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
     crawler.stats.open_spider()
@@ -540,6 +553,16 @@ def test_the_extension_learns_shapes_only_when_articles_missed_the_declared_one(
     extension.spider_opened(ShapedSpider())
     extension.spider_closed(ShapedSpider(), "finished")
     learned = r"^/dan-van/[a-z0-9]+(?:-[a-z0-9]+)+\.htm$ (1 articles)"
+    assert crawler.stats.get_value("dvcrawl/url_shapes/learned") == learned
+    store_article(db_url, "https://thanhuytphcm.vn/chi-tiet.aspx?id=12")
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+    crawler.stats.open_spider()
+    crawler.stats.set_value("dvcrawl/articles/outside_declared_shape", 1)
+    extension = CrawlStateExtension(crawler)
+    extension.spider_opened(ShapedSpider())
+    extension.spider_closed(ShapedSpider(), "finished")
+    # Two shapes of one article each: in the order of their patterns.
+    learned = r"^/chi-tiet\.aspx\?id=\d+$ (1 articles); " + learned
     assert crawler.stats.get_value("dvcrawl/url_shapes/learned") == learned
     assert (
         f"thanhuytphcm: 1 article(s) stored outside the declared URL shape ^/tin-tuc/; "
