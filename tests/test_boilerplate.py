@@ -15,9 +15,8 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from dvcrawl.extract import boilerplate
+from dvcrawl.extract import boilerplate, region
 from dvcrawl.extract.boilerplate import (
-    class_weight,
     in_chrome,
     is_boilerplate_line,
     is_date_line,
@@ -275,21 +274,42 @@ CHROME_CASES = {
     "pagination": "pagination",
     "top-?bar": "topbar",
     "hotline": "hotline",
+    "cookie": "cookie",
+    "consent": "consent",
+    "gdpr": "gdpr",
+    "newsletter": "newsletter-signup",
+    "subscribe": "subscribe",
+    "promo": "promo",
+    "recommend": "recommended",
+    "trending": "trending",
+    "popular": "popular",
+    "outbrain": "outbrain",
+    "taboola": "taboola",
 }
 
 POSITIVE_CASES = {
     "article": "article",
-    "content": "content",
+    "content": "journal-content",
     "detail": "news-detail",
-    "chi-?tiet": "chitiet",
+    "chi-?tiet": "chi-tiet",
     "body": "body",
     "post": "post",
     "entry": "entry",
-    "noi-?dung": "noi-dung",
-    "news-?text": "newstext",
+    "noi-?dung": "noidung",
     "main": "main",
     "story": "story",
-    "fulltext": "fulltext",
+    "text": "fulltext",
+}
+
+ALWAYS_CASES = {
+    "comment": "comments",
+    "binh-?luan": "binhluan",
+    "cookie": "cookie",
+    "consent": "consent",
+    "gdpr": "gdpr",
+    "newsletter": "newsletter-signup",
+    "outbrain": "outbrain",
+    "taboola": "taboola",
 }
 
 ANCESTOR_CASES = {
@@ -319,41 +339,57 @@ def element(class_name: str):
 
 def test_every_class_alternative_has_a_case() -> None:
     assert top_level_alternatives(boilerplate.CHROME_CLASS.pattern) == list(CHROME_CASES)
-    assert top_level_alternatives(boilerplate._POSITIVE.pattern) == list(POSITIVE_CASES)
+    assert top_level_alternatives(region.POSITIVE_CLASS.pattern) == list(POSITIVE_CASES)
+    assert top_level_alternatives(region._ALWAYS_CHROME.pattern) == list(ALWAYS_CASES)
     assert top_level_alternatives(boilerplate._CHROME_ANCESTOR.pattern) == list(ANCESTOR_CASES)
 
 
+def names_weight(name: str) -> float:
+    region._names_weight.cache_clear()
+    return region._names_weight(name)
+
+
+def name_kind(name: str) -> str:
+    region._name_kind.cache_clear()
+    return region._name_kind(name)
+
+
+#: (where the pattern lives, its names, its cases, what a case must do with the pattern).
+CLASS_PATTERNS = [
+    ((boilerplate, region), "CHROME_CLASS", CHROME_CASES, lambda name: names_weight(name) == 0.2),
+    ((region,), "POSITIVE_CLASS", POSITIVE_CASES, lambda name: names_weight(name) == 1.6),
+    ((region,), "_ALWAYS_CHROME", ALWAYS_CASES, lambda name: name_kind(name) == "always"),
+    ((boilerplate,), "_CHROME_ANCESTOR", ANCESTOR_CASES, lambda name: in_chrome(element(name)[0])),
+]
+
+
 @pytest.mark.parametrize(
-    ("name", "cases", "holds"),
-    [
-        ("CHROME_CLASS", CHROME_CASES, lambda e: class_weight(e) == pytest.approx(0.2)),
-        ("_POSITIVE", POSITIVE_CASES, lambda e: class_weight(e) == pytest.approx(1.6)),
-        ("_CHROME_ANCESTOR", ANCESTOR_CASES, lambda e: in_chrome(e[0])),
-    ],
+    ("modules", "name", "cases", "holds"), CLASS_PATTERNS, ids=[c[1] for c in CLASS_PATTERNS]
 )
-def test_each_class_alternative_is_needed(name: str, cases: dict, holds, monkeypatch) -> None:
+def test_each_class_alternative_is_needed(
+    modules, name: str, cases: dict, holds, monkeypatch
+) -> None:
     for alternative, class_name in cases.items():
-        assert holds(element(class_name)), f"{name}: {class_name!r} is not recognized"
+        assert holds(class_name), f"{name}: {class_name!r} is not recognized"
         rest = [a for a in cases if a != alternative]
-        monkeypatch.setattr(boilerplate, name, re.compile("|".join(rest), re.IGNORECASE))
-        assert not holds(element(class_name)), (
+        for module in modules:
+            monkeypatch.setattr(module, name, re.compile("|".join(rest), re.IGNORECASE))
+        assert not holds(class_name), (
             f"{name}: {alternative!r} is covered by another alternative: remove it, or give it "
             "a case of its own"
         )
         monkeypatch.undo()
+    region._names_weight.cache_clear()
+    region._name_kind.cache_clear()
 
 
-def test_class_weights() -> None:
-    assert class_weight(lxml_html.fromstring("<div><p>x</p></div>")) == 1.0
-    assert class_weight(element("box")) == 1.0
-    assert class_weight(element("detail-sidebar")) == pytest.approx(0.2 * 1.6)
-    assert class_weight(lxml_html.fromstring('<div id="noidung">x</div>')) == pytest.approx(1.6)
-    for tag in ("footer", "nav", "aside", "header", "form"):
-        page = lxml_html.fromstring(f"<div><{tag}><p>x</p></{tag}><p>y</p></div>")
-        assert in_chrome(page[0][0]) and not in_chrome(page[1])
+def test_names_weigh_chrome_content_and_both() -> None:
+    assert names_weight("") == names_weight("box") == 1.0
+    assert names_weight("sidebar") == 0.2 and names_weight("noi-dung") == 1.6
+    # A name that also says content outweighs chrome, except comment and consent areas.
+    assert names_weight("detail-sidebar") == 1.6
+    assert names_weight("comment-body") == pytest.approx(0.2 * 1.6)
 
-
-# --- where the article is: scores, own text, listings (mutation check, docs/testing.md) ---------
 
 P60 = "Ban Dân vận quận tổ chức hội nghị, tuyên dương 45 mô hình, trao"  # 2 commas
 P30 = "Các phường đăng ký thêm mô hình"
@@ -363,75 +399,9 @@ def page(body: str):
     return lxml_html.fromstring(f"<html><body>{body}</body></html>")
 
 
-def by_id(scores: dict) -> dict[str, float]:
-    return {element.get("id", element.tag): round(score, 6) for element, score in scores.items()}
-
-
-def test_content_scores() -> None:
-    from dvcrawl.extract.boilerplate import content_candidates
-
-    assert len(P60) == 63 and len(P30) == 31
-    root = page(
-        f'<div id="outer"><div id="inner"><p>{P60}</p><p>{P30}</p><p>Ngắn quá, bỏ qua.</p>'
-        f'<p style="display:none">{P60}</p><div style="display:none"><p>{P60}</p></div>'
-        f"<h3><a>{P60}</a></h3></div></div>"
-    )
-    # <p> of 63 characters with 2 commas: 1 + 2 + 0.63; of 31: 1 + 0 + 0.31; the short one,
-    # the hidden ones and the heading (not paragraph-like) give nothing. The parent gets the
-    # points, the grandparent half of them; both are damped by their link text (63 of the
-    # 300 characters, hidden ones included).
-    points = (1 + 2 + 0.63) + (1 + 0.31)
-    density = 63 / 300
-    assert by_id(content_candidates(root)) == {
-        "inner": round(points * (1 - density), 6),
-        "outer": round(points / 2 * (1 - density), 6),
-    }
-
-
-def test_content_scores_cap_length_and_weigh_class_and_placement() -> None:
-    from dvcrawl.extract.boilerplate import content_candidates
-
-    long = "chữ " * 100  # 400 characters: length counts up to 300
-    root = page(
-        f'<div id="a" class="noi-dung"><p>{long}</p></div>'
-        f'<div id="f"><footer><div id="b"><p>{P30}</p></div></footer></div>'
-        f'<div id="c"><span>{P30}</span><font>{P30}</font><td>{P30}</td></div>'
-    )
-    scores = by_id(content_candidates(root))
-    assert scores["a"] == round((1 + 3) * 1.6, 6)
-    assert scores["b"] == round((1 + 0.31) * 0.1, 6)  # inside a <footer>
-    assert scores["c"] == round(3 * (1 + 0.31), 6)  # span, font and td count as paragraphs
-    assert scores["footer"] == round((1 + 0.31) / 2 * 0.1, 6)
-
-
-def test_a_root_with_text_of_its_own_is_scored_with_its_children() -> None:
-    from dvcrawl.extract.boilerplate import content_candidates
-
-    # A fragment's root has no parent to give points to; the paragraphs after it still count.
-    root = lxml_html.fromstring(f'<div id="root">{P60} lời dẫn<p>{P30}</p></div>')
-    root.getparent().remove(root)
-    assert root.getparent() is None
-    assert by_id(content_candidates(root)) == {"root": round(1 + 0.31, 6)}
-
-
 def test_placement_reads_ids_too() -> None:
     root = page(f'<div id="footer"><p>{P30}</p></div><div id="main"><p>{P30}</p></div>')
     assert in_chrome(root[0][0][0]) and not in_chrome(root[0][1][0])
-
-
-def test_own_text() -> None:
-    from dvcrawl.extract.boilerplate import _own_text
-
-    inline = lxml_html.fromstring(
-        "<div>Một <b>hai</b> <strong>ba</strong> <i>bốn</i> <em>năm</em> <a>sáu</a> "
-        "<span>bảy</span> <font>tám</font> <u>chín</u> <sup>mười</sup> <sub>một</sub>"
-        "<br>cuối <p>đoạn con</p> <div>khối con</div> sau khối</div>"
-    )
-    assert _own_text(inline) == "Một hai ba bốn năm sáu bảy tám chín mười một cuối sau khối"
-    assert _own_text(lxml_html.fromstring("<div><b>Đậm</b><i>nghiêng</i></div>")) == "Đậm nghiêng"
-    for tag in ("p", "li", "blockquote", "pre"):
-        element = lxml_html.fromstring(f"<{tag}>Lời <q>trích dẫn</q> hết</{tag}>")
-        assert _own_text(element) == "Lời trích dẫn hết", tag
 
 
 def teasers(count: int, words: int = 5, cls: str = "item") -> str:
@@ -497,17 +467,6 @@ def test_link_density() -> None:
     assert link_density(lxml_html.fromstring("<div></div>")) == 0.0
     assert link_density(lxml_html.fromstring("<div><a>ab</a><a>cd</a></div>")) == 1.0
     assert link_density(lxml_html.fromstring("<div>ab <a>cd</a></div>")) == 0.4
-
-
-def test_paragraphs_count_from_25_characters_and_hidden_ancestors_hide() -> None:
-    from dvcrawl.extract.boilerplate import content_candidates
-
-    exactly = "x" * 25
-    root = page(
-        f'<div id="a"><p>{exactly}</p></div><div id="b"><p>{exactly[:-1]}</p></div>'
-        f'<div style="display:none"><div><div id="c"><p>{exactly}</p></div></div></div>'
-    )
-    assert set(by_id(content_candidates(root))) == {"a", "body"}
 
 
 def boxes_of(body: str) -> set[str]:
