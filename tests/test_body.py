@@ -278,3 +278,65 @@ def test_a_caption_in_the_figure_before_the_text_begins() -> None:
         starts_at=lambda block: block.text.startswith("(Thanhuytphcm.vn)"),
     )
     assert body.images[0]["caption"] == "Lãnh đạo phát biểu." and body.paragraphs == [lead]
+
+
+# --- bylines as platforms print them (issue 9's labels, units and names) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("printed", "byline"),
+    [
+        ("Bởi Hoàng Anh", True),
+        ("Đăng bởi: Hoàng Anh", True),
+        ("Bởi Hoàng Anh Tuấn Minh Long Khang", True),  # six words after the label
+        ("Bởi Hoàng Anh Tuấn Minh Long Khang Việt", False),  # seven
+        ("Bởi vì trời mưa", False),  # "Bởi vì ..." opens a sentence
+        ("Bởi hoàng anh", False),
+        ("LÊ THỊ HỒNG (Ban Dân vận Huyện ủy Nga Sơn)", True),  # a unit in parentheses
+        ("Đây là câu (ghi chú).", False),
+    ],
+)
+def test_labelled_bylines(printed: str, byline: bool) -> None:
+    assert looks_like_byline(text(printed)) is byline
+
+
+@pytest.mark.parametrize(
+    ("printed", "author"),
+    [
+        ("Đăng bởi: Hoàng Anh", "Hoàng Anh"),
+        ("By Carrie Arnold November 15, 2019", "Carrie Arnold"),  # the date is not the author
+        ("Thu Hằng - Văn Tuấn", "Thu Hằng, Văn Tuấn"),  # two writers
+        ("Thu Hằng - Văn Tuấn - Minh Đức", "Thu Hằng, Văn Tuấn, Minh Đức"),
+        ("Thu Hà - Ban Dân vận Quận ủy", "Thu Hà - Ban Dân vận Quận ủy"),  # a name and its unit
+        ("Nguyễn Văn An - Xã Phú Cường", "Nguyễn Văn An - Xã Phú Cường"),  # ... or its place
+        ("Hà - Hiền", "Hà - Hiền"),  # one-word parts are not two names
+        ("Hà Hiền Minh Long Khang - Văn Tuấn", "Hà Hiền Minh Long Khang - Văn Tuấn"),
+        ("Thu Hằng", "Thu Hằng"),
+        (
+            "LÊ THỊ HỒNG (Ban Dân vận Huyện ủy Nga Sơn)",
+            "LÊ THỊ HỒNG (Ban Dân vận Huyện ủy Nga Sơn)",
+        ),
+        ("(Hà Hiền)", "Hà Hiền"),
+        ("(Hà Hiền", "Hà Hiền"),
+        ("Hà Hiền)", "Hà Hiền"),
+        ("Hà (Hiền)", "Hà (Hiền)"),
+        ("(Hà) Hiền", "(Hà) Hiền"),
+    ],
+)
+def test_author_names(printed: str, author: str) -> None:
+    assert byline_author(printed) == author
+
+
+def test_lines_after_a_marked_caption_are_text() -> None:
+    # A caption from a caption element ends the caption: a centred line after it is text.
+    body = assemble(
+        [
+            text(SENTENCE),
+            image(),
+            text("Quang cảnh hội nghị", caption_hint=True),
+            text("Nhiều mô hình hay ở cơ sở", centered=True),
+            text("Đoạn cuối của bài viết, đầy đủ và rõ ràng."),
+        ]
+    )
+    assert body.images[0]["caption"] == "Quang cảnh hội nghị"
+    assert body.paragraphs[1] == "Nhiều mô hình hay ở cơ sở"

@@ -570,3 +570,29 @@ def test_scanning_goes_on_after_an_anchor_inside_a_box() -> None:
         f'<div id="one"><h3>Tin liên quan</h3><ul>{LINKS}</ul><h4>Xem thêm</h4><ul>{LINKS}</ul>'
         f'</div><p>{"y" * 301}</p><div id="two"><h3>Tin khác</h3><ul>{LINKS}</ul></div>'
     ) == {"one", "two"}
+
+
+def test_link_density_leaves_out_skipped_parts() -> None:
+    from dvcrawl.extract.boilerplate import link_density
+
+    root = lxml_html.fromstring(
+        '<div><p>abcdefghij</p><div id="s"><a>0123456789</a>xxxxxxxxxx</div><a>ab</a></div>'
+    )
+    assert link_density(root) == 12 / 32
+    assert link_density(root, skip=frozenset({root.get_element_by_id("s")})) == 2 / 12
+    assert link_density(lxml_html.fromstring("<div><a>x</a></div>")) == 1.0
+
+
+def test_chrome_tags_are_chrome() -> None:
+    for tag in ("footer", "nav", "aside", "header", "form"):
+        root = page(f"<div><{tag}><p>x</p></{tag}><p>y</p></div>")
+        assert in_chrome(root[0][0][0][0]) and not in_chrome(root[0][0][1]), tag
+
+
+def test_a_skipped_part_is_no_listing() -> None:
+    from dvcrawl.extract.boilerplate import looks_like_listing
+
+    root = page(f'<div id="root"><p>{P60}</p><div id="box">{teasers(4)}</div></div>')
+    article = root.get_element_by_id("root")
+    assert looks_like_listing(article)
+    assert not looks_like_listing(article, skip=frozenset({root.get_element_by_id("box")}))

@@ -285,3 +285,28 @@ def test_warm_up_loads_dateparser() -> None:
 
     warm_up()
     assert "dateparser" in sys.modules
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("15 thg 1, 2024", "2024-01-15"),
+        ("15 thg 12 2024", "2024-12-15"),
+        ("15 Tháng Mười Hai 2024", "2024-12-15"),
+        ("Sept. 5, 2023", "2023-09-05"),
+        ("05/03/2023 12:15 a.m.", "2023-03-05T00:15:00+07:00"),
+        ("05/03/2023 12:15 sáng", "2023-03-05T00:15:00+07:00"),
+        ("March 5, 2023 3:40 tối", "2023-03-05T15:40:00+07:00"),
+        ("05/03/2023 3:15 p.m.", "2023-03-05T15:15:00+07:00"),
+    ],
+)
+def test_month_names_and_clock_words(text: str, iso: str) -> None:
+    assert [d.isoformat() for d in find_dates(text, now=NOW)] == [iso]
+
+
+def test_month_numbers_and_names_out_of_range() -> None:
+    from dvcrawl.extract.dates import _month_number
+
+    assert find_dates("15 thg 13 2024", now=NOW) == []
+    assert _month_number("") is None and _month_number(" . ") is None
+    assert _month_number("Septem") is None and _month_number("Sep") == 9

@@ -221,6 +221,8 @@ def _from_match(line: str, match: re.Match[str], iso: bool, now: datetime) -> Pa
 def _month_number(name: str) -> int | None:
     """The month of a printed month name ("Tháng Mười Hai", "thg 3", "Th.03", "Sept.")."""
     key = " ".join(name.lower().strip(" .").split())
+    if not key:
+        return None  # every English month starts with the empty string
     number = re.sub(r"^(?:tháng|thg|th)\.?\s*", "", key)
     if number.isdigit():
         return int(number) if 1 <= int(number) <= 12 else None
