@@ -292,6 +292,8 @@ def test_a_caption_in_the_figure_before_the_text_begins() -> None:
         ("Bởi Hoàng Anh Tuấn Minh Long Khang Việt", False),  # seven
         ("Bởi vì trời mưa", False),  # "Bởi vì ..." opens a sentence
         ("Bởi hoàng anh", False),
+        ("Bởi Hoàng anh", True),  # the first word after the label decides
+        ("Bởi Hoàng", True),
         ("LÊ THỊ HỒNG (Ban Dân vận Huyện ủy Nga Sơn)", True),  # a unit in parentheses
         ("Đây là câu (ghi chú).", False),
     ],
@@ -307,6 +309,8 @@ def test_labelled_bylines(printed: str, byline: bool) -> None:
         ("By Carrie Arnold November 15, 2019", "Carrie Arnold"),  # the date is not the author
         ("Thu Hằng - Văn Tuấn", "Thu Hằng, Văn Tuấn"),  # two writers
         ("Thu Hằng - Văn Tuấn - Minh Đức", "Thu Hằng, Văn Tuấn, Minh Đức"),
+        ("Nguyễn Thị Thu Hằng - Văn Tuấn", "Nguyễn Thị Thu Hằng, Văn Tuấn"),  # four-word names
+        ("Nguyễn Thị Thu Hằng Anh - Văn Tuấn", "Nguyễn Thị Thu Hằng Anh - Văn Tuấn"),
         ("Thu Hà - Ban Dân vận Quận ủy", "Thu Hà - Ban Dân vận Quận ủy"),  # a name and its unit
         ("Nguyễn Văn An - Xã Phú Cường", "Nguyễn Văn An - Xã Phú Cường"),  # ... or its place
         ("Hà - Hiền", "Hà - Hiền"),  # one-word parts are not two names
