@@ -344,3 +344,56 @@ def test_lines_after_a_marked_caption_are_text() -> None:
     )
     assert body.images[0]["caption"] == "Quang cảnh hội nghị"
     assert body.paragraphs[1] == "Nhiều mô hình hay ở cơ sở"
+
+
+# --- dates on the byline line and bylines above the text (main, 0aeb71c) -------------------
+
+
+def test_labelled_bylines_by_label_alone() -> None:
+    from dvcrawl.extract.body import is_labelled_byline
+
+    assert is_labelled_byline("Theo Báo Đồng Tháp")
+    assert is_labelled_byline("Nguồn: TTXVN")
+    assert is_labelled_byline("Tin, ảnh: Ngân Nguyễn")
+    assert not is_labelled_byline("Hà Hiền")
+    assert is_labelled_byline("Theo " + " ".join(["Báo"] * 13))  # 14 words
+    assert not is_labelled_byline("Theo " + " ".join(["Báo"] * 14))
+
+
+@pytest.mark.parametrize(
+    ("printed", "name"),
+    [
+        ("Hồng Nhung (cập nhật 09/04/2025)", "Hồng Nhung"),
+        ("Thu Hằng, ngày 09/04/2025", "Thu Hằng"),
+        ("Minh Đức - 09/04/2025", "Minh Đức"),
+        ("Minh Đức | Cập nhật: 09/04/2025 08:15", "Minh Đức"),
+        ("Minh Đức", "Minh Đức"),
+    ],
+)
+def test_a_date_beside_the_name_is_not_the_name(printed: str, name: str) -> None:
+    from dvcrawl.extract.body import _without_dates
+
+    assert _without_dates(printed) == name
+    assert looks_like_byline(text(printed))
+
+
+def test_the_byline_date_is_kept_for_the_record() -> None:
+    body = assemble([text(SENTENCE), text("Hồng Nhung (cập nhật 09/04/2025)")])
+    assert body.author == "Hồng Nhung" and body.byline_date.isoformat() == "2025-04-09"
+    two = assemble([text(SENTENCE), text("Thu Hằng (09/04/2025)"), text("Văn Tuấn")])
+    assert two.author == "Thu Hằng, Văn Tuấn" and two.byline_date.isoformat() == "2025-04-09"
+    assert assemble([text(SENTENCE), text("Văn Tuấn")]).byline_date is None
+
+
+def test_a_labelled_byline_above_the_text() -> None:
+    second = "Đoạn hai của bài viết, đầy đủ và rõ ràng."
+    top = assemble([text("Bài và ảnh: Thanh Tâm"), text(SENTENCE), text(second)])
+    assert top.author == "Thanh Tâm" and top.paragraphs == [SENTENCE, second]
+    # The byline at the end wins; the top line still leaves the text.
+    both = assemble([text("Bài và ảnh: Thanh Tâm"), text(SENTENCE), text("Văn Tuấn")])
+    assert both.author == "Văn Tuấn" and both.paragraphs == [SENTENCE]
+    # A name at the top without a label could be a one-line kicker: it stays.
+    kicker = assemble([text("Thanh Tâm"), text(SENTENCE), text(second)])
+    assert kicker.author is None and kicker.paragraphs[0] == "Thanh Tâm"
+    # A text of one line is never only its byline.
+    assert assemble([text("Bài và ảnh: Thanh Tâm")]).paragraphs == ["Bài và ảnh: Thanh Tâm"]
