@@ -368,6 +368,7 @@ def test_labelled_bylines_by_label_alone() -> None:
         ("Minh Đức - 09/04/2025", "Minh Đức"),
         ("Minh Đức | Cập nhật: 09/04/2025 08:15", "Minh Đức"),
         ("Minh Đức", "Minh Đức"),
+        ("Trần X", "Trần X"),  # an initial is part of the name
     ],
 )
 def test_a_date_beside_the_name_is_not_the_name(printed: str, name: str) -> None:
@@ -382,6 +383,8 @@ def test_the_byline_date_is_kept_for_the_record() -> None:
     assert body.author == "Hồng Nhung" and body.byline_date.isoformat() == "2025-04-09"
     two = assemble([text(SENTENCE), text("Thu Hằng (09/04/2025)"), text("Văn Tuấn")])
     assert two.author == "Thu Hằng, Văn Tuấn" and two.byline_date.isoformat() == "2025-04-09"
+    last = assemble([text(SENTENCE), text("Thu Hằng"), text("Văn Tuấn (09/04/2025)")])
+    assert last.byline_date.isoformat() == "2025-04-09", "an undated line above keeps it"
     assert assemble([text(SENTENCE), text("Văn Tuấn")]).byline_date is None
 
 
