@@ -215,14 +215,14 @@ class Deduplicator:
         if exact is not None:
             return exact
         best: Match | None = None
+        best_score = 0.0  # unrounded: compared with the rounded one, a later equal copy won
         for url, origin, other, names in self._candidates(canonical_url, print_):
             if (origin or url) == canonical_url:
                 continue  # a copy of this very article, stored while it was away
             similarity = compare(print_.shingles, other, print_.entities, names)
-            if is_near_duplicate(similarity) and (
-                best is None or similarity.score > best.similarity
-            ):
+            if is_near_duplicate(similarity) and (best is None or similarity.score > best_score):
                 best = Match(origin or url, round(similarity.score, 4))
+                best_score = similarity.score
         return best
 
     def remember(self, canonical_url: str, print_: Fingerprint, duplicate_of: str | None) -> None:

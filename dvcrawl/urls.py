@@ -108,7 +108,7 @@ def canonicalize(url: str, *, resolve_host: Callable[[str], tuple[str, str]] | N
     head, sep, tail = canonical.partition("?")
     if head.endswith("/") and head.count("/") > 3:
         head = head.rstrip("/")
-    return head + sep + tail if tail else head
+    return head + sep + tail  # canonicalize_url drops an empty query, "?" with it
 
 
 def plain_host(host: str) -> tuple[str, str]:

@@ -129,3 +129,22 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+#: Fixtures that run dvcrawl in a child process or need a PostgreSQL server.
+CHILD_PROCESS_FIXTURES = {"dvcrawl", "pg_url"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under mutmut (docs/testing.md), leave out tests that run dvcrawl in a child process.
+
+    mutmut maps each mutant to the tests that call the mutated function in the test process;
+    a crawl in a child process is invisible to it, so those tests would only cost time.
+    """
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    kept = [item for item in items if not CHILD_PROCESS_FIXTURES & set(item.fixturenames)]
+    dropped = [item for item in items if CHILD_PROCESS_FIXTURES & set(item.fixturenames)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

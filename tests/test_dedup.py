@@ -6,11 +6,13 @@ is imported (`dvcrawl import`), and the stored rows are checked.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from scrapy import Request
 
@@ -340,3 +342,221 @@ def test_another_event_from_the_same_template_is_not_a_copy() -> None:
     )
     assert similarity.jaccard > 0.3, "shingles alone would see these as alike"
     assert not dedup.is_near_duplicate(similarity)
+
+
+def test_request_fingerprint_keeps_method_body_and_unparsable_urls_apart() -> None:
+    fingerprinter = CanonicalRequestFingerprinter()
+    get = Request("https://thanhuytphcm.vn/tim-kiem")
+    post_a = Request("https://thanhuytphcm.vn/tim-kiem", method="POST", body=b"q=dan+van")
+    post_b = Request("https://thanhuytphcm.vn/tim-kiem", method="POST", body=b"q=mat+tran")
+    prints = {fingerprinter.fingerprint(r) for r in (get, post_a, post_b)}
+    assert len(prints) == 3
+    # URLs that are not http(s) keep their own spelling as the key, never a shared one.
+    assert fingerprinter.fingerprint(Request("data:,a")) != fingerprinter.fingerprint(
+        Request("data:,b")
+    )
+    assert len(fingerprinter.fingerprint(get)) == 20
+
+
+# --- the rules and the index, in process (mutation check, docs/testing.md) ------------------
+
+
+@pytest.mark.parametrize(
+    ("similarity", "alike"),
+    [
+        (dedup.Similarity(0.5, 0.5, 1.0), True),  # Jaccard at the threshold
+        (dedup.Similarity(0.6, 0.6, 1.0), True),  # a repost with a new lead: well below 0.9
+        (dedup.Similarity(0.4999, 0.5, 1.0), False),
+        (dedup.Similarity(0.3, 0.8, 0.4), True),  # trimmed: contained, not tiny
+        (dedup.Similarity(0.3, 0.7999, 0.4), False),
+        (dedup.Similarity(0.3, 0.8, 0.3999), False),  # a short item quoted in a roundup
+        (dedup.Similarity(0.9, 0.9, 1.0, 0.5), True),  # names shared at the threshold
+        (dedup.Similarity(0.9, 0.9, 1.0, 0.4999), False),  # another event, same template
+        (dedup.Similarity(0.3, 0.9, 0.9, 0.4), False),
+    ],
+)
+def test_near_duplicate_thresholds(similarity: dedup.Similarity, alike: bool) -> None:
+    assert dedup.is_near_duplicate(similarity) is alike
+
+
+def test_compare_edge_cases() -> None:
+    some = frozenset({"a b c d e", "b c d e f"})
+    assert dedup.compare(frozenset(), some) == dedup.Similarity(0.0, 0.0, 0.0)
+    assert dedup.compare(some, frozenset()) == dedup.Similarity(0.0, 0.0, 0.0)
+    three = frozenset({"lê minh tâm", "bình thạnh", "45"})
+    # Names are compared only when both texts have at least three.
+    assert dedup.compare(some, some, three, None).entities is None
+    assert dedup.compare(some, some, three, frozenset({"bình thạnh", "45"})).entities is None
+    assert dedup.compare(some, some, three, three | {"2024"}).entities == 1.0
+    other = frozenset({"a b c d e", "x y z w v", "k l m n o"})
+    assert dedup.compare(some, other) == dedup.Similarity(0.25, 0.5, 2 / 3)
+
+
+def index(tmp_path: Path, *articles: tuple[str, str, str | None]):
+    """A database holding `articles` (url, text, duplicate_of) with their LSH bands."""
+    from sqlalchemy.orm import Session
+
+    from dvcrawl.db import ArticleStore, init_db, make_engine
+    from dvcrawl.items import Article
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'index.sqlite3'}")
+    init_db(engine)
+    store = ArticleStore(engine, batch_size=1)
+    for url, text, duplicate_of in articles:
+        print_ = dedup.fingerprint(text)
+        record = Article(
+            url=url, canonical_url=url, site="generic", is_article=True, title="t", text=text
+        )
+        store.save(
+            record,
+            content_hash=print_.content_hash,
+            fetched_at=datetime.now(UTC),
+            duplicate_of=duplicate_of,
+            band_keys=print_.keys,
+        )
+    store.close()
+    return engine, Session(engine)
+
+
+A, B, C = (f"https://example.vn/tin-tuc/{name}.html" for name in ("a", "b", "c"))
+TEXT = GOLD["text"]
+EDITED = "\n\n".join(
+    ["Chiều 15/1, quận Bình Thạnh tổng kết phong trào “Dân vận khéo”.", *PARAGRAPHS[1:]]
+)
+
+
+def test_the_index_finds_a_near_copy_stored_earlier(tmp_path: Path) -> None:
+    engine, session = index(tmp_path, (A, TEXT, None))
+    found = dedup.Deduplicator(session).find(B, dedup.fingerprint(EDITED))
+    expected = dedup.compare(dedup.shingles(EDITED), dedup.shingles(TEXT)).score
+    assert found == dedup.Match(A, round(expected, 4)) and found.similarity != expected
+    # Exact copies come from the hash, with similarity 1.
+    assert dedup.Deduplicator(session).find(B, dedup.fingerprint(TEXT)) == dedup.Match(A, 1.0)
+    # An article is never a copy of itself (an update of A).
+    assert dedup.Deduplicator(session).find(A, dedup.fingerprint(EDITED)) is None
+    session.close()
+    engine.dispose()
+
+
+def test_a_copy_points_to_the_first_copy_not_to_the_copy(tmp_path: Path) -> None:
+    engine, session = index(tmp_path, (B, EDITED, A))
+    assert dedup.Deduplicator(session).find(C, dedup.fingerprint(EDITED)).canonical_url == A
+    near = EDITED.replace("Chiều 15/1", "Sáng 16/1")
+    assert dedup.Deduplicator(session).find(C, dedup.fingerprint(near)).canonical_url == A
+    session.close()
+    engine.dispose()
+
+
+def test_equal_candidates_keep_the_first_stored(tmp_path: Path) -> None:
+    # Two earlier copies with one text, both unmarked (stored before deduplication existed).
+    engine, session = index(tmp_path, (A, TEXT, None), (B, TEXT, None))
+    assert dedup.Deduplicator(session).find(C, dedup.fingerprint(EDITED)).canonical_url == A
+    session.close()
+    engine.dispose()
+
+
+def test_an_updated_article_still_finds_its_other_copies(tmp_path: Path) -> None:
+    # A is stored first; B, a copy pointing to A, next; C, an unmarked near copy, last. When
+    # A changes, B (a copy of A itself) is skipped and C is still found.
+    near = EDITED.replace("Chiều 15/1", "Sáng 16/1")
+    engine, session = index(tmp_path, (A, TEXT, None), (B, near, A), (C, near, None))
+    assert dedup.Deduplicator(session).find(A, dedup.fingerprint(EDITED)).canonical_url == C
+    session.close()
+    engine.dispose()
+
+
+def test_a_report_from_the_same_template_is_not_matched(tmp_path: Path) -> None:
+    import re
+
+    other = TEXT
+    for old, new in (
+        ("Bình Thạnh", "Gò Vấp"),
+        ("Lê Minh Tâm", "Trần Quốc Hùng"),
+        ("Nguyễn Thị Ngọc Thanh", "Phạm Thu Hà"),
+        ("Thanh Đa", "Vàm Thuật"),
+    ):
+        other = other.replace(old, new)
+    other = re.sub(r"\d+", lambda m: str(int(m.group(0)) + 7), other)
+    engine, session = index(tmp_path, (A, TEXT, None))
+    print_ = dedup.fingerprint(other)
+    assert set(print_.keys) & set(dedup.fingerprint(TEXT).keys), "it shares LSH bands"
+    assert dedup.Deduplicator(session).find(B, print_) is None
+    session.close()
+    engine.dispose()
+
+
+def test_items_of_this_run_are_remembered_up_to_a_limit(tmp_path: Path) -> None:
+    engine, session = index(tmp_path)
+    assert dedup.Deduplicator(session).recent_limit == 2000
+    deduplicator = dedup.Deduplicator(session, recent_limit=2)
+    first, second, third = (f"Bài số {n}. " + TEXT for n in (1, 2, 3))
+    deduplicator.remember(A, dedup.fingerprint(first), None)
+    deduplicator.remember(B, dedup.fingerprint(second), None)
+    # Not yet in the database: found among this run's items, near and exact.
+    assert deduplicator.find(C, dedup.fingerprint(first + " Thêm.")).canonical_url == A
+    assert deduplicator.find(C, dedup.fingerprint(second)) == dedup.Match(B, 1.0)
+    deduplicator.remember(C, dedup.fingerprint(third), None)
+    # The oldest is forgotten (a later run finds it in the database instead).
+    assert deduplicator.find("https://example.vn/d", dedup.fingerprint(first)).canonical_url != A
+    assert deduplicator.find("https://example.vn/d", dedup.fingerprint(third)).canonical_url == C
+    session.close()
+    engine.dispose()
+
+
+# --- what the index stores must not drift between versions --------------------------------
+
+
+def test_shingles() -> None:
+    assert sorted(dedup.shingles("Một hai ba bốn năm sáu bảy")) == [
+        "ba bốn năm sáu bảy",
+        "hai ba bốn năm sáu",
+        "một hai ba bốn năm",
+    ]
+    assert dedup.shingles("Một  hai, ba.") == frozenset({"một hai ba"})
+    assert dedup.shingles("") == dedup.shingles(None) == frozenset()
+    assert dedup.entities(None) == frozenset()
+
+
+def test_band_keys_are_a_stored_format() -> None:
+    # Band keys are written to lsh_bands with every article; a run finds old articles by
+    # them. If signature() or band_keys() changed what they compute (hash scheme, seed,
+    # byte order, slicing), every article stored before would silently stop matching its
+    # copies. These values were computed when the index was created (schema 2); a
+    # deliberate change must bump DB_SCHEMA_VERSION and re-index.
+    text = (
+        "Ban Dân vận Quận ủy Bình Thạnh tổ chức hội nghị tổng kết phong trào thi đua "
+        "Dân vận khéo năm 2023."
+    )
+    print_ = dedup.fingerprint(text)
+    assert print_.content_hash == (
+        "c49a5dcf14e3c811b5a71e3efe5433166212db9132bd1d4d6f433f61326052e2"
+    )
+    assert print_.signature.dtype == np.uint32 and len(print_.signature) == dedup.NUM_PERM
+    assert list(print_.signature[:4]) == [46299610, 139655832, 281794129, 81711465]
+    assert dedup.band_shape() == (37, 3) and len(print_.keys) == 37
+    assert print_.keys[:4] == [
+        5341780903405811608,
+        8621401485261114898,
+        4907033811890680144,
+        4259976624138773296,
+    ]
+    assert all(0 <= key < 2**63 for key in print_.keys)
+    assert (print_.signature == dedup.signature(dedup.shingles(text))).all()
+    assert dedup.fingerprint(None).content_hash == hashlib.sha256(b"").hexdigest()
+
+
+def test_similarity_is_recorded_to_four_decimals(tmp_path: Path) -> None:
+    engine, session = index(tmp_path, (A, "\n\n".join(PARAGRAPHS[:-3]), None))
+    found = dedup.Deduplicator(session).find(C, dedup.fingerprint(EDITED))
+    assert found == dedup.Match(A, 0.8147)  # 0.814671...
+    session.close()
+    engine.dispose()
+
+
+def test_the_best_of_several_copies_is_chosen(tmp_path: Path) -> None:
+    # A first, weaker copy and a later, closer one: the closer one is the match.
+    weaker = "\n\n".join(PARAGRAPHS[:-3])  # score 0.81 against EDITED; TEXT scores 0.97
+    engine, session = index(tmp_path, (A, weaker, None), (B, TEXT, None))
+    assert dedup.Deduplicator(session).find(C, dedup.fingerprint(EDITED)).canonical_url == B
+    session.close()
+    engine.dispose()

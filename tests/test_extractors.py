@@ -11,6 +11,7 @@ from dvcrawl.extraction import extract_article
 from dvcrawl.items import ARTICLE_KEYS
 from dvcrawl.sites import SITES
 from tests.support.fixture_sites import FIXTURES, expected_articles
+from tests.support.gold_rules import record_problems
 
 GOLDEN = [
     pytest.param(html, record, id=f"{html.parent.name}/{html.stem}")
@@ -22,18 +23,28 @@ GOLDEN = [
 
 
 @pytest.mark.parametrize(("html", "expected"), GOLDEN)
-@pytest.mark.parametrize("field", ARTICLE_KEYS)
-def test_golden_field(html: Path, expected: dict, field: str) -> None:
-    article = extract_article(html.read_text(encoding="utf-8"), expected["url"])
-    assert article.to_dict()[field] == expected[field]
+def test_golden_record(html: Path, expected: dict) -> None:
+    article = extract_article(html.read_text(encoding="utf-8"), expected["url"]).to_dict()
+    differences = [
+        f"{field}: expected {expected[field]!r}, extracted {article[field]!r}"
+        for field in ARTICLE_KEYS
+        if article[field] != expected.get(field)
+    ]
+    assert not differences, "\n".join(differences)
 
 
-@pytest.mark.parametrize(("html", "expected"), GOLDEN)
-def test_golden_file_is_a_complete_record(html: Path, expected: dict) -> None:
-    assert list(expected) == list(ARTICLE_KEYS), (
-        "expected JSON must have the record's keys in order"
-    )
-    assert html.exists()
+def test_golden_files_are_complete_records_of_their_pages() -> None:
+    """Every golden file against its page (tests/support/gold_rules.py), all offenders at once."""
+    problems = [
+        f"{html.parent.name}/{html.name}: {problem}"
+        for html, expected in (g.values for g in GOLDEN)
+        for problem in (
+            record_problems(expected, html.read_text(encoding="utf-8"), complete=True)
+            if html.exists()
+            else ["no stored page beside the record"]
+        )
+    ]
+    assert not problems, "\n".join(problems)
 
 
 def test_every_site_has_golden_files() -> None:
@@ -78,3 +89,32 @@ def test_extraction_is_pure_and_repeatable() -> None:
     )
     url = "https://hcmcpv.org.vn/tin-tuc/quan-binh-thanh-tuyen-duong-45-mo-hinh-dan-van-kheo-tieu-bieu-nam-2023-1491905588"
     assert extract_article(html, url) == extract_article(html, url)
+
+
+def test_the_record_checks_catch_a_wrong_record() -> None:
+    html = FIXTURES / "thanhuytphcm" / "article_quan3_quy_dinh_dan_van.html"
+    record = json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))
+    page = html.read_text(encoding="utf-8")
+    assert record_problems(record, page, complete=True) == []
+    paragraphs = record["text"].split("\n\n")
+    wrong = {
+        **record,
+        "text": "\n\n".join([record["title"], *paragraphs, record["author"], "Một đoạn bịa."]),
+        "images": [{"url": "https://thanhuytphcm.vn/a.jpg", "caption": paragraphs[1]}],
+        "published_at": "2099-01-01",
+    }
+    problems = record_problems(wrong, page, complete=True)
+    assert problems == [
+        "paragraph not printed on the page: 'Một đoạn bịa.'",
+        "the title is repeated as the first paragraph",
+        "the byline 'Hà Hiền' is left in the text",
+        f"the caption {paragraphs[1][:40]!r} is left in the text",
+        "published_at '2099-01-01' is in the future",
+    ]
+    assert record_problems({**record, "published_at": "2022-06-11"}, page, complete=True) == [
+        "published_at '2022-06-11' is not printed on the page"
+    ]
+    reordered = {key: record[key] for key in reversed(record)}
+    assert record_problems(reordered, page, complete=True) == [
+        f"keys {list(reordered)} are not the record's keys in order"
+    ]

@@ -22,3 +22,25 @@ def test_ruff_check() -> None:
 def test_ruff_format() -> None:
     result = _ruff("format", "--check", "dvcrawl", "tests", "scripts", "benchmarks")
     assert result.returncode == 0, result.stdout
+
+
+def test_doctests_are_collected() -> None:
+    # The examples in docstrings are tests too (pyproject.toml: --doctest-modules on dvcrawl).
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "dvcrawl",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert "dvcrawl/extract/dates.py::dvcrawl.extract.dates.parse_date" in collected
+    assert len(collected) >= 9, result.stdout

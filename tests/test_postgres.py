@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from tests.conftest import FAST, Runner, report
+from tests.support.fixture_sites import routes
 from tests.support.server import FixtureServer
 from tests.support.synthetic_site import SyntheticSite
 from tests.test_dedup import (
@@ -68,18 +69,19 @@ def test_copies_across_portals(dvcrawl: Runner, pg_url: str, tmp_path: Path) -> 
 
 
 def test_incremental_runs_and_concurrent_writers(
-    dvcrawl: Runner, pg_url: str, tls_dir: Path, thanhuytphcm_warc: Path
+    dvcrawl: Runner, pg_url: str, tls_dir: Path
 ) -> None:
     site = SyntheticSite(per_page=5)
     site.publish(12)
-    with FixtureServer(site.routes(), tls_dir) as server:
-        # Two crawls write at once (the loopback site and a replayed site: two processes).
-        replay = dvcrawl.popen(
-            "crawl", "mttq_hanoi", "--db", pg_url, "--replay", str(thanhuytphcm_warc)
-        )
-        first = dvcrawl("crawl", "thanhuytphcm", "--db", pg_url, *FAST, env=server.env())
-        replay.communicate(timeout=120)
-        assert first.returncode == 0 and replay.returncode == 0, first.stdout + first.stderr
+    with FixtureServer(site.routes() | routes("danvan"), tls_dir) as server:
+        # Two crawls of two sites write into one database at once, both through the loopback
+        # server; a small delay per request keeps both running long enough to overlap.
+        paced = [*FAST, "-s", "DOWNLOAD_DELAY=0.2", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
+        other = dvcrawl.popen("crawl", "danvan", "--db", pg_url, *paced, env=server.env())
+        first = dvcrawl("crawl", "thanhuytphcm", "--db", pg_url, *paced, env=server.env())
+        _, other_err = other.communicate(timeout=120)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert other.returncode == 0, other_err
         site.publish(3)
         server.routes = site.routes()
         before = len(server.hits)
@@ -88,5 +90,19 @@ def test_incremental_runs_and_concurrent_writers(
         assert sum("/tin-tuc/" in hit.url for hit in server.hits[before:]) == 3
     assert query(
         pg_url,
-        "SELECT count(*), count(DISTINCT canonical_url) FROM articles WHERE site = 'thanhuytphcm'",
-    ) == [(15, 15)]
+        "SELECT site, count(*), count(DISTINCT canonical_url) FROM articles "
+        "GROUP BY site ORDER BY site",
+    ) == [("danvan", 3, 3), ("thanhuytphcm", 15, 15)]
+    runs = query(
+        pg_url, "SELECT site, outcome, new, started_at, finished_at FROM crawl_runs ORDER BY id"
+    )
+    assert sorted((site, outcome, new) for site, outcome, new, _, _ in runs) == [
+        ("danvan", "finished", 3),
+        ("thanhuytphcm", "finished", 3),
+        ("thanhuytphcm", "finished", 12),
+    ]
+    danvan = next(run for run in runs if run[0] == "danvan")
+    first_run = next(run for run in runs if run[0] == "thanhuytphcm")
+    assert danvan[3] < first_run[4] and first_run[3] < danvan[4], (
+        "the two writers did not overlap in time"
+    )

@@ -173,7 +173,7 @@ def looks_like_caption(block: Block, image: Block | None) -> bool:
         return True
     if image is not None and image.group is not None and block.group is image.group:
         return word_count(block.text) <= 120
-    if block.bold or block.kind == "heading" or word_count(block.text) > 80:
+    if block.bold or word_count(block.text) > 80:
         return False
     if block.italic or block.centered:
         return True
@@ -248,7 +248,13 @@ def assemble(
             if block.caption_hint:
                 marked = True
                 continue
-            if last_image is not None and block.group is last_image.group:
+            # More caption lines may follow inside the image's own figure or table; outside
+            # one, the next line is text again (a subheading after a caption was swallowed).
+            if (
+                last_image is not None
+                and last_image.group is not None
+                and block.group is last_image.group
+            ):
                 continue
             after_image = False
             continue

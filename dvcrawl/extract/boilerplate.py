@@ -36,7 +36,6 @@ _LINE_PATTERNS = [
     r"tổng (?:số )?(?:lượt )?truy cập\s*:?\s*[\d.,]*",
     r"thống kê truy cập(?: thống kê truy cập)?",
     r"(?:hôm nay|hôm qua|trong tuần|tuần này|tháng này|trong tháng|trong năm|tất cả|tổng cộng)\s*:\s*[\d.,]+",
-    r"lượt xem",
     # share, print, font size, navigation
     r"in (?:trang|bài(?: viết)?|bài này|tin)",
     r"bản in",
@@ -56,7 +55,6 @@ _LINE_PATTERNS = [
     r"lưu bài(?: viết)?",
     r"theo dõi(?: trên)? google news",
     r"nghe (?:đọc )?bài(?: viết)?",
-    r"0:00",
     # polls and forms
     r"bình chọn",
     r"biểu quyết",
@@ -178,11 +176,11 @@ def is_stop_anchor(text: str) -> bool:
 # --- where the article is ------------------------------------------------------------------
 
 CHROME_CLASS = re.compile(
-    r"comment|binh-?luan|binhluan|y-?kien|sidebar|side-bar|widget|footer|header|menu|nav|"
-    r"breadcrumb|related|lien-?quan|tin-?khac|tinkhac|other|more-news|quang-?cao|advert|banner|"
+    r"comment|binh-?luan|y-?kien|sidebar|side-bar|widget|footer|header|menu|nav|"
+    r"breadcrumb|related|lien-?quan|tin-?khac|other|more-news|quang-?cao|advert|banner|"
     r"share|social|toolbar|tools|print|rating|poll|binh-?chon|vote|counter|thong-?ke|statistic|"
     r"tags?\b|keyword|marquee|popup|modal|login|search|col-?right|right-?col|col-?left|hotnews|"
-    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination|top-?bar|top-?nav|hotline|"
+    r"most-?view|xem-?nhieu|doc-?nhieu|tin-?moi|newest|paging|pagination|top-?bar|hotline|"
     r"cookie|consent|gdpr|newsletter|subscribe|promo|recommend|trending|popular|outbrain|taboola",
     re.IGNORECASE,
 )

@@ -212,15 +212,17 @@ def _from_match(line: str, match: re.Match[str], iso: bool, now: datetime) -> Pa
         value = value.replace(hour=moment[0], minute=moment[1], second=moment[2])
         if iso and parts.get("tz"):
             value = _with_offset(value, parts["tz"])
-    if is_future(value if clock is not None else value.replace(hour=0), now):
+    if is_future(value, now):  # midnight when the page gives no time: today is not future
         return None
-    raw = line[start:end].strip(" ,|-–—")
+    raw = line[start:end].strip()
     return ParsedDate(value=value, raw=raw, has_time=clock is not None)
 
 
 def _month_number(name: str) -> int | None:
     """The month of a printed month name ("Tháng Mười Hai", "thg 3", "Th.03", "Sept.")."""
     key = " ".join(name.lower().strip(" .").split())
+    if not key:
+        return None  # every English month starts with the empty string
     number = re.sub(r"^(?:tháng|thg|th)\.?\s*", "", key)
     if number.isdigit():
         return int(number) if 1 <= int(number) <= 12 else None
@@ -260,7 +262,8 @@ def _with_offset(value: datetime, offset: str) -> datetime:
     else:
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0)))
+        # _ISO's offset always has four digits ("+0700", "+07:00").
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     return value.replace(tzinfo=tz).astimezone(VN_TZ)
 
 

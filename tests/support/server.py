@@ -32,7 +32,8 @@ class Route:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     fault: str | None = None  # "hang", "reset", "slow", "error_then_ok"
-    fault_count: int = 0  # for "error_then_ok": how many 503s before the page
+    fault_count: int = 0  # for "error_then_ok": how many errors before the page
+    fault_status: int = 503  # for "error_then_ok": the error's status
 
 
 @dataclass
@@ -154,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         if route.fault == "error_then_ok" and fixture.fault_served(url) <= route.fault_count:
-            self._send(503, b"Service Unavailable", [("Content-Type", "text/plain")], head)
+            self._send(route.fault_status, b"Error", [("Content-Type", "text/plain")], head)
             return
         headers = list(route.headers)
         body = route.body
