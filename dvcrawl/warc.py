@@ -3,7 +3,9 @@
 * `WarcRecorderMiddleware` writes each request and the response as it came off the wire
   (compressed body, redirects included) to ``<storage>/warc/<site>-<time>.warc.gz``. The
   file is named ``….warc.gz.open`` while the crawl runs; a killed crawl leaves the ``.open``
-  file, whose complete records can still be replayed and imported.
+  file, whose complete records can still be replayed and imported. The file is created with
+  the first response, so a run that fetched nothing (no network, an unwritable database)
+  leaves no empty archive behind.
 * `WarcReplayHandler` is a Scrapy download handler that answers http(s) requests from WARC
   files instead of the network, so ``crawl --replay`` runs the real engine (scheduler,
   robots.txt, redirects, decompression, pipelines) offline. `ReplayAddon` switches it on when
@@ -174,6 +176,8 @@ class WarcRecorderMiddleware:
         self.crawler = crawler
         self.directory = Path(crawler.settings.get("DVCRAWL_WARC_DIR"))
         self.warc: WarcFile | None = None
+        self.name: str | None = None  # the file's name, set when the spider opens
+        self.site = ""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
@@ -191,11 +195,10 @@ class WarcRecorderMiddleware:
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
-        """Open this crawl's WARC file."""
+        """Name this crawl's WARC file (created with the first response)."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        name = f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
-        self.warc = WarcFile(self.directory / name, info={"isPartOf": spider.name})
-        self.crawler.stats.set_value("dvcrawl/warc_file", str(self.warc.final_path))
+        self.name = f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
+        self.site = spider.name
 
     def spider_closed(self, spider: Any) -> None:
         """Close the WARC file and give it its final name."""
@@ -205,6 +208,9 @@ class WarcRecorderMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         """Archive the exchange and pass the response on unchanged."""
+        if self.warc is None and self.name:
+            self.warc = WarcFile(self.directory / self.name, info={"isPartOf": self.site})
+            self.crawler.stats.set_value("dvcrawl/warc_file", str(self.warc.final_path))
         if self.warc is not None:
             self.warc.write_exchange(
                 response.url,
@@ -272,12 +278,30 @@ def iter_responses(path: str | Path, *, raw: bool = False) -> Iterator[ArchivedR
                 raise WarcError(f"{path} is not a WARC file")
         except ArchiveLoadFailed as exc:
             if count == 0:
-                raise WarcError(f"{path} is not a WARC file ({exc})") from exc
+                raise WarcError(f"{path} is not a WARC file ({_short(exc)})") from exc
             logger.warning("%s is cut short after %d responses; the rest is lost", path, count)
-        except (EOFError, OSError, ValueError) as exc:
+        except _READ_ERRORS as exc:
             if count == 0 and not str(path).endswith(".open"):
-                raise WarcError(f"{path} is not a readable WARC file ({exc})") from exc
+                raise WarcError(f"{path} is not a readable WARC file ({_short(exc)})") from exc
             logger.warning("%s is cut short after %d responses; the rest is lost", path, count)
+
+
+# What warcio raises on damaged input besides ArchiveLoadFailed: a cut-short gzip member
+# (EOFError, OSError), a record without a target URI (AttributeError), malformed headers
+# (ValueError, KeyError, IndexError, TypeError).
+_READ_ERRORS = (EOFError, OSError, ValueError, AttributeError, KeyError, IndexError, TypeError)
+
+
+def _short(exc: BaseException) -> str:
+    """Warcio's error in one short line (some of its messages run to a dozen lines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    if text.startswith("ERROR: non-chunked gzip"):
+        return "one gzip stream, not a WARC's gzip member per record"
+    if text.startswith("Unknown archive format"):
+        return "it does not start with a WARC record"
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _is_warc_record(record: Any) -> bool:
@@ -368,9 +392,9 @@ class ReplayIndex:
                     self._exact[url] = where
                     with contextlib.suppress(InvalidURL):
                         self._canonical[canonicalize(url)] = where
-            except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            except (ArchiveLoadFailed, *_READ_ERRORS) as exc:
                 if not warc_records:
-                    raise WarcError(f"{path} is not a readable WARC file ({exc})") from exc
+                    raise WarcError(f"{path} is not a readable WARC file ({_short(exc)})") from exc
                 logger.warning("%s is cut short; replaying its complete records", path)
             if not warc_records:
                 raise WarcError(f"{path} is not a WARC file")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from dvcrawl.cli import crawl, export, extract, import_warc, schedule, sites, status
-from dvcrawl.cli.common import EXIT_OK, EXIT_USAGE, Parser, UserError
+from dvcrawl.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UserError
 
 #: The commands, in the order `dvcrawl --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (sites, crawl, status, schedule, import_warc, extract, export)
@@ -45,11 +45,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from dvcrawl.db import DatabaseUnwritable
+
     try:
         return int(args.handler(args))
     except UserError as exc:
         print(f"dvcrawl: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseUnwritable as exc:
+        # Not a mistake in the command: the machine's state. Status 1, so cron mails it.
+        print(f"dvcrawl: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("dvcrawl: interrupted", file=sys.stderr)
         return 130
