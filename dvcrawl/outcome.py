@@ -10,7 +10,8 @@ logged, and stored with the run (``crawl_runs.cause``, shown by ``dvcrawl status
 * robots.txt could not be read and no earlier copy is stored, so pages were not fetched
   (RFC 9309), or robots.txt forbids every start page;
 * pages were lost after retries: 5xx, 429, timeouts, cut-short answers, answers larger than
-  ``DOWNLOAD_MAXSIZE``, redirect loops, redirects off the portal.
+  ``DOWNLOAD_MAXSIZE``, redirect loops, redirects off the portal;
+* responses could not be written to the WARC archive (a full disk).
 
 A run that reached the end with none of these is "finished"; ``--max-pages`` and Scrapy's other
 limits end it "stopped"; SIGTERM/Ctrl-C "interrupted". Failed health checks (`dvcrawl.health`)
@@ -106,6 +107,13 @@ def judge(stats: dict[str, Any], reason: str) -> Verdict:
             "failed",
             f"{errors} {_plural(errors, 'page')} lost after retries; last: "
             f"{stats.get('dvcrawl/cause/error')}",
+        )
+    if count("dvcrawl/archive/failed"):
+        missing = count("dvcrawl/archive/failed")
+        return Verdict(
+            "failed",
+            f"the archive misses {missing} {_plural(missing, 'response')}: "
+            f"{stats.get('dvcrawl/cause/archive')}",
         )
     if reason in CLEAN_REASONS:
         return Verdict("finished")

@@ -51,6 +51,10 @@ class WarcError(RuntimeError):
     """A WARC file that cannot be read at all."""
 
 
+class WarcWriteError(OSError):
+    """A record could not be written (disk full, file too large); the file was left whole."""
+
+
 @dataclass
 class ArchivedResponse:
     """One response record of a WARC file."""
@@ -78,12 +82,13 @@ class WarcFile:
         self.final_path = path
         self.path = path.with_name(path.name + ".open")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: BinaryIO = open(self.path, "wb")  # noqa: SIM115 (closed in close())
-        self.writer = WARCWriter(self._file, gzip=True)
+        # Unbuffered: a record is on disk (or not at all) when write_exchange returns.
+        self._file: BinaryIO = open(self.path, "wb", buffering=0)  # noqa: SIM115 (closed in close())
+        self.writer = WARCWriter(io.BytesIO(), gzip=True)  # builds records; never writes
         self.records = 0
         fields = {"software": f"dvcrawl/{__version__}", "format": "WARC File Format 1.1"}
         fields.update(info or {})
-        self.writer.write_record(self.writer.create_warcinfo_record(self.final_path.name, fields))
+        self._write_records(self.writer.create_warcinfo_record(self.final_path.name, fields))
 
     def write_exchange(
         self,
@@ -130,10 +135,34 @@ class WarcFile:
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
             },
         )
-        self.writer.write_record(response)
-        self.writer.write_record(request)
-        self._file.flush()
+        self._write_records(response, request)
         self.records += 1
+
+    def _write_records(self, *records: Any) -> None:
+        """Write whole records, or none: a failed write (a full disk) is cut off again.
+
+        The records are built in memory and written in one piece, so the archive never holds
+        half a record.
+
+        Raises:
+            WarcWriteError: if the disk refused the write.
+
+        """
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        for record in records:
+            writer.write_record(record)
+        data = memoryview(buffer.getvalue())
+        end = self._file.tell()
+        try:
+            while data:
+                written = self._file.write(data) or 0
+                data = data[written:]
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self._file.truncate(end)
+                self._file.seek(end)
+            raise WarcWriteError(exc.errno, exc.strerror) from exc
 
     def close(self) -> Path:
         """Close the file and give it its final name; return that path."""
@@ -207,20 +236,31 @@ class WarcRecorderMiddleware:
             self.warc = None
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """Archive the exchange and pass the response on unchanged."""
-        if self.warc is None and self.name:
-            self.warc = WarcFile(self.directory / self.name, info={"isPartOf": self.site})
-            self.crawler.stats.set_value("dvcrawl/warc_file", str(self.warc.final_path))
-        if self.warc is not None:
-            self.warc.write_exchange(
-                response.url,
-                method=request.method,
-                request_headers=_decode_headers(request.headers),
-                status=response.status,
-                headers=_decode_headers(response.headers),
-                body=response.body,
-            )
-            self.crawler.stats.inc_value("dvcrawl/warc_records")
+        """Archive the exchange and pass the response on unchanged.
+
+        A response that cannot be archived (a full disk) is still crawled: the article is not
+        lost with the archive. The failure is counted (``dvcrawl/archive/failed``) and fails
+        the run with its cause (`dvcrawl.outcome`).
+        """
+        try:
+            if self.warc is None and self.name:
+                self.warc = WarcFile(self.directory / self.name, info={"isPartOf": self.site})
+                self.crawler.stats.set_value("dvcrawl/warc_file", str(self.warc.final_path))
+            if self.warc is not None:
+                self.warc.write_exchange(
+                    response.url,
+                    method=request.method,
+                    request_headers=_decode_headers(request.headers),
+                    status=response.status,
+                    headers=_decode_headers(response.headers),
+                    body=response.body,
+                )
+                self.crawler.stats.inc_value("dvcrawl/warc_records")
+        except OSError as exc:
+            cause = f"{exc.strerror or exc} ({response.url} not archived)"
+            self.crawler.stats.inc_value("dvcrawl/archive/failed")
+            self.crawler.stats.set_value("dvcrawl/cause/archive", cause)
+            logger.error("the archive could not be written: %s", cause)
         return response
 
 

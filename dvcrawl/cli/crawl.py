@@ -63,9 +63,15 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Crawl the chosen sites through the Scrapy engine and report what was stored."""
-    from dvcrawl.db import DatabaseUnwritable
+def choose_sites(args: argparse.Namespace) -> tuple[list[Any], dict[str, list[str]]]:
+    """The sites a crawl command line names, and its start URLs per site.
+
+    ``dvcrawl schedule`` checks its crawl arguments with this before the first run.
+
+    Raises:
+        UserError: for unknown sites, URLs no site serves, conflicting options, missing WARCs.
+
+    """
     from dvcrawl.sites import SITES, UnknownSite, get_site, site_for_url
 
     if args.all and args.sites:
@@ -94,7 +100,14 @@ def run(args: argparse.Namespace) -> int:
     for path in args.replay or []:
         if not Path(path).is_file():
             raise UserError(f"no such WARC file: {path}")
+    return chosen, start_urls
 
+
+def run(args: argparse.Namespace) -> int:
+    """Crawl the chosen sites through the Scrapy engine and report what was stored."""
+    from dvcrawl.db import DatabaseUnwritable
+
+    chosen, start_urls = choose_sites(args)
     settings = project_settings(args.db)
     settings.set("LOG_LEVEL", log_level(args), priority="cmdline")
     if args.replay:
