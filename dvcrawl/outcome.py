@@ -105,7 +105,7 @@ def judge(stats: dict[str, Any], reason: str) -> Verdict:
     if errors:
         return Verdict(
             "failed",
-            f"{errors} {_plural(errors, 'page')} lost after retries; last: "
+            f"{errors} {_plural(errors, 'page')} lost; last: "
             f"{stats.get('dvcrawl/cause/error')}",
         )
     if count("dvcrawl/archive/failed"):
@@ -219,6 +219,7 @@ class NetworkLedgerMiddleware:
     """
 
     def __init__(self, crawler: Crawler):
+        self.crawler = crawler
         self.stats = crawler.stats
 
     @classmethod
@@ -228,7 +229,27 @@ class NetworkLedgerMiddleware:
 
         middleware = cls(crawler)
         crawler.signals.connect(middleware.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(middleware.request_scheduled, signal=signals.request_scheduled)
         return middleware
+
+    def request_scheduled(self, request: Request) -> None:
+        """A redirect off the portal is a page lost (the portal moved it, or gave it away).
+
+        Scrapy's offsite filter drops such a request when it is scheduled, with no errback and
+        no signal; this handler sees it first.
+        """
+        from scrapy.utils.url import url_is_from_any_domain
+
+        chain = request.meta.get("redirect_urls")
+        spider = getattr(self.crawler, "spider", None)
+        domains = getattr(spider, "allowed_domains", None)
+        if not chain or not domains or request.dont_filter:
+            return
+        if not url_is_from_any_domain(request.url, domains):
+            cause = f"{chain[0]} redirects off the portal to {request.url}"
+            self.stats.inc_value("dvcrawl/errors/redirect_offsite")
+            self.stats.set_value("dvcrawl/cause/error", cause)
+            logger.warning("%s", cause)
 
     def request_dropped(self, request: Request) -> None:
         """A redirect back to a page of its own chain is a loop: the page is lost.

@@ -426,15 +426,11 @@ class PortalSpider(scrapy.Spider):
         elif failure.check(RobotsUnreachable):
             return  # counted by the robots.txt middleware; the run's verdict names it
         elif failure.check(IgnoreRequest):
+            # (Redirects off the portal are counted by dvcrawl.outcome.NetworkLedgerMiddleware:
+            # Scrapy drops them before any errback.)
             message = str(failure.value)
-            redirected_from = (request.meta.get("redirect_urls") or [None])[0]
             if "max redirections" in message:
                 kind, cause = "redirect_loop", f"more than REDIRECT_MAX_TIMES redirects: {url}"
-            elif "offsite" in message.lower() and redirected_from:
-                kind, cause = (
-                    "redirect_offsite",
-                    f"{redirected_from} redirects off the portal to {url}",
-                )
             elif "DOWNLOAD_MAXSIZE" in message:
                 kind, cause = "too_large", f"larger than DOWNLOAD_MAXSIZE once decompressed: {url}"
             else:

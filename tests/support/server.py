@@ -213,6 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
             route.status == 200
             and "gzip" in (self.headers.get("Accept-Encoding") or "")
             and len(body) > 512
+            and not any(k.lower() == "content-encoding" for k, _ in headers)
         ):
             body = gzip.compress(body)
             headers.append(("Content-Encoding", "gzip"))
