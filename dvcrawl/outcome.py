@@ -105,8 +105,7 @@ def judge(stats: dict[str, Any], reason: str) -> Verdict:
     if errors:
         return Verdict(
             "failed",
-            f"{errors} {_plural(errors, 'page')} lost; last: "
-            f"{stats.get('dvcrawl/cause/error')}",
+            f"{errors} {_plural(errors, 'page')} lost; last: {stats.get('dvcrawl/cause/error')}",
         )
     if count("dvcrawl/archive/failed"):
         missing = count("dvcrawl/archive/failed")

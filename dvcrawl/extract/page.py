@@ -79,7 +79,8 @@ class DecodingProblem:
     """Something about a page's bytes that decoding had to repair, in one line.
 
     ``kind`` is "control_chars" (NUL and other control bytes removed), "charset_mismatch" (the
-    declared charset is not what the bytes are), or "undecodable" (bytes replaced by U+FFFD).
+    declared charset is not what the bytes are), "charset_guessed" (none declared, and not
+    UTF-8), or "undecodable" (bytes replaced by U+FFFD).
     """
 
     kind: str
@@ -98,8 +99,9 @@ class DecodedPage:
 # C0 control characters other than tab, newline, form feed and carriage return: never text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
-#: Share of control bytes above which a body is binary data, not a damaged page.
-_BINARY_SHARE = 0.01
+#: Share of control bytes above which a body is binary data, not a damaged page (an HTML page
+#: with stray NUL bytes has a handful in thousands; binary formats have them everywhere).
+_BINARY_SHARE = 0.05
 #: Tried when the declared charset is contradicted and no other is declared: the legacy
 #: Vietnamese Windows code page, the one older portals use.
 _FALLBACK_ENCODING = "cp1258"
@@ -170,12 +172,17 @@ def _decode_checked(
             text = body.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
-        if len(candidates) < len(declared) or encoding not in candidates:
-            said = declared[0] if declared else "no charset"
+        if not declared:
+            problems.append(
+                DecodingProblem(
+                    "charset_guessed", f"no charset declared, not UTF-8: read as {encoding}"
+                )
+            )
+        elif len(candidates) < len(declared) or encoding not in candidates:
             problems.append(
                 DecodingProblem(
                     "charset_mismatch",
-                    f"declared {said}, but the bytes are not UTF-8: read as {encoding}",
+                    f"declared {declared[0]}, but the bytes are not UTF-8: read as {encoding}",
                 )
             )
         return text, encoding
