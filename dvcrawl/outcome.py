@@ -57,11 +57,6 @@ class Verdict:
     outcome: str
     cause: str | None = None
 
-    @property
-    def ok(self) -> bool:
-        """Whether nothing went wrong (a run stopped by ``--max-pages`` is fine)."""
-        return self.outcome in ("finished", "stopped") and self.cause is None
-
 
 def judge(stats: dict[str, Any], reason: str) -> Verdict:
     """The verdict of a run from its Scrapy stats and finish reason (see the module docstring)."""

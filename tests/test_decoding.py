@@ -112,6 +112,27 @@ def test_a_huge_data_uri_is_dropped_and_the_rest_parsed() -> None:
     assert page.limits == ["1 inline data: URI(s) of 0.2 MB dropped before parsing"]
 
 
+def test_a_small_data_uri_is_kept() -> None:
+    html = (
+        '<html><body><img src="data:image/gif;base64,' + "R0lGOD" * 200 + '"><p>x</p></body></html>'
+    )
+    page = Page(html, "https://example.vn/a")
+    assert page.root.find(".//img").get("src").startswith("data:image/gif;base64,R0lGOD")
+    assert page.limits == []
+
+
+def test_closed_block_nesting_past_libxml2s_limit() -> None:
+    html = (
+        "<html><body>"
+        + "<div>" * 5000
+        + "<p>giữa</p>"
+        + "</div>" * 5000
+        + "<p>cuối</p></body></html>"
+    )
+    page = Page(html, "https://example.vn/a")
+    assert [p.text for p in page.root.iter("p")] == ["giữa", "cuối"]
+
+
 def test_a_huge_text_node_does_not_stop_the_parser() -> None:
     html = "<html><body><script>" + "x" * 11_000_000 + "</script><p>sau</p></body></html>"
     assert [p.text for p in Page(html, "https://example.vn/a").root.iter("p")] == ["sau"]

@@ -177,3 +177,57 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert 95 <= retry_after(later) <= 100
     earlier = format_datetime(datetime.now(UTC) - timedelta(seconds=100), usegmt=True)
     assert retry_after(earlier) == 0.0
+
+
+def test_the_error_rate_counts_a_page_tried_four_times_once() -> None:
+    from datetime import UTC, datetime
+
+    from dvcrawl.health import run_checks
+
+    # 5 pages, 2 of them failed after 3 retries each: 2 of 5, not 2 of 11 requests.
+    stats = {"downloader/request_count": 11, "retry/count": 6, "dvcrawl/errors/http_503": 2}
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    checks = {c.name: c for c in run_checks(stats, newest_article=None, first_run=None, now=now)}
+    assert not checks["error_rate"].ok
+    assert checks["error_rate"].detail == "2 failed of 5 requests (maximum 20%)"
+
+
+@pytest.mark.parametrize(
+    ("message", "description", "transient"),
+    [
+        ("attempt to write a readonly database", "database is read-only", False),
+        ("cannot execute INSERT in a read-only transaction", "database is read-only", False),
+        ("permission denied for table articles", "no permission to write the database", False),
+        ("database is locked", "database is locked", True),
+        ("deadlock detected", "database is locked", True),
+        ("could not serialize access due to concurrent update", "database is locked", True),
+        ("database or disk is full", "disk is full", True),
+        ('could not extend file "base/1/2": No space left on device', "disk is full", True),
+        ("disk I/O error", "disk I/O error", True),
+        ("unable to open database file", "cannot open the database file", True),
+        ("server closed the connection unexpectedly", "database connection lost", True),
+        (
+            "UNIQUE constraint failed: articles.canonical_url",
+            "another writer stored the same row at the same moment",
+            True,
+        ),
+        (
+            'duplicate key value violates unique constraint "articles_canonical_url_key"',
+            "another writer stored the same row at the same moment",
+            True,
+        ),
+        ("NOT NULL constraint failed: articles.extractor", "database error", False),
+    ],
+)
+def test_database_failures_are_named_and_classified(
+    message: str, description: str, transient: bool
+) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from dvcrawl.db import describe_db_error, is_transient
+
+    error = OperationalError("INSERT ...", {}, sqlite3.OperationalError(message + "\nDETAIL: more"))
+    assert describe_db_error(error) == f"{description}: {message}"
+    assert is_transient(error) is transient

@@ -134,3 +134,17 @@ def test_a_redirect_off_the_portal_is_an_error(lab: FaultLab) -> None:
     )
     assert "https://example.org/moved" not in crawl.urls()
     lab.record("8g", "redirect off the portal", "one article redirects to another domain", crawl)
+
+
+def test_two_links_redirecting_to_one_page_are_not_a_loop(lab: FaultLab) -> None:
+    # A portal that merged two articles: both old URLs redirect to a new one.
+    routes = lab.routes()
+    first, second = lab.site.articles[0], lab.site.articles[1]
+    merged = "https://thanhuytphcm.vn/tin-tuc/bai-viet-gop-1491959999"
+    routes[merged] = routes[first.url]
+    routes[first.url] = Route(status=301, headers=[("Location", merged)])
+    routes[second.url] = Route(status=301, headers=[("Location", merged)])
+    crawl = lab.crawl(routes)
+    assert crawl.returncode == 0, crawl.output
+    assert crawl.urls().count(merged) == 1 and merged in crawl.stored
+    assert crawl.stats["dvcrawl/skipped/redirect_to_known"] == 1

@@ -9,9 +9,8 @@ from __future__ import annotations
 import html
 import sqlite3
 import unicodedata
-from pathlib import Path
 
-from tests.reliability.conftest import FaultLab
+from tests.reliability.conftest import Crawl, FaultLab
 from tests.support.server import Route
 
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
@@ -106,7 +105,7 @@ def test_nul_bytes_are_removed_on_both_paths(lab: FaultLab) -> None:
     assert crawl.returncode == 0, crawl.output
     assert "2 NUL or control characters removed" in crawl.result.stderr
     assert crawl.stats["dvcrawl/decoding/control_chars"] == 1
-    assert_import_agrees(lab)
+    assert_import_agrees(lab, crawl)
     lab.record("7a", "NUL bytes", "NUL bytes inside one article's text", crawl)
 
 
@@ -118,7 +117,7 @@ def test_a_charset_that_lies_is_detected(lab: FaultLab) -> None:
     assert "declared utf-8, but the bytes are not UTF-8: read as cp1258" in crawl.result.stderr
     assert crawl.stats["dvcrawl/decoding/charset_mismatch"] == 1
     assert not any("\ufffd" in text for _, text in crawl.stored.values())
-    assert_import_agrees(lab)
+    assert_import_agrees(lab, crawl)
     lab.record(
         "7b", "charset lie", "one article in windows-1258, declared UTF-8 by header and page", crawl
     )
@@ -153,9 +152,9 @@ def test_windows_1258_bom_and_nfd_pages(lab: FaultLab) -> None:
     )
 
 
-def assert_import_agrees(lab: FaultLab) -> None:
+def assert_import_agrees(lab: FaultLab, crawl: Crawl) -> None:
     """`dvcrawl import` of the crawl's archive stores what the crawl stored."""
-    archive = next((Path(lab.dvcrawl.workdir) / "storage" / "warc").glob("*.warc.gz"))
+    archive = crawl.stats["dvcrawl/warc_file"]
     imported = f"sqlite:///{lab.tmp_path / 'imported.sqlite3'}"
     result = lab.dvcrawl("import", str(archive), "--db", imported)
     assert result.returncode == 0, result.stderr

@@ -58,6 +58,15 @@ def test_robots_network_failure_is_a_complete_disallow(lab: FaultLab) -> None:
     lab.record("4c", "robots.txt connection reset", "every robots.txt request is reset", crawl)
 
 
+def test_robots_429_is_unreachable_not_missing(lab: FaultLab) -> None:
+    # 429 is a 4xx, but it says "overloaded", not "no rules": complete disallow.
+    routes = lab.routes()
+    routes[ROBOTS] = Route(status=429, body=b"slow down", headers=[("Retry-After", "0")])
+    crawl = lab.crawl(routes)
+    assert crawl.returncode == 1 and set(crawl.urls()) == {ROBOTS}
+    assert "(429 Too Many Requests) and no earlier copy is stored" in crawl.cause
+
+
 def test_robots_4xx_means_no_rules(lab: FaultLab) -> None:
     routes = lab.routes()
     routes[ROBOTS] = Route(status=404, body=b"Not Found")

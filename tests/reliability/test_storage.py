@@ -170,6 +170,11 @@ def test_a_full_disk_for_three_seconds(lab: FaultLab) -> None:
         crawl.cause,
     )
     assert len(crawl.stored) == 5
+    # The archive holds whole records only: it reads to the end, without a cut.
+    from dvcrawl.warc import iter_responses
+
+    archive = crawl.stats["dvcrawl/warc_file"]
+    assert len(list(iter_responses(archive))) == crawl.stats["dvcrawl/warc_records"] >= 4
     lab.record(
         "3c",
         "disk full for three seconds",
