@@ -100,7 +100,8 @@ def judge(stats: dict[str, Any], reason: str) -> Verdict:
     if errors:
         return Verdict(
             "failed",
-            f"{errors} {_plural(errors, 'page')} lost; last: {stats.get('dvcrawl/cause/error')}",
+            f"{errors} {_plural(errors, 'page')} lost; last: "
+            f"{stats.get('dvcrawl/cause/error') or _spider_error(stats)}",
         )
     if count("dvcrawl/archive/failed"):
         missing = count("dvcrawl/archive/failed")
@@ -114,6 +115,16 @@ def judge(stats: dict[str, Any], reason: str) -> Verdict:
     if reason in STOPPED_REASONS:
         return Verdict("stopped")
     return Verdict("failed", f"stopped: {reason}")
+
+
+def _spider_error(stats: dict[str, Any]) -> str:
+    """A callback that raised (a bug): Scrapy counts it as ``spider_exceptions/<name>``."""
+    names = {
+        k.split("/", 1)[1]
+        for k in stats
+        if k.startswith("spider_exceptions/") and k.count("/") == 1
+    }
+    return f"{', '.join(sorted(names))} raised in the spider (a bug: see the log)"
 
 
 def _plural(count: int, word: str) -> str:

@@ -61,8 +61,8 @@ def test_a_clean_run_is_finished_and_limits_are_stopped() -> None:
             "1 page lost; last: 503 Service Unavailable from u",
         ),
         (
-            {"spider_exceptions/KeyError": 2, "dvcrawl/cause/error": "x"},
-            "2 pages lost; last: x",
+            {"spider_exceptions/KeyError": 2},
+            "2 pages lost; last: KeyError raised in the spider (a bug: see the log)",
         ),
         (
             {

@@ -30,7 +30,7 @@ from dvcrawl.extract.page import NotHTML, Page, decode_page
 from dvcrawl.extract.text import clean_line
 from dvcrawl.extraction import extract_article
 from dvcrawl.health import looks_like_challenge
-from dvcrawl.items import FetchedArticle, NotModified
+from dvcrawl.items import Article, FetchedArticle, NotModified
 from dvcrawl.navigation import DECLARED, LEARNED, STRUCTURE, ArticleLink
 from dvcrawl.navigation import article_links as find_article_links
 from dvcrawl.sites import Site
@@ -234,7 +234,7 @@ class PortalSpider(scrapy.Spider):
         if article is not None:
             yield self._fetched(article, response)
 
-    def _article_of(self, response: TextResponse) -> Any:
+    def _article_of(self, response: TextResponse) -> Article | None:
         """The page's Article record, decoded as `dvcrawl import` and `dvcrawl extract` do.
 
         One decoding path (issue 10: NUL bytes and a declared charset the bytes contradict

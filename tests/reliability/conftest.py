@@ -231,7 +231,11 @@ class FaultLab:
                 injected,
                 outcome(
                     crawl.returncode,
-                    re.sub(vary, "…", crawl.cause) if vary and crawl.cause else crawl.cause,
+                    None
+                    if crawl.returncode == 0
+                    else re.sub(vary, "…", crawl.cause)
+                    if vary and crawl.cause
+                    else crawl.cause,
                 ),
                 f"{right} of {total} articles",
                 lost_silently,
