@@ -76,11 +76,7 @@ def judge(stats: dict[str, Any], reason: str) -> Verdict:
         )
     network = str(stats.get("dvcrawl/cause/network") or "")
     blocked_by_status = count("dvcrawl/robots/blocked") and network[:3].isdigit()
-    if (
-        count("downloader/request_count")
-        and not count("dvcrawl/net/answered")
-        and not blocked_by_status
-    ):
+    if count("dvcrawl/net/failed") and not count("dvcrawl/net/answered") and not blocked_by_status:
         # Nothing but network failures: the portal (or the network) is down. When robots.txt
         # answered with an error status, that is the clearer cause (below).
         return Verdict("failed", f"unreachable: {network}")
@@ -118,13 +114,16 @@ def judge(stats: dict[str, Any], reason: str) -> Verdict:
 
 
 def _spider_error(stats: dict[str, Any]) -> str:
-    """A callback that raised (a bug): Scrapy counts it as ``spider_exceptions/<name>``."""
+    """The errors by kind, when none left its description (a callback that raised: a bug)."""
     names = {
         k.split("/", 1)[1]
         for k in stats
         if k.startswith("spider_exceptions/") and k.count("/") == 1
     }
-    return f"{', '.join(sorted(names))} raised in the spider (a bug: see the log)"
+    if names:
+        return f"{', '.join(sorted(names))} raised in the spider (a bug: see the log)"
+    kinds = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("dvcrawl/errors/")}
+    return ", ".join(f"{kind} ({int(v)})" for kind, v in sorted(kinds.items()))
 
 
 def _plural(count: int, word: str) -> str:

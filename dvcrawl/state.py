@@ -142,7 +142,10 @@ class CrawlState:
                 counters["unchanged"],
             )
             run.duplicates = duplicates
-            run.errors = health.error_count(stats)
+            # Pages lost and articles not stored: the report's "errors" column.
+            run.errors = health.error_count(stats) + int(
+                stats.get("dvcrawl/storage/failed", 0) or 0
+            )
             run.stats = {key: _jsonable(value) for key, value in stats.items()}
             run.checks = [check.as_dict() for check in checks]
             return run
@@ -257,6 +260,13 @@ class CrawlStateExtension:
         self.crawler = crawler
         self.db_url: str = crawler.settings.get("DVCRAWL_DB_URL")
         self.state: CrawlState | None = None
+        # A database that cannot be opened must not crash the crawler's construction: the
+        # failure is kept and reported when the spider opens, before any request.
+        self._open_error: Exception | None = None
+        try:
+            self.state = CrawlState(self.db_url)
+        except (DatabaseError, SQLAlchemyError) as exc:
+            self._open_error = exc
         self.run_id: int | None = None
         self.previous: CrawlRun | None = None
         self.checks: list[health.CheckResult] = []
@@ -291,7 +301,8 @@ class CrawlStateExtension:
         from scrapy.exceptions import CloseSpider
 
         try:
-            self.state = CrawlState(self.db_url)
+            if self.state is None:
+                raise self._open_error or DatabaseError("the database could not be opened")
             self.state.check_writable()
             recovered = self.state.recover_interrupted(spider.name)
             self.previous = self.state.last_run(spider.name)

@@ -19,6 +19,7 @@ from dvcrawl.retry import retry_after
 
 HEALTHY = {
     "downloader/request_count": 10,
+    "dvcrawl/net/failed": 0,
     "dvcrawl/net/answered": 10,
     "dvcrawl/start_pages": 1,
 }
@@ -35,7 +36,11 @@ def test_a_clean_run_is_finished_and_limits_are_stopped() -> None:
     ("change", "cause"),
     [
         (
-            {"dvcrawl/net/answered": 0, "dvcrawl/cause/network": "DNS lookup failed for x.vn"},
+            {
+                "dvcrawl/net/answered": 0,
+                "dvcrawl/net/failed": 4,
+                "dvcrawl/cause/network": "DNS lookup failed for x.vn",
+            },
             "unreachable: DNS lookup failed for x.vn",
         ),
         (
@@ -88,6 +93,7 @@ def test_robots_answering_an_error_status_is_named_rather_than_unreachable() -> 
     stats = {
         "downloader/request_count": 4,
         "dvcrawl/net/answered": 0,
+        "dvcrawl/net/failed": 4,
         "dvcrawl/cause/network": "503 Service Unavailable from https://x.vn/robots.txt",
         "dvcrawl/robots/blocked": 1,
         "dvcrawl/cause/robots": "robots.txt of x.vn could not be read (503 Service Unavailable) and no earlier copy is stored",
@@ -231,3 +237,15 @@ def test_database_failures_are_named_and_classified(
     error = OperationalError("INSERT ...", {}, sqlite3.OperationalError(message + "\nDETAIL: more"))
     assert describe_db_error(error) == f"{description}: {message}"
     assert is_transient(error) is transient
+
+
+def test_errors_without_a_description_are_listed_by_kind() -> None:
+    stats = HEALTHY | {"dvcrawl/errors/http_503": 2, "dvcrawl/errors/redirect_loop": 1}
+    assert judge(stats, "finished") == Verdict(
+        "failed", "3 pages lost; last: http_503 (2), redirect_loop (1)"
+    )
+
+
+def test_without_the_ledger_no_site_is_called_unreachable() -> None:
+    # Stats of a crawl without NetworkLedgerMiddleware: nothing says the portal was down.
+    assert judge({"downloader/request_count": 10}, "finished") == Verdict("finished")
