@@ -115,15 +115,16 @@ def judge(stats: dict[str, Any], reason: str) -> Verdict:
 
 def _spider_error(stats: dict[str, Any]) -> str:
     """The errors by kind, when none left its description (a callback that raised: a bug)."""
+    kinds = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("dvcrawl/errors/")}
+    parts = [f"{kind} ({int(v)})" for kind, v in sorted(kinds.items())]
     names = {
         k.split("/", 1)[1]
         for k in stats
         if k.startswith("spider_exceptions/") and k.count("/") == 1
     }
     if names:
-        return f"{', '.join(sorted(names))} raised in the spider (a bug: see the log)"
-    kinds = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("dvcrawl/errors/")}
-    return ", ".join(f"{kind} ({int(v)})" for kind, v in sorted(kinds.items()))
+        parts.append(f"{', '.join(sorted(names))} raised in the spider (a bug: see the log)")
+    return ", ".join(parts)
 
 
 def _plural(count: int, word: str) -> str:
