@@ -96,7 +96,10 @@ def export(engine: Engine, where: ExportFilter, fmt: str, output: str) -> int:
             raise ValueError("Parquet is a binary format: give a file with -o")
         return _WRITERS[fmt](rows, sys.stdout)
     target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.is_dir():
+        # A mistyped folder must not be created silently (issue 10): the user would look for
+        # the file elsewhere.
+        raise FileNotFoundError(2, "no such folder", str(target.parent))
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         if fmt == "parquet":
@@ -105,11 +108,19 @@ def export(engine: Engine, where: ExportFilter, fmt: str, output: str) -> int:
         else:
             with open(handle, "w", encoding="utf-8", newline="") as stream:
                 count = _WRITERS[fmt](rows, stream)
+        # mkstemp creates the file 0600; an export is an ordinary file, made as the umask says.
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return count
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _write_jsonl(rows: Iterator[dict[str, Any]], stream: TextIO) -> int:

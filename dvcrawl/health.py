@@ -141,8 +141,8 @@ def run_checks(
             )
         )
 
-    # 4. Errors.
-    requests = get("downloader/request_count")
+    # 4. Errors, over distinct requests: a page tried four times is one request that failed.
+    requests = get("downloader/request_count") - get("retry/count")
     errors = error_count(stats)
     if requests >= limits["min_requests_for_rates"]:
         results.append(
@@ -184,7 +184,7 @@ def run_checks(
 
 
 def error_count(stats: dict[str, Any]) -> int:
-    """Requests that failed for good: 5xx after retries, timeouts, resets, spider errors."""
+    """Requests that failed for good (5xx, 429, network, too large, refused redirects, bugs)."""
     total = sum(int(v) for k, v in stats.items() if k.startswith("dvcrawl/errors/"))
     total += sum(
         int(v) for k, v in stats.items() if k.startswith("spider_exceptions/") and k.count("/") == 1

@@ -31,9 +31,17 @@ AUTOTHROTTLE_ENABLED = True  # slows down further when a portal answers slowly
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-DOWNLOAD_TIMEOUT = 60  # default 180: a portal that needs more is down for us
+# Default 180. An article page is < 1 MB: a portal that needs more than 30 s for one is down
+# for us, and a server that drips its answer must not hold a page for minutes (issue 10).
+DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 3  # default 2: government servers drop connections under load
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Retry-After on 429/503 is honoured up to this many seconds (longer: the page is lost and the
+# run fails, rather than stalling); a 429 without it pauses the portal 10, 20, 40 s; a page may
+# take this long over all its attempts (dvcrawl/retry.py).
+DVCRAWL_RETRY_AFTER_MAX = 120
+DVCRAWL_BACKOFF_429 = 10
+DVCRAWL_PAGE_TIME_BUDGET = 75
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # an article page is < 1 MB; 20 MB is a runaway page
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10  # default 20: loops between www/non-www and http/https end sooner
@@ -50,6 +58,14 @@ DOWNLOADER_MIDDLEWARES = {
     # Closest to the network, so the archive holds responses as they came off the wire
     # (before decompression and redirects), which is what replay must give back.
     "dvcrawl.warc.WarcRecorderMiddleware": 950,
+    # Every attempt's answer or network failure, for the run's verdict (dvcrawl/outcome.py).
+    "dvcrawl.outcome.NetworkLedgerMiddleware": 960,
+    # robots.txt per RFC 9309: 5xx and network errors disallow, unless a copy is stored.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "dvcrawl.robots.RobotsMiddleware": 100,
+    # Retry-After, backoff on 429, a time budget per page.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "dvcrawl.retry.PoliteRetryMiddleware": 550,
 }
 ITEM_PIPELINES = {
     "dvcrawl.pipelines.validate.ValidatePipeline": 100,
@@ -78,6 +94,10 @@ DVCRAWL_WARC_ENABLED = True
 DVCRAWL_WARC_DIR = str(storage_dir() / "warc")
 #: WARC files to answer requests from instead of the network (``crawl --replay``).
 DVCRAWL_REPLAY: list[str] = []
+#: A write that fails transiently (a lock held past the busy timeout, a full disk) is tried
+#: again this many times, after DELAY, 2*DELAY, 4*DELAY... seconds (dvcrawl/db ArticleStore).
+DVCRAWL_STORE_RETRIES = 4
+DVCRAWL_STORE_RETRY_DELAY = 0.5
 #: Articles per database transaction during a crawl. 1: a transaction never stays open while
 #: the reactor serves other work. SQLite has one writer; `crawl --all` runs every site in one
 #: thread, and a crawler holding a write transaction between two pages would make another

@@ -11,8 +11,9 @@
 * a cursor per listing for ``--full`` backfills, saved after every listing page, so a
   backfill of a portal's whole archive resumes where it stopped.
 
-`CrawlStateExtension` opens it for a crawl, records the run and runs the health checks
-(`dvcrawl.health`) when the spider closes.
+`CrawlStateExtension` opens it for a crawl, records the run, and when the spider closes runs
+the health checks (`dvcrawl.health`) and records the run's verdict (`dvcrawl.outcome`). A
+database that cannot be written stops the crawl before any page is fetched.
 """
 
 from __future__ import annotations
@@ -26,27 +27,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dvcrawl import health, urlshapes
-from dvcrawl.db import init_db, make_engine, utcnow
+from dvcrawl.db import (
+    DatabaseError,
+    check_writable,
+    describe_db_error,
+    init_db,
+    make_engine,
+    utcnow,
+)
 from dvcrawl.db.models import ArticleRow, CrawlCursor, CrawlRun, UrlShape
+from dvcrawl.outcome import DATABASE_ERROR, Verdict, judge
 from dvcrawl.urls import path_and_query
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-#: Finish reasons of a run that walked everything it meant to.
-CLEAN_REASONS = {"finished"}
-#: Finish reasons of a run that ended on the user's request or limit, not by failure.
-STOPPED_REASONS = {
-    "closespider_pagecount",
-    "shutdown",
-    "closespider_timeout",
-    "closespider_itemcount",
-}
 
 
 class CrawlState:
@@ -58,6 +58,10 @@ class CrawlState:
         self.engine = make_engine(db_url, writer=True)
         self.reader = make_engine(db_url)
         init_db(self.engine)
+
+    def check_writable(self) -> None:
+        """Raise `DatabaseError` now if the database accepts no writes."""
+        check_writable(self.engine)
 
     def close(self) -> None:
         """Release the database."""
@@ -106,17 +110,16 @@ class CrawlState:
             return run.id
 
     def finish_run(
-        self, run_id: int, *, reason: str, stats: dict[str, Any], checks: list[health.CheckResult]
+        self,
+        run_id: int,
+        *,
+        reason: str,
+        stats: dict[str, Any],
+        checks: list[health.CheckResult],
+        verdict: Verdict | None = None,
     ) -> CrawlRun:
-        """Record how the run ended, its counters and its health checks."""
-        if reason in CLEAN_REASONS:
-            outcome = "finished"
-        elif reason == "shutdown":
-            outcome = "interrupted"
-        elif reason in STOPPED_REASONS:
-            outcome = "stopped"
-        else:
-            outcome = "failed"
+        """Record how the run ended (`dvcrawl.outcome.judge`), its counters and health checks."""
+        verdict = verdict or judge(stats, reason)
         counters = {
             key: int(stats.get(f"dvcrawl/articles/{key}", 0) or 0)
             for key in ("new", "updated", "unchanged")
@@ -128,7 +131,8 @@ class CrawlState:
             run = session.get(CrawlRun, run_id)
             assert run is not None
             run.finished_at = utcnow()
-            run.outcome = outcome
+            run.outcome = verdict.outcome
+            run.cause = verdict.cause
             run.finish_reason = reason
             run.pages_fetched = int(stats.get("downloader/response_count", 0) or 0)
             run.article_requests = int(stats.get("dvcrawl/article_requests", 0) or 0)
@@ -138,7 +142,10 @@ class CrawlState:
                 counters["unchanged"],
             )
             run.duplicates = duplicates
-            run.errors = health.error_count(stats)
+            # Pages lost and articles not stored: the report's "errors" column.
+            run.errors = health.error_count(stats) + int(
+                stats.get("dvcrawl/storage/failed", 0) or 0
+            )
             run.stats = {key: _jsonable(value) for key, value in stats.items()}
             run.checks = [check.as_dict() for check in checks]
             return run
@@ -244,17 +251,26 @@ class CrawlState:
 
 
 class CrawlStateExtension:
-    """Scrapy extension: records the run and runs the health checks when the spider closes.
+    """Scrapy extension: records the run, and its verdict and health checks at the end.
 
     Other components reach it with ``crawler.get_extension(CrawlStateExtension)``.
     """
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.state = CrawlState(crawler.settings.get("DVCRAWL_DB_URL"))
+        self.db_url: str = crawler.settings.get("DVCRAWL_DB_URL")
+        self.state: CrawlState | None = None
+        # A database that cannot be opened must not crash the crawler's construction: the
+        # failure is kept and reported when the spider opens, before any request.
+        self._open_error: Exception | None = None
+        try:
+            self.state = CrawlState(self.db_url)
+        except (DatabaseError, SQLAlchemyError) as exc:
+            self._open_error = exc
         self.run_id: int | None = None
         self.previous: CrawlRun | None = None
         self.checks: list[health.CheckResult] = []
+        self.verdict: Verdict | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
@@ -268,46 +284,86 @@ class CrawlStateExtension:
 
     @property
     def previous_was_complete(self) -> bool:
-        """Whether the site's previous run walked everything (so known pages can end paging)."""
+        """Whether the site's previous run walked everything and lost nothing.
+
+        Only then may known pages end paging: a run that lost pages to errors, or was killed,
+        may have left articles behind on deeper listing pages.
+        """
         return self.previous is not None and self.previous.outcome == "finished"
 
     def spider_opened(self, spider: Any) -> None:
-        """Recover interrupted runs and start this one."""
-        recovered = self.state.recover_interrupted(spider.name)
+        """Recover interrupted runs and start this one; stop at once if the database is unusable.
+
+        Raises:
+            CloseSpider: when the database cannot be written (before any request is sent).
+
+        """
+        from scrapy.exceptions import CloseSpider
+
+        try:
+            if self.state is None:
+                raise self._open_error or DatabaseError("the database could not be opened")
+            self.state.check_writable()
+            recovered = self.state.recover_interrupted(spider.name)
+            self.previous = self.state.last_run(spider.name)
+            self.run_id = self.state.start_run(spider.name, getattr(spider, "mode", "incremental"))
+        except (DatabaseError, SQLAlchemyError) as exc:
+            cause = str(exc) if isinstance(exc, DatabaseError) else describe_db_error(exc)
+            self.crawler.stats.set_value("dvcrawl/cause/database", cause)
+            logger.error("%s: %s; nothing will be fetched", spider.name, cause)
+            raise CloseSpider(DATABASE_ERROR) from None
         if recovered:
             logger.warning(
                 "%s: %d earlier run(s) were interrupted; walking listings to full depth",
                 spider.name,
                 recovered,
             )
-        self.previous = self.state.last_run(spider.name)
-        self.run_id = self.state.start_run(spider.name, getattr(spider, "mode", "incremental"))
         self.crawler.stats.set_value("dvcrawl/run_id", self.run_id)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        """Run the health checks and record the run."""
-        if self.run_id is None:
-            return
-        self._learn_url_shapes(spider)
-        stats = self.crawler.stats.get_stats()
-        newest, first = self.state.history(spider.name)
-        self.checks = health.run_checks(
-            stats,
-            newest_article=newest,
-            first_run=first,
-            now=utcnow(),
-            limits=health.thresholds(
-                self.crawler.settings, getattr(getattr(spider, "site", None), "health", None)
-            ),
-        )
+        """Learn URL shapes, run the health checks, judge the run, and record it."""
+        stats = self.crawler.stats
+        if self.state is not None and self.run_id is not None:
+            try:
+                self._learn_url_shapes(spider)
+                newest, first = self.state.history(spider.name)
+                self.checks = health.run_checks(
+                    stats.get_stats(),
+                    newest_article=newest,
+                    first_run=first,
+                    now=utcnow(),
+                    limits=health.thresholds(
+                        self.crawler.settings,
+                        getattr(getattr(spider, "site", None), "health", None),
+                    ),
+                )
+            except SQLAlchemyError as exc:
+                logger.error("%s: health checks not run: %s", spider.name, describe_db_error(exc))
         failed = [check for check in self.checks if not check.ok]
         for check in failed:
             logger.error("%s: health check %s failed: %s", spider.name, check.name, check.detail)
-        self.crawler.stats.set_value("dvcrawl/health_failed", len(failed))
-        self.state.finish_run(
-            self.run_id, reason=reason, stats=self.crawler.stats.get_stats(), checks=self.checks
-        )
-        self.state.close()
+        stats.set_value("dvcrawl/health_failed", len(failed))
+        self.verdict = judge(stats.get_stats(), reason)
+        if self.state is not None and self.run_id is not None:
+            try:
+                self.state.finish_run(
+                    self.run_id,
+                    reason=reason,
+                    stats=stats.get_stats(),
+                    checks=self.checks,
+                    verdict=self.verdict,
+                )
+            except SQLAlchemyError as exc:
+                # The run stays "running" in the database and is recovered as interrupted.
+                problem = f"the run could not be recorded: {describe_db_error(exc)}"
+                self.verdict = Verdict("failed", self.verdict.cause or problem)
+        stats.set_value("dvcrawl/outcome", self.verdict.outcome)
+        if self.verdict.cause:
+            stats.set_value("dvcrawl/cause", self.verdict.cause)
+            log = logger.warning if self.verdict.outcome == "interrupted" else logger.error
+            log("%s: %s", spider.name, self.verdict.cause)
+        if self.state is not None:
+            self.state.close()
 
     def _learn_url_shapes(self, spider: Any) -> None:
         """Learn URL shapes when this run stored articles outside the declared shape, and warn.

@@ -3,7 +3,9 @@
 * `WarcRecorderMiddleware` writes each request and the response as it came off the wire
   (compressed body, redirects included) to ``<storage>/warc/<site>-<time>.warc.gz``. The
   file is named ``….warc.gz.open`` while the crawl runs; a killed crawl leaves the ``.open``
-  file, whose complete records can still be replayed and imported.
+  file, whose complete records can still be replayed and imported. The file is created with
+  the first response, so a run that fetched nothing (no network, an unwritable database)
+  leaves no empty archive behind.
 * `WarcReplayHandler` is a Scrapy download handler that answers http(s) requests from WARC
   files instead of the network, so ``crawl --replay`` runs the real engine (scheduler,
   robots.txt, redirects, decompression, pipelines) offline. `ReplayAddon` switches it on when
@@ -49,6 +51,10 @@ class WarcError(RuntimeError):
     """A WARC file that cannot be read at all."""
 
 
+class WarcWriteError(OSError):
+    """A record could not be written (disk full, file too large); the file was left whole."""
+
+
 @dataclass
 class ArchivedResponse:
     """One response record of a WARC file."""
@@ -76,12 +82,13 @@ class WarcFile:
         self.final_path = path
         self.path = path.with_name(path.name + ".open")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: BinaryIO = open(self.path, "wb")  # noqa: SIM115 (closed in close())
-        self.writer = WARCWriter(self._file, gzip=True)
+        # Unbuffered: a record is on disk (or not at all) when write_exchange returns.
+        self._file: BinaryIO = open(self.path, "wb", buffering=0)  # noqa: SIM115 (closed in close())
+        self.writer = WARCWriter(io.BytesIO(), gzip=True)  # builds records; never writes
         self.records = 0
         fields = {"software": f"dvcrawl/{__version__}", "format": "WARC File Format 1.1"}
         fields.update(info or {})
-        self.writer.write_record(self.writer.create_warcinfo_record(self.final_path.name, fields))
+        self._write_records(self.writer.create_warcinfo_record(self.final_path.name, fields))
 
     def write_exchange(
         self,
@@ -128,10 +135,34 @@ class WarcFile:
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
             },
         )
-        self.writer.write_record(response)
-        self.writer.write_record(request)
-        self._file.flush()
+        self._write_records(response, request)
         self.records += 1
+
+    def _write_records(self, *records: Any) -> None:
+        """Write whole records, or none: a failed write (a full disk) is cut off again.
+
+        The records are built in memory and written in one piece, so the archive never holds
+        half a record.
+
+        Raises:
+            WarcWriteError: if the disk refused the write.
+
+        """
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        for record in records:
+            writer.write_record(record)
+        data = memoryview(buffer.getvalue())
+        end = self._file.tell()
+        try:
+            while data:
+                written = self._file.write(data) or 0
+                data = data[written:]
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self._file.truncate(end)
+                self._file.seek(end)
+            raise WarcWriteError(exc.errno, exc.strerror) from exc
 
     def close(self) -> Path:
         """Close the file and give it its final name; return that path."""
@@ -174,6 +205,8 @@ class WarcRecorderMiddleware:
         self.crawler = crawler
         self.directory = Path(crawler.settings.get("DVCRAWL_WARC_DIR"))
         self.warc: WarcFile | None = None
+        self.name: str | None = None  # the file's name, set when the spider opens
+        self.site = ""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
@@ -191,11 +224,10 @@ class WarcRecorderMiddleware:
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
-        """Open this crawl's WARC file."""
+        """Name this crawl's WARC file (created with the first response)."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        name = f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
-        self.warc = WarcFile(self.directory / name, info={"isPartOf": spider.name})
-        self.crawler.stats.set_value("dvcrawl/warc_file", str(self.warc.final_path))
+        self.name = f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
+        self.site = spider.name
 
     def spider_closed(self, spider: Any) -> None:
         """Close the WARC file and give it its final name."""
@@ -204,17 +236,31 @@ class WarcRecorderMiddleware:
             self.warc = None
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """Archive the exchange and pass the response on unchanged."""
-        if self.warc is not None:
-            self.warc.write_exchange(
-                response.url,
-                method=request.method,
-                request_headers=_decode_headers(request.headers),
-                status=response.status,
-                headers=_decode_headers(response.headers),
-                body=response.body,
-            )
-            self.crawler.stats.inc_value("dvcrawl/warc_records")
+        """Archive the exchange and pass the response on unchanged.
+
+        A response that cannot be archived (a full disk) is still crawled: the article is not
+        lost with the archive. The failure is counted (``dvcrawl/archive/failed``) and fails
+        the run with its cause (`dvcrawl.outcome`).
+        """
+        try:
+            if self.warc is None and self.name:
+                self.warc = WarcFile(self.directory / self.name, info={"isPartOf": self.site})
+                self.crawler.stats.set_value("dvcrawl/warc_file", str(self.warc.final_path))
+            if self.warc is not None:
+                self.warc.write_exchange(
+                    response.url,
+                    method=request.method,
+                    request_headers=_decode_headers(request.headers),
+                    status=response.status,
+                    headers=_decode_headers(response.headers),
+                    body=response.body,
+                )
+                self.crawler.stats.inc_value("dvcrawl/warc_records")
+        except OSError as exc:
+            cause = f"{exc.strerror or exc} ({response.url} not archived)"
+            self.crawler.stats.inc_value("dvcrawl/archive/failed")
+            self.crawler.stats.set_value("dvcrawl/cause/archive", cause)
+            logger.error("the archive could not be written: %s", cause)
         return response
 
 
@@ -272,12 +318,30 @@ def iter_responses(path: str | Path, *, raw: bool = False) -> Iterator[ArchivedR
                 raise WarcError(f"{path} is not a WARC file")
         except ArchiveLoadFailed as exc:
             if count == 0:
-                raise WarcError(f"{path} is not a WARC file ({exc})") from exc
+                raise WarcError(f"{path} is not a WARC file ({_short(exc)})") from exc
             logger.warning("%s is cut short after %d responses; the rest is lost", path, count)
-        except (EOFError, OSError, ValueError) as exc:
+        except _READ_ERRORS as exc:
             if count == 0 and not str(path).endswith(".open"):
-                raise WarcError(f"{path} is not a readable WARC file ({exc})") from exc
+                raise WarcError(f"{path} is not a readable WARC file ({_short(exc)})") from exc
             logger.warning("%s is cut short after %d responses; the rest is lost", path, count)
+
+
+# What warcio raises on damaged input besides ArchiveLoadFailed: a cut-short gzip member
+# (EOFError, OSError), a record without a target URI (AttributeError), malformed headers
+# (ValueError, KeyError, IndexError, TypeError).
+_READ_ERRORS = (EOFError, OSError, ValueError, AttributeError, KeyError, IndexError, TypeError)
+
+
+def _short(exc: BaseException) -> str:
+    """Warcio's error in one short line (some of its messages run to a dozen lines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    if text.startswith("ERROR: non-chunked gzip"):
+        return "one gzip stream, not a WARC's gzip member per record"
+    if text.startswith("Unknown archive format"):
+        return "it does not start with a WARC record"
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _is_warc_record(record: Any) -> bool:
@@ -368,9 +432,9 @@ class ReplayIndex:
                     self._exact[url] = where
                     with contextlib.suppress(InvalidURL):
                         self._canonical[canonicalize(url)] = where
-            except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            except (ArchiveLoadFailed, *_READ_ERRORS) as exc:
                 if not warc_records:
-                    raise WarcError(f"{path} is not a readable WARC file ({exc})") from exc
+                    raise WarcError(f"{path} is not a readable WARC file ({_short(exc)})") from exc
                 logger.warning("%s is cut short; replaying its complete records", path)
             if not warc_records:
                 raise WarcError(f"{path} is not a WARC file")

@@ -178,6 +178,12 @@ def test_export_bad_input(dvcrawl: Runner, db_url: str, tmp_path: Path) -> None:
             "-",
         )
     )
+    # Export never creates a database (issue 10); give it an empty one.
+    from dvcrawl.db import init_db, make_engine
+
+    engine = make_engine(db_url)
+    init_db(engine)
+    engine.dispose()
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert "cannot write" in one_line_error(

@@ -122,7 +122,12 @@ def test_a_run_is_recorded_with_its_counters_and_checks(crawl_state: CrawlState)
     checks = [health.CheckResult("error_rate", False, "6 failed of 17 requests")]
     crawl_state.finish_run(run_id, reason="finished", stats=stats, checks=checks)
     run = run_row(crawl_state, run_id)
-    assert (run.outcome, run.finish_reason) == ("finished", "finished")
+    # Pages lost to errors fail the run, with its cause (issue 10: never "ok" with data missing).
+    assert (run.outcome, run.finish_reason, run.cause) == (
+        "failed",
+        "finished",
+        "6 pages lost; last: http_503 (5), ValueError raised in the spider (a bug: see the log)",
+    )
     assert run.finished_at is not None and run.finished_at.replace(tzinfo=UTC) >= before
     assert (run.pages_fetched, run.article_requests) == (17, 12)
     assert (run.new, run.updated, run.unchanged, run.duplicates, run.errors) == (9, 2, 1, 7, 6)
@@ -328,9 +333,10 @@ def test_the_extension_records_a_run_and_its_failed_checks(db_url: str, caplog) 
         crawler.stats.set_value(key, value)
     extension.spider_closed(spider, "finished")
     assert [check.name for check in extension.checks if not check.ok] == ["error_rate"]
-    assert caplog.messages[-1] == (
-        "danvan: health check error_rate failed: 2 failed of 10 requests (maximum 10%)"
-    )
+    assert caplog.messages[-2:] == [
+        "danvan: health check error_rate failed: 2 failed of 10 requests (maximum 10%)",
+        "danvan: 2 pages lost; last: http_503 (2)",
+    ]
     assert crawler.stats.get_value("dvcrawl/health_failed") == 1
 
     reader = CrawlState(db_url)
@@ -340,15 +346,21 @@ def test_the_extension_records_a_run_and_its_failed_checks(db_url: str, caplog) 
             rows = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
             assert [(r.outcome, r.mode) for r in rows] == [
                 ("interrupted", "incremental"),
-                ("finished", "full"),
+                ("failed", "full"),
             ]
             assert rows[1].stats["dvcrawl/health_failed"] == 1
             assert rows[1].errors == 2
-        # The next run sees a complete previous run.
+        # The pages lost may have listed articles: the next run walks everything.
         second = CrawlStateExtension(crawler)
         second.spider_opened(spider)
-        assert second.previous_was_complete
-        second.state.close()
+        assert not second.previous_was_complete
+        crawler.stats.set_value("dvcrawl/errors/http_503", 0)
+        second.spider_closed(spider, "finished")
+        # A run that lost nothing is complete.
+        third = CrawlStateExtension(crawler)
+        third.spider_opened(spider)
+        assert third.previous_was_complete
+        third.state.close()
     finally:
         reader.close()
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from dvcrawl.cli import crawl, export, extract, import_warc, schedule, sites, status
-from dvcrawl.cli.common import EXIT_OK, EXIT_USAGE, Parser, UserError
+from dvcrawl.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UserError
 
 #: The commands, in the order `dvcrawl --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (sites, crawl, status, schedule, import_warc, extract, export)
@@ -32,6 +32,8 @@ def build_parser() -> Parser:
         prog="dvcrawl",
         description="Crawl Vietnamese party and government portals for articles about công tác dân vận.",
     )
+    # Accepted before the command too (`dvcrawl --db URL status`), for commands that use it.
+    parser.add_argument("--db", dest="global_db", metavar="URL", help="database URL")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
     for module in COMMANDS:
         module.register(commands)
@@ -45,11 +47,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if args.global_db:
+        if not hasattr(args, "db"):
+            parser.error(f"--db is not an option of `dvcrawl {argv_command(args)}`")
+        if args.db and args.db != args.global_db:
+            parser.error("--db is given twice, with different URLs")
+        args.db = args.global_db
+    from dvcrawl.db import DatabaseUnwritable
+
     try:
         return int(args.handler(args))
     except UserError as exc:
         print(f"dvcrawl: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseUnwritable as exc:
+        # Not a mistake in the command: the machine's state. Status 1, so cron mails it.
+        print(f"dvcrawl: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("dvcrawl: interrupted", file=sys.stderr)
         return 130
@@ -58,6 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stdout at /dev/null so the interpreter's final flush does not complain either.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def argv_command(args: object) -> str:
+    """The name of the command `args` were parsed for."""
+    handler = getattr(args, "handler", None)
+    module = getattr(handler, "__module__", "") or ""
+    return module.rsplit(".", 1)[-1].replace("import_warc", "import")
 
 
 __all__ = ["COMMANDS", "UserError", "build_parser", "main"]

@@ -105,16 +105,45 @@ def project_settings(db: str | None = None) -> Any:
     return settings
 
 
-def check_database(url: str) -> None:
-    """Open the database once (creating or upgrading its schema); a failure is a `UserError`."""
-    from dvcrawl.db import DatabaseError, init_db, make_engine
+def check_database(url: str, *, writable: bool = False, existing: bool = False) -> None:
+    """Open the database once (creating or upgrading its schema).
 
+    Args:
+        url: the database URL.
+        writable: also check that it accepts writes (`DatabaseUnusable` if not).
+        existing: a SQLite file must already exist (commands that only read must not
+            create a database, or its folders, at a mistyped path).
+
+    Raises:
+        UserError: for a URL that cannot be used or a SQLite file that does not exist.
+        dvcrawl.db.DatabaseUnwritable: for a database that takes no writes (when `writable`):
+            not the user's input but the machine's state, so the command fails (status 1).
+
+    """
+    from dvcrawl.db import (
+        DatabaseError,
+        DatabaseUnwritable,
+        check_writable,
+        init_db,
+        make_engine,
+        sqlite_path,
+    )
+
+    path = sqlite_path(url)
+    if existing and path is not None and not path.is_file():
+        raise UserError(f"no database at {path} (give --db, or run a crawl first)")
     try:
-        engine = make_engine(url, writer=True)
+        engine = make_engine(url, writer=True, create=not existing)
         try:
             init_db(engine)
+            if writable:
+                check_writable(engine)
         finally:
             engine.dispose()
+    except DatabaseUnwritable as exc:
+        if writable:
+            raise
+        raise UserError(str(exc)) from None
     except DatabaseError as exc:
         raise UserError(str(exc)) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -62,10 +63,22 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Crawl the chosen sites through the Scrapy engine and report what was stored."""
+def choose_sites(args: argparse.Namespace) -> tuple[list[Any], dict[str, list[str]]]:
+    """The sites a crawl command line names, and its start URLs per site.
+
+    ``dvcrawl schedule`` checks its crawl arguments with this before the first run.
+
+    Raises:
+        UserError: for unknown sites, URLs no site serves, conflicting options, missing WARCs.
+
+    """
     from dvcrawl.sites import SITES, UnknownSite, get_site, site_for_url
 
+    if args.all and args.sites:
+        # Either reading is plausible (only these, or these too); neither may be guessed.
+        raise UserError(
+            f"give site names or --all, not both (got --all and {' '.join(args.sites)})"
+        )
     try:
         chosen = [get_site(site_id) for site_id in args.sites]
     except UnknownSite as exc:
@@ -87,7 +100,14 @@ def run(args: argparse.Namespace) -> int:
     for path in args.replay or []:
         if not Path(path).is_file():
             raise UserError(f"no such WARC file: {path}")
+    return chosen, start_urls
 
+
+def run(args: argparse.Namespace) -> int:
+    """Crawl the chosen sites through the Scrapy engine and report what was stored."""
+    from dvcrawl.db import DatabaseUnwritable
+
+    chosen, start_urls = choose_sites(args)
     settings = project_settings(args.db)
     settings.set("LOG_LEVEL", log_level(args), priority="cmdline")
     if args.replay:
@@ -102,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"-s takes NAME=VALUE, not {assignment!r}")
         settings.set(name, value, priority="cmdline")
     db_url = settings.get("DVCRAWL_DB_URL")
-    check_database(db_url)
+    # A database that takes no writes is not bad input: each site's run stops before fetching
+    # anything, and the report gives the cause (exit status 1).
+    with contextlib.suppress(DatabaseUnwritable):
+        check_database(db_url, writable=True)
 
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
@@ -171,15 +194,27 @@ _REPORT_COLUMNS = (
 
 
 def print_report(runs: list[dict[str, Any]]) -> bool:
-    """Print one table row per site crawled, then every failed health check; True if any failed."""
+    """Print a row per site, then each failure's cause; True if anything failed.
+
+    A failed run's cause and every failed health check are printed under the table. The result and cause are the run's verdict (`dvcrawl.outcome`), recorded in the stats by
+    the crawl-state extension (judged here from the stats when it did not run).
+    """
     from dvcrawl.health import error_count
+    from dvcrawl.outcome import judge
 
     header = ["site", "result", *(name for name, _ in _REPORT_COLUMNS), "seconds"]
     rows, notes, failed = [], [], False
     for stats in runs:
         reason = stats.get("finish_reason", "unknown")
+        outcome = stats.get("dvcrawl/outcome")
+        cause = stats.get("dvcrawl/cause")
+        if outcome is None:
+            verdict = judge(stats, reason)
+            outcome, cause = verdict.outcome, verdict.cause
         problems = []
-        if reason not in {"finished", "closespider_pagecount"}:
+        if cause:
+            problems.append(str(cause))
+        elif outcome == "stopped" and reason != "closespider_pagecount":
             problems.append(f"stopped: {reason}")
         if stats.get("dvcrawl/health_failed"):
             problems.append(f"{stats['dvcrawl/health_failed']} health checks failed")
@@ -191,7 +226,7 @@ def print_report(runs: list[dict[str, Any]]) -> bool:
                     stats.get("dvcrawl/duplicates/near", 0) or 0
                 )
             elif name == "errors":
-                value = error_count(stats)
+                value = error_count(stats) + int(stats.get("dvcrawl/storage/failed", 0) or 0)
             else:
                 value = int(stats.get(key, 0) or 0)
             values.append(str(value))

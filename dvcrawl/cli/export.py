@@ -50,11 +50,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("Parquet is a binary format: give a file with -o")
     settings = project_settings(args.db)
     url = settings.get("DVCRAWL_DB_URL")
-    check_database(url)
+    check_database(url, existing=True)
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, create=False)
     except DatabaseError as exc:
         raise UserError(str(exc)) from None
+    try:
+        _check_sites(engine, args.site)
+    except UserError:
+        engine.dispose()
+        raise
     where = ExportFilter(
         sites=tuple(args.site),
         since=args.since,
@@ -66,9 +71,28 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
+        where = f" {exc.filename}" if exc.filename and exc.filename != args.output else ""
+        raise UserError(f"cannot write {args.output}: {exc.strerror}{where}") from None
     finally:
         engine.dispose()
     if args.output != "-":
         print(f"exported {count} articles to {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _check_sites(engine: Any, sites: list[str]) -> None:
+    """Refuse a site that is neither registered nor in the database (a typo exports nothing)."""
+    if not sites:
+        return
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from dvcrawl.db.models import ArticleRow
+    from dvcrawl.sites import SITES
+
+    with Session(engine) as session:
+        stored = set(session.scalars(select(ArticleRow.site).distinct()))
+    unknown = [site for site in sites if site not in SITES and site not in stored]
+    if unknown:
+        known = ", ".join(sorted(set(SITES) | stored))
+        raise UserError(f"unknown site {unknown[0]!r} (known: {known})")

@@ -21,7 +21,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the Article record of one stored page as JSON."""
-    from dvcrawl.extract import NotHTML, decode_html
+    from dvcrawl.extract import NotHTML, decode_page
     from dvcrawl.extraction import extract_article
     from dvcrawl.urls import InvalidURL, canonicalize
 
@@ -44,9 +44,12 @@ def run(args: argparse.Namespace) -> int:
     except PermissionError:
         raise UserError(f"cannot read {path}: permission denied") from None
     try:
-        html = decode_html(body)
+        decoded = decode_page(body)
     except NotHTML as exc:
         raise UserError(f"{path}: {exc}") from None
+    for problem in decoded.problems:
+        print(f"dvcrawl: warning: {path}: {problem.detail}", file=sys.stderr)
+    html = decoded.text
     article = extract_article(html, args.url)
     tail = html[-4096:].lower()
     if "</html>" not in tail and "</body>" not in tail:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from dvcrawl.cli.common import (
+    EXIT_FAILED,
     EXIT_OK,
     UserError,
     add_db_option,
@@ -18,6 +21,8 @@ from dvcrawl.cli.common import (
     log_level,
     project_settings,
 )
+
+logger = logging.getLogger("dvcrawl.import")
 
 
 def register(commands: Any) -> None:
@@ -31,7 +36,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run archived responses through the same validate -> store chain as a crawl."""
-    from dvcrawl.extract import NotHTML, decode_html
+    from dvcrawl.extract import NotHTML, decode_page
     from dvcrawl.extraction import extract_article
     from dvcrawl.items import FetchedArticle
     from dvcrawl.pipelines import Chain, CounterStats
@@ -45,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     settings = project_settings(args.db)
     # One writer in a tight loop: large transactions are safe here and much faster.
     settings.set("DVCRAWL_COMMIT_EVERY", 200, priority="cmdline")
-    check_database(settings.get("DVCRAWL_DB_URL"))
+    # A database that takes no writes is found before any archive is read (issue 10).
+    check_database(settings.get("DVCRAWL_DB_URL"), writable=True)
     stats = CounterStats()
     started = time.monotonic()
     with Chain(settings, stats) as chain:
@@ -60,11 +66,16 @@ def run(args: argparse.Namespace) -> int:
                         stats.inc_value("dvcrawl/import/skipped")
                         continue
                     try:
-                        html = decode_html(response.body, content_type)
-                        article = extract_article(html, response.url, fetched_at=response.date)
+                        decoded = decode_page(response.body, content_type)
+                        article = extract_article(
+                            decoded.text, response.url, fetched_at=response.date
+                        )
                     except (NotHTML, InvalidURL):
                         stats.inc_value("dvcrawl/import/skipped")
                         continue
+                    for problem in decoded.problems:
+                        stats.inc_value(f"dvcrawl/decoding/{problem.kind}")
+                        logger.warning("%s: %s", response.url, problem.detail)
                     chain.process(
                         FetchedArticle(
                             article=article,
@@ -83,4 +94,11 @@ def run(args: argparse.Namespace) -> int:
         f"non-articles {values.get('dvcrawl/dropped/not_article', 0)}, "
         f"skipped {values.get('dvcrawl/import/skipped', 0)}; {time.monotonic() - started:.1f} s"
     )
+    lost = int(values.get("dvcrawl/storage/failed", 0) or 0)
+    if lost:
+        print(
+            f"dvcrawl: {lost} article(s) not stored: {values.get('dvcrawl/cause/storage')}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK

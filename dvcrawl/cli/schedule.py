@@ -8,7 +8,14 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from dvcrawl.cli.common import EXIT_BUSY, EXIT_OK, UserError, interval, positive_int
+from dvcrawl.cli.common import (
+    EXIT_BUSY,
+    EXIT_OK,
+    EXIT_USAGE,
+    UserError,
+    interval,
+    positive_int,
+)
 
 
 def register(commands: Any) -> None:
@@ -27,25 +34,35 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "crawl_args", nargs=argparse.REMAINDER, metavar="CRAWL ARGS", help="e.g. --all, or sites"
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, db=None)  # `dvcrawl --db URL schedule ...` passes it on
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run crawls now and every interval, one at a time, until stopped."""
+    """Run crawls now and every interval, one at a time, until stopped.
+
+    The crawl arguments are checked before the first run (an unknown site is a one-line error,
+    status 2, not a loop of failing crawls). A crawl that exits with status 2 (bad input) ends
+    the loop with status 2. On SIGTERM/Ctrl-C the loop ends with the status of the last crawl
+    that ran to its end (0 if none did): a schedule whose crawls were failing does not look
+    healthy when it is stopped.
+    """
     import signal
     import subprocess
     import threading
 
+    from dvcrawl.cli import build_parser
+    from dvcrawl.cli.crawl import choose_sites
     from dvcrawl.db import default_db_url, storage_dir
     from dvcrawl.lock import Busy, lock_for
 
     crawl_args = [a for a in args.crawl_args if a != "--"]
     if not crawl_args:
         raise UserError("say what to crawl, e.g. `dvcrawl schedule --every 6h --all`")
-    db = (
-        next((crawl_args[i + 1] for i, a in enumerate(crawl_args[:-1]) if a == "--db"), None)
-        or default_db_url()
-    )
+    if getattr(args, "db", None) and "--db" not in crawl_args:
+        crawl_args += ["--db", args.db]
+    crawl = build_parser().parse_args(["crawl", *crawl_args])  # a usage error exits here
+    choose_sites(crawl)
+    db = crawl.db or default_db_url()
     lock = lock_for(storage_dir(), db, "schedule")
     try:
         lock.acquire()
@@ -66,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     runs = 0
+    status = EXIT_OK  # of the last crawl that ran to its end
     try:
         while not stopping.is_set():
             started = time.monotonic()
@@ -80,9 +98,14 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            if code == EXIT_USAGE:
+                print("dvcrawl: the crawl arguments are wrong; stopping", file=sys.stderr)
+                return EXIT_USAGE
+            if not stopping.is_set():
+                status = code
             if args.runs and runs >= args.runs:
                 break
             stopping.wait(max(0.0, args.every - (time.monotonic() - started)))
     finally:
         lock.release()
-    return EXIT_OK
+    return status

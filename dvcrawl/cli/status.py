@@ -25,7 +25,11 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print each site's last run, its failed health checks, and the size of the corpus."""
+    """Print each site's last run, its failed health checks, and the size of the corpus.
+
+    Below the table: the cause of every last run that failed or was interrupted, and every
+    failed health check, one line each. Exit status 1 if there is any.
+    """
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
@@ -35,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = project_settings(args.db)
     url = settings.get("DVCRAWL_DB_URL")
-    check_database(url)
-    engine = make_engine(url)
+    check_database(url, existing=True)
+    engine = make_engine(url, create=False)
     header = [
         "site",
         "last run (UTC)",
@@ -82,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
                 failed_checks = [c for c in (run.checks or []) if not c.get("ok")] if run else []
                 if run is not None and run.outcome in {"failed", "interrupted"}:
                     failing = True
+                    # The run's cause in one line ("unreachable: DNS lookup failed for ...").
+                    problems.append(f"{site}: {run.outcome}: {run.cause or run.finish_reason}")
                 failing |= bool(failed_checks)
                 problems += [f"{site}: {c['name']}: {c['detail']}" for c in failed_checks]
                 rows.append(

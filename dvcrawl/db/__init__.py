@@ -3,37 +3,63 @@
 Any SQLAlchemy URL works; SQLite (the default, a file under ``storage/``) and PostgreSQL are
 tested. SQLite runs in WAL mode with a busy timeout, so an export or ``dvcrawl status`` can read
 while a crawl writes, and two writers wait for each other instead of failing.
+
+A write that fails is rolled back at once, so one failure never leaves the session unusable;
+transient failures (a lock held past the busy timeout, a full disk, a lost connection) are
+retried with backoff, and what still fails is reported as a `StorageError` with a one-line
+description (`describe_db_error`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy import Engine, create_engine, delete, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from dvcrawl.db.models import ArticleRow, ArticleVersion, Base, LshBand, SchemaInfo
 from dvcrawl.items import SCHEMA_VERSION, Article
 
+logger = logging.getLogger(__name__)
+
 #: Version of the database schema. 1: articles and versions; 2: LSH bands for deduplication;
-#: 3: crawl runs and backfill cursors (new tables only).
-DB_SCHEMA_VERSION = 3
+#: 3: crawl runs and backfill cursors (new tables only); 4: the one-line cause of a failed run
+#: (``crawl_runs.cause``) and the last robots.txt of each host (``robots_copies``).
+DB_SCHEMA_VERSION = 4
 
 #: Where runtime data goes when neither DVCRAWL_STORAGE_DIR nor a URL says otherwise.
 DEFAULT_STORAGE_DIR = "storage"
-#: Seconds a SQLite writer waits for another writer's lock before giving up.
-SQLITE_BUSY_TIMEOUT = 60
+#: Seconds a SQLite writer waits for another writer's lock before giving up (a URL may set
+#: its own: ``sqlite:///path?timeout=5``).
+SQLITE_BUSY_TIMEOUT = 60.0
+#: A failed write is tried again this many times, after 0.5, 1, 2, 4 s (``ArticleStore``).
+STORE_RETRIES = 4
+STORE_RETRY_DELAY = 0.5
 
 
 class DatabaseError(RuntimeError):
     """A database URL that cannot be used, or a database dvcrawl cannot work with."""
+
+
+class DatabaseUnwritable(DatabaseError):
+    """A database that can be opened but takes no writes: read-only, locked, full."""
+
+
+def database_error(exc: BaseException) -> DatabaseError:
+    """The `DatabaseError` (or `DatabaseUnwritable`) for a failure, described in one line."""
+    description = describe_db_error(exc)
+    unwritable = description.startswith(_UNWRITABLE) and not description.startswith("cannot open")
+    return (DatabaseUnwritable if unwritable else DatabaseError)(description)
 
 
 def storage_dir() -> Path:
@@ -46,8 +72,25 @@ def default_db_url() -> str:
     return os.environ.get("DVCRAWL_DB_URL") or f"sqlite:///{storage_dir() / 'dvcrawl.sqlite3'}"
 
 
-def make_engine(url: str, *, writer: bool = False) -> Engine:
-    """Create an engine for `url`, creating the SQLite file's folder if needed.
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases, ``:memory:`` and ``file:`` URIs)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or parsed.query.get("uri") in ("true", "1")
+    ):
+        return None
+    return Path(database).expanduser()
+
+
+def make_engine(url: str, *, writer: bool = False, create: bool = True) -> Engine:
+    """Create an engine for `url`.
 
     Args:
         url: any SQLAlchemy database URL.
@@ -55,6 +98,8 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
             transaction that reads, then writes, fails at once ("database is locked", no
             waiting) when another process wrote in between; one that takes the write lock at
             its start waits its turn instead.
+        create: create the SQLite file's folder if missing (a crawl creates its database;
+            commands that only read must not create folders for a mistyped path).
 
     Raises:
         DatabaseError: if the URL is malformed or names a driver that is not installed.
@@ -66,17 +111,22 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
         raise DatabaseError(f"not a database URL: {url!r}") from exc
     is_sqlite = parsed.get_backend_name() == "sqlite"
     options: dict[str, Any] = {}
+    busy_timeout = SQLITE_BUSY_TIMEOUT
     if is_sqlite:
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
+        path = sqlite_path(url)
+        if path is not None and create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            busy_timeout = float(parsed.query.get("timeout", SQLITE_BUSY_TIMEOUT))
+        except (TypeError, ValueError):
+            raise DatabaseError(f"not a number of seconds: timeout in {url!r}") from None
+        options["connect_args"] = {"timeout": busy_timeout}
     try:
         engine = create_engine(url, **options)
     except (ArgumentError, ImportError) as exc:
         raise DatabaseError(f"cannot use database URL {url!r}: {exc}") from exc
     if is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_timeout=busy_timeout))
         # SQLAlchemy's documented recipe: pysqlite no longer begins transactions itself (it
         # would not for DDL, and never IMMEDIATE); the engine does, at the start of each one.
         begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
@@ -84,11 +134,11 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(connection: Any, _record: Any, *, busy_timeout: float) -> None:
     connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     # NORMAL is durable in WAL mode except for the last transactions before a power loss;
     # a killed process loses nothing that was committed.
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -108,8 +158,7 @@ def init_db(engine: Engine) -> None:
         DatabaseError: if the database was created by a newer dvcrawl, or cannot be reached.
 
     """
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import OperationalError
 
     for attempt in range(6):
         try:
@@ -128,7 +177,7 @@ def init_db(engine: Engine) -> None:
                 time.sleep(0.05 * (attempt + 1))
                 continue
             if isinstance(exc, OperationalError):
-                raise DatabaseError(f"cannot open the database: {exc.orig}") from exc
+                raise database_error(exc) from exc
             raise
 
 
@@ -155,8 +204,87 @@ def _check_schema(session: Session) -> None:
         )
     if info.version < 2:
         _index_bands(session)
-    info.version = DB_SCHEMA_VERSION
+    if info.version < 4:
+        # create_all() adds missing tables, never missing columns of existing ones.
+        columns = {c["name"] for c in inspect(session.connection()).get_columns("crawl_runs")}
+        if "cause" not in columns:
+            session.execute(text("ALTER TABLE crawl_runs ADD COLUMN cause TEXT"))
+    if info.version != DB_SCHEMA_VERSION:
+        info.version = DB_SCHEMA_VERSION
     session.flush()
+
+
+def check_writable(engine: Engine) -> None:
+    """Fail now, before any page is fetched, if the database accepts no writes.
+
+    Writes one row's value back unchanged and rolls back: a read-only file, a read-only
+    PostgreSQL user or transaction, a locked or full database all fail here.
+
+    Raises:
+        DatabaseUnwritable: with a one-line description (`describe_db_error`).
+
+    """
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.execute(update(SchemaInfo).values(version=SchemaInfo.version))
+            finally:
+                transaction.rollback()
+    except DBAPIError as exc:
+        raise database_error(exc) from exc
+
+
+# What a failed write says, lower-cased, and how to read it: (fragment, description, transient).
+_DB_FAILURES: tuple[tuple[str, str, bool], ...] = (
+    ("readonly database", "database is read-only", False),
+    ("read-only transaction", "database is read-only", False),
+    ("permission denied", "no permission to write the database", False),
+    ("database is locked", "database is locked", True),
+    ("database table is locked", "database is locked", True),
+    ("could not obtain lock", "database is locked", True),
+    ("deadlock detected", "database is locked", True),
+    ("could not serialize", "database is locked", True),
+    ("disk is full", "disk is full", True),
+    ("no space left on device", "disk is full", True),
+    ("disk i/o error", "disk I/O error", True),
+    ("unable to open database file", "cannot open the database file", True),
+    ("server closed the connection", "database connection lost", True),
+    ("connection refused", "database connection lost", True),
+    ("terminating connection", "database connection lost", True),
+    # Two writers inserting the same new article at once: trying again finds the other's row.
+    ("unique constraint", "another writer stored the same row at the same moment", True),
+    ("duplicate key", "another writer stored the same row at the same moment", True),
+)
+
+
+_UNWRITABLE = (
+    "database is read-only",
+    "no permission",
+    "database is locked",
+    "disk is full",
+    "disk I/O error",
+)
+
+
+def describe_db_error(exc: BaseException) -> str:
+    """A database failure in one line: "database is read-only: attempt to write a readonly database"."""
+    original = getattr(exc, "orig", None) or exc
+    detail = (str(original).strip().splitlines() or [type(original).__name__])[0]
+    lowered = detail.lower()
+    for fragment, description, _ in _DB_FAILURES:
+        if fragment in lowered:
+            return f"{description}: {detail}"
+    return f"database error: {detail}"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether trying the same write again a little later may succeed."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    original = getattr(exc, "orig", None) or exc
+    lowered = str(original).lower()
+    return any(transient for fragment, _, transient in _DB_FAILURES if fragment in lowered)
 
 
 def _index_bands(session: Session) -> None:
@@ -186,19 +314,61 @@ class StoreResult:
     row_id: int
 
 
+class StorageError(RuntimeError):
+    """Articles that could not be written, after the transient failures were retried.
+
+    Attributes:
+        description: the cause in one line ("database is read-only: ...").
+        lost: the outcomes ("new", "updated", "unchanged", "touched") of the earlier writes of
+            the same batch that were rolled back with the failed one, so that counters made
+            when they were flushed can be taken back.
+
+    """
+
+    def __init__(self, description: str, lost: list[str]):
+        super().__init__(description)
+        self.description = description
+        self.lost = lost
+
+
+@dataclass
+class _Batch:
+    """The writes of the open transaction, kept so that a failed transaction can be replayed."""
+
+    operations: list[Callable[[], Any]] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+
+
 class ArticleStore:
     """Reads and writes articles in one session, committing in batches.
 
     A batch is one transaction: a crawl killed mid-batch leaves the database as it was after
     the previous batch, never a half-written row; the lost articles are simply not known yet
     and are fetched again by the next run.
+
+    A write or commit that fails is rolled back at once (the session stays usable). When the
+    failure is transient (`is_transient`), the whole batch is replayed after 0.5, 1, 2, 4 s;
+    otherwise, or when the retries are spent, the batch is dropped and `StorageError` says
+    why and what was lost.
     """
 
-    def __init__(self, engine: Engine, *, batch_size: int = 20):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        batch_size: int = 20,
+        retries: int = STORE_RETRIES,
+        retry_delay: float = STORE_RETRY_DELAY,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.engine = engine
         self.batch_size = batch_size
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.retried = 0  # writes that succeeded only when tried again
+        self._sleep = sleep
         self.session = Session(engine, autoflush=True, expire_on_commit=False)
-        self._pending = 0
+        self._batch = _Batch()
 
     def get(self, canonical_url: str) -> ArticleRow | None:
         """The stored row for a canonical URL, if any."""
@@ -225,7 +395,37 @@ class ArticleStore:
         applies to new rows only: an article keeps the identity it was first stored with.
         `band_keys` (from `dvcrawl.dedup`) are stored with new and changed texts, in the same
         transaction as the row.
+
+        Raises:
+            StorageError: if the write failed for good (see the class docstring).
+
         """
+        operation = partial(
+            self._save,
+            article,
+            content_hash=content_hash,
+            fetched_at=fetched_at,
+            duplicate_of=duplicate_of,
+            similarity=similarity,
+            etag=etag,
+            last_modified=last_modified,
+            band_keys=band_keys,
+        )
+        result: StoreResult = self._write(operation)
+        return result
+
+    def _save(
+        self,
+        article: Article,
+        *,
+        content_hash: str,
+        fetched_at: datetime,
+        duplicate_of: str | None,
+        similarity: float | None,
+        etag: str | None,
+        last_modified: str | None,
+        band_keys: list[int] | None,
+    ) -> StoreResult:
         row = self.get(article.canonical_url)
         fields = {
             "url": article.url,
@@ -282,19 +482,61 @@ class ArticleStore:
                 row.updated_at = now
             outcome = "updated" if changed else "unchanged"
         self.session.flush()
-        self._pending += 1
-        if self._pending >= self.batch_size:
-            self.commit()
         return StoreResult(outcome=outcome, row_id=row.id)
 
     def touch(self, canonical_url: str, fetched_at: datetime) -> None:
-        """Record that a stored article was fetched again and found unchanged (HTTP 304)."""
+        """Record that a stored article was fetched again and found unchanged (HTTP 304).
+
+        Raises:
+            StorageError: if the write failed for good.
+
+        """
+        self._write(partial(self._touch, canonical_url, fetched_at))
+
+    def _touch(self, canonical_url: str, fetched_at: datetime) -> StoreResult | None:
         row = self.get(canonical_url)
-        if row is not None:
-            row.fetched_at = fetched_at
-            self._pending += 1
-            if self._pending >= self.batch_size:
-                self.commit()
+        if row is None:
+            return None
+        row.fetched_at = fetched_at
+        self.session.flush()
+        return StoreResult(outcome="touched", row_id=row.id)
+
+    def _write(self, operation: Callable[[], StoreResult | None]) -> StoreResult | None:
+        """Run one write in the open batch; commit when the batch is full; retry or raise."""
+        self._batch.operations.append(operation)
+        attempt = 0
+        while True:
+            try:
+                if attempt == 0:
+                    result = operation()
+                else:
+                    # The transaction was rolled back: replay every write of the batch.
+                    results = [step() for step in self._batch.operations]
+                    self._batch.outcomes = [r.outcome for r in results[:-1] if r is not None]
+                    result = results[-1]
+                if len(self._batch.operations) >= self.batch_size:
+                    self.session.commit()
+                    self._batch = _Batch()
+                elif result is not None:
+                    self._batch.outcomes.append(result.outcome)
+                if attempt:
+                    self.retried += 1
+                return result
+            except DBAPIError as exc:
+                attempt = self._failed(exc, attempt)
+
+    def _failed(self, exc: DBAPIError, attempt: int) -> int:
+        """Roll back after a failed write; wait before the next attempt, or give up."""
+        self.session.rollback()
+        description = describe_db_error(exc)
+        if not is_transient(exc) or attempt >= self.retries:
+            lost = self._batch.outcomes
+            self._batch = _Batch()
+            raise StorageError(description, lost) from exc
+        delay = self.retry_delay * 2**attempt
+        logger.warning("%s; trying again in %.1f s", description, delay)
+        self._sleep(delay)
+        return attempt + 1
 
     def _replace_bands(self, article_id: int, band_keys: list[int] | None) -> None:
         if band_keys is None:
@@ -305,9 +547,24 @@ class ArticleStore:
         )
 
     def commit(self) -> None:
-        """Commit the current batch."""
-        self.session.commit()
-        self._pending = 0
+        """Commit the current batch (replayed and retried like a write when it fails).
+
+        Raises:
+            StorageError: if the commit failed for good; the batch is lost.
+
+        """
+        attempt = 0
+        while self._batch.operations:
+            try:
+                if attempt:
+                    for step in self._batch.operations:
+                        step()
+                self.session.commit()
+                self._batch = _Batch()
+                if attempt:
+                    self.retried += 1
+            except DBAPIError as exc:
+                attempt = self._failed(exc, attempt)
 
     def close(self) -> None:
         """Commit what is pending and release the session."""

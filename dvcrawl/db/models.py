@@ -107,6 +107,8 @@ class CrawlRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str] = mapped_column(String(16), index=True)
     finish_reason: Mapped[str | None] = mapped_column(String(64))
+    #: Why a failed run failed, in one line ("unreachable: DNS lookup failed for hanoi.gov.vn").
+    cause: Mapped[str | None] = mapped_column(Text)
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     article_requests: Mapped[int] = mapped_column(Integer, default=0)
     new: Mapped[int] = mapped_column(Integer, default=0)
@@ -145,6 +147,22 @@ class UrlShape(Base):
     articles: Mapped[int] = mapped_column(Integer, default=0)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RobotsCopy(Base):
+    """The last robots.txt a host answered (RFC 9309 section 2.4: a cached copy may be used).
+
+    When a later robots.txt request fails (5xx, network error), the crawl obeys this copy
+    instead of stopping; without one, the host counts as fully disallowed. A 4xx answer is
+    stored too, as an empty body: "no robots.txt" is a valid last answer (allow all).
+    """
+
+    __tablename__ = "robots_copies"
+
+    origin: Mapped[str] = mapped_column(String(512), primary_key=True)  # https://host[:port]
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SchemaInfo(Base):

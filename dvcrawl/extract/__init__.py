@@ -6,6 +6,6 @@ that picks a portal's extractor for a URL is `dvcrawl.extraction.extract_article
 
 from __future__ import annotations
 
-from dvcrawl.extract.page import NotHTML, Page, decode_html
+from dvcrawl.extract.page import DecodedPage, NotHTML, Page, decode_html, decode_page
 
-__all__ = ["NotHTML", "Page", "decode_html"]
+__all__ = ["DecodedPage", "NotHTML", "Page", "decode_html", "decode_page"]

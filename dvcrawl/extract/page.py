@@ -1,13 +1,27 @@
-"""A parsed page: the one object every extractor reads.
+"""A parsed page: the one object every extractor reads, and the one way bytes become text.
 
 Parsing happens once; metadata, JSON-LD and element lookups are cached. Nothing here knows
 about Scrapy: a `Page` is built from stored HTML, so extraction can be re-run on archives.
+
+`decode_page` is the only decoding path: a crawl, ``dvcrawl import`` and ``dvcrawl extract``
+give the same text for the same bytes (NUL bytes removed and counted, a declared charset that
+the bytes contradict detected and reported).
+
+Hostile pages are parsed in bounded time and memory, and never lose their article silently
+(issue 10): libxml2 stops at 256 levels of nesting and at text nodes or attributes over
+10 MB unless told otherwise, which made such pages "non-articles". Here huge inline
+``data:`` URIs are dropped before parsing, the parser is allowed large nodes, and nesting
+deeper than `MAX_DEPTH` is flattened (the text kept, the wrappers removed); each of these is
+recorded in `Page.limits` and logged with the page's URL.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeAlias
@@ -15,13 +29,28 @@ from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from dvcrawl.extract.text import clean_line
 
 HtmlElement: TypeAlias = lxml.html.HtmlElement
 
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+logger = logging.getLogger(__name__)
+
+# huge_tree: libxml2 otherwise drops everything after a text node or attribute of 10 MB, or
+# after 256 levels of nesting (with it: 2048). Size is bounded upstream (DOWNLOAD_MAXSIZE,
+# the CLI's MAX_PAGE_BYTES), depth below (`MAX_DEPTH`).
+_PARSER = lxml.html.HTMLParser(
+    remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True
+)
+#: Deeper elements are flattened: real pages nest 20-60 levels; the extractors walk the tree
+#: recursively, and Python's stack is about 1000 frames.
+MAX_DEPTH = 256
+#: libxml2's own nesting limit with huge_tree: a tree this deep lost what came after.
+_PARSER_DEPTH_LIMIT = 2000
+#: Inline ``data:`` URIs longer than this are dropped before parsing (a base64 image is not
+#: text, and an article image must be a URL).
+MAX_DATA_URI = 64 * 1024
 
 
 class NotHTML(ValueError):
@@ -45,8 +74,46 @@ _HTML_HINT = re.compile(
 )
 
 
-def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """Decode page bytes to text: BOM, then HTTP charset, then ``<meta charset>``, then sniffing.
+@dataclass(frozen=True)
+class DecodingProblem:
+    """Something about a page's bytes that decoding had to repair, in one line.
+
+    ``kind`` is "control_chars" (NUL and other control bytes removed), "charset_mismatch" (the
+    declared charset is not what the bytes are), "charset_guessed" (none declared, and not
+    UTF-8), or "undecodable" (bytes replaced by U+FFFD).
+    """
+
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class DecodedPage:
+    """A page's text, the encoding it was read with, and what had to be repaired."""
+
+    text: str
+    encoding: str
+    problems: tuple[DecodingProblem, ...] = ()
+
+
+# C0 control characters other than tab, newline, form feed and carriage return: never text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+#: Share of control bytes above which a body is binary data, not a damaged page (an HTML page
+#: with stray NUL bytes has a handful in thousands; binary formats have them everywhere).
+_BINARY_SHARE = 0.05
+#: Tried when the declared charset is contradicted and no other is declared: the legacy
+#: Vietnamese Windows code page, the one older portals use.
+_FALLBACK_ENCODING = "cp1258"
+
+
+def decode_page(body: bytes, content_type: str | None = None) -> DecodedPage:
+    """Decode page bytes to text, checking the declared charset against the bytes.
+
+    Order: a BOM; then UTF-8 when the bytes are valid UTF-8 (valid UTF-8 is almost never an
+    accident, so it wins over a declaration that says otherwise, and the mismatch is
+    reported); then the charset of the HTTP header or ``<meta>``; then windows-1258. A few
+    NUL or control bytes in a page are removed and reported; many mean binary data.
 
     Raises:
         NotHTML: if `body` is empty, binary, or has no HTML markup at all.
@@ -57,17 +124,96 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     for signature, kind in _BINARY_SIGNATURES.items():
         if body.startswith(signature):
             raise NotHTML(f"not an HTML page ({kind})")
-    head = body[:65536]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise NotHTML("not an HTML page (binary data)")
-    header_charset = None
-    if content_type:
-        match = re.search(r"charset=([\w-]+)", content_type, re.I)
-        header_charset = f"charset={match.group(1)}" if match else None
-    _, text = html_to_unicode(header_charset, body)
+    problems: list[DecodingProblem] = []
+    header = http_content_type_encoding(content_type) if content_type else None
+    bom_encoding, bom = read_bom(body)
+    if bom_encoding or (header or "").startswith("utf-16"):
+        encoding = bom_encoding or header or "utf-16"
+        text = body[len(bom or b"") :].decode(encoding, "replace")
+    else:
+        head = body[:65536]
+        controls = len(_CONTROL_BYTES.findall(head))
+        if controls > _BINARY_SHARE * len(head):
+            raise NotHTML("not an HTML page (binary data)")
+        declared = [e for e in (header, html_body_declared_encoding(body)) if e]
+        text, encoding = _decode_checked(body, declared, problems)
     if not _HTML_HINT.search(text[:65536].encode("utf-8", "ignore")):
         raise NotHTML("not an HTML page (no HTML markup found)")
-    return text
+    controls = len(_CONTROL.findall(text))
+    if controls:
+        text = _CONTROL.sub("", text)
+        problems.append(
+            DecodingProblem("control_chars", f"{controls} NUL or control characters removed")
+        )
+    return DecodedPage(text, encoding, tuple(problems))
+
+
+def _decode_checked(
+    body: bytes, declared: list[str], problems: list[DecodingProblem]
+) -> tuple[str, str]:
+    """Decode `body` without a BOM: valid UTF-8 first, then the declared charsets."""
+    names = [_codec_name(e) for e in declared]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        others = [e for e, n in zip(declared, names, strict=True) if n not in ("utf-8", "ascii")]
+        if others and not body.isascii():
+            problems.append(
+                DecodingProblem(
+                    "charset_mismatch", f"declared {others[0]}, but the bytes are UTF-8"
+                )
+            )
+        return text, "utf-8"
+    candidates = [e for e, n in zip(declared, names, strict=True) if n != "utf-8"]
+    for encoding in [*candidates, _FALLBACK_ENCODING]:
+        try:
+            text = body.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if not declared:
+            problems.append(
+                DecodingProblem(
+                    "charset_guessed", f"no charset declared, not UTF-8: read as {encoding}"
+                )
+            )
+        elif len(candidates) < len(declared) or encoding not in candidates:
+            problems.append(
+                DecodingProblem(
+                    "charset_mismatch",
+                    f"declared {declared[0]}, but the bytes are not UTF-8: read as {encoding}",
+                )
+            )
+        return text, encoding
+    encoding = candidates[0] if candidates else _FALLBACK_ENCODING
+    try:
+        text = body.decode(encoding, "replace")
+    except LookupError:
+        encoding = _FALLBACK_ENCODING
+        text = body.decode(encoding, "replace")
+    bad = text.count("\ufffd")
+    problems.append(
+        DecodingProblem("undecodable", f"{bad} bytes are not {encoding}: replaced with U+FFFD")
+    )
+    return text, encoding
+
+
+def _codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding.lower()
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """The text of `decode_page` (see there).
+
+    Raises:
+        NotHTML: if `body` is empty, binary, or has no HTML markup at all.
+
+    """
+    return decode_page(body, content_type).text
 
 
 class Page:
@@ -81,10 +227,14 @@ class Page:
     """
 
     def __init__(self, html: str, url: str, fetched_at: datetime | None = None):
-        self.html = html
         self.url = url
         self.fetched_at = fetched_at
-        self.root = _parse(html)
+        #: What was cut to keep parsing bounded (see the module docstring), one line each.
+        self.limits: list[str] = []
+        self.html = _drop_data_uris(html, self.limits)
+        self.root = _parse(self.html, self.limits)
+        for limit in self.limits:
+            logger.warning("%s: %s", url, limit)
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -209,7 +359,67 @@ def is_hidden(node: Any) -> bool:
     return node.get("hidden") is not None or node.get("aria-hidden") == "true"
 
 
-def _parse(html: str) -> HtmlElement:
+_DATA_URI = re.compile(rf"data:[\w/+.-]*(?:;[\w=.-]+)*,[^\"'\s)<>]{{{MAX_DATA_URI},}}")
+
+
+def _drop_data_uris(html: str, limits: list[str]) -> str:
+    """Replace inline ``data:`` URIs over `MAX_DATA_URI` characters with an empty one."""
+    if len(html) < MAX_DATA_URI or "data:" not in html:
+        return html
+    dropped: list[int] = []
+
+    def empty(match: re.Match[str]) -> str:
+        dropped.append(len(match.group(0)))
+        return "data:,"
+
+    html = _DATA_URI.sub(empty, html)
+    if dropped:
+        limits.append(
+            f"{len(dropped)} inline data: URI(s) of {sum(dropped) / 1e6:.1f} MB dropped before parsing"
+        )
+    return html
+
+
+#: Wrappers whose tags can go without losing text or paragraphs, when a page nests so deep that
+#: libxml2 itself stopped (legacy pages with thousands of unclosed <font> tags).
+_INLINE_WRAPPERS = re.compile(
+    r"</?(?:font|span|b|i|u|em|strong|small|big|center|sup|sub|s|strike|tt|label|nobr)\b[^>]*>",
+    re.I,
+)
+_BLOCK_WRAPPERS = re.compile(
+    r"</?(?:div|section|article|main|aside|header|footer|nav|blockquote|table|tbody|thead|tfoot|tr|td|th|ul|ol|li|dl|dt|dd|form|fieldset)\b[^>]*>",
+    re.I,
+)
+#: Elements kept when a too-deep subtree is flattened: none of them can nest in itself.
+_FLAT_KEEP = {"p", "br", "img", "a", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _parse(html: str, limits: list[str] | None = None) -> HtmlElement:
+    """Parse `html` with depth bounded (see the module docstring); note what was cut in `limits`."""
+    limits = limits if limits is not None else []
+    root = _parse_document(html)
+    depth = _max_depth(root)
+    if depth >= _PARSER_DEPTH_LIMIT:
+        # libxml2 stopped: whatever came after the deepest point is missing. Parse again
+        # without inline wrappers, then without block wrappers.
+        for wrappers in (_INLINE_WRAPPERS, _BLOCK_WRAPPERS):
+            html = wrappers.sub(" " if wrappers is _BLOCK_WRAPPERS else "", html)
+            root = _parse_document(html)
+            depth = _max_depth(root)
+            if depth < _PARSER_DEPTH_LIMIT:
+                break
+        limits.append(
+            f"nesting deeper than libxml2's limit of {_PARSER_DEPTH_LIMIT}: wrapper tags removed before parsing"
+        )
+    if depth > MAX_DEPTH:
+        flattened = _flatten_deep(root)
+        limits.append(
+            f"nesting of {depth} levels: {flattened} elements deeper than {MAX_DEPTH} flattened (text kept)"
+        )
+    return root
+
+
+def _parse_document(html: str) -> HtmlElement:
     # lxml refuses str input carrying an XML encoding declaration, and raises on documents
     # with no elements; both are bad pages, not programming errors.
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
@@ -219,3 +429,33 @@ def _parse(html: str) -> HtmlElement:
         return lxml.html.document_fromstring(html, parser=_PARSER)
     except (etree.ParserError, ValueError):
         return lxml.html.document_fromstring("<html><body></body></html>")
+
+
+def _max_depth(root: HtmlElement) -> int:
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _flatten_deep(root: HtmlElement) -> int:
+    """Strip the tags (not the text) of elements nested deeper than `MAX_DEPTH`; return how many."""
+    frontier: list[HtmlElement] = []
+    depth = 0
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if event == "start" and depth == MAX_DEPTH:
+            frontier.append(element)
+    removed = 0
+    for element in frontier:
+        tags = {
+            child.tag
+            for child in element.iterdescendants()
+            if isinstance(child.tag, str) and child.tag not in _FLAT_KEEP
+        }
+        before = sum(1 for _ in element.iterdescendants())
+        if tags:
+            etree.strip_tags(element, *tags)
+        removed += before - sum(1 for _ in element.iterdescendants())
+    return removed

@@ -25,6 +25,9 @@ class Stats(Protocol):
     def get_value(self, key: str, default: Any = None) -> Any:
         """Read a counter."""
 
+    def set_value(self, key: str, value: Any) -> None:
+        """Set a value."""
+
 
 class CounterStats:
     """A minimal stats collector for chains run outside a crawl (``dvcrawl import``)."""
@@ -39,6 +42,10 @@ class CounterStats:
     def get_value(self, key: str, default: Any = None) -> Any:
         """Read a counter."""
         return self.values.get(key, default)
+
+    def set_value(self, key: str, value: Any) -> None:
+        """Set a value."""
+        self.values[key] = value
 
     def get_stats(self) -> dict[str, Any]:
         """All counters."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from scrapy.settings import BaseSettings
 from sqlalchemy.orm import Session
 
-from dvcrawl.db import init_db, make_engine
+from dvcrawl.db import make_engine
 from dvcrawl.dedup import Deduplicator, fingerprint
 from dvcrawl.items import FetchedArticle, NotModified
 
@@ -42,9 +42,11 @@ class DedupPipeline:
 
     def open_spider(self) -> None:
         """Open the database (creating or upgrading the schema if needed)."""
+        from dvcrawl.pipelines.store import open_schema
+
         schema = make_engine(self.url, writer=True)  # creating tables writes
         try:
-            init_db(schema)
+            open_schema(schema, self.stats)
         finally:
             schema.dispose()
         self.engine = make_engine(self.url)

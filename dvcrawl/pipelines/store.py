@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
+from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
-from dvcrawl.db import ArticleStore, init_db, make_engine
+from dvcrawl.db import (
+    STORE_RETRIES,
+    STORE_RETRY_DELAY,
+    ArticleStore,
+    StorageError,
+    init_db,
+    make_engine,
+)
 from dvcrawl.extract.text import content_hash
 from dvcrawl.items import FetchedArticle, NotModified
 
@@ -16,6 +25,8 @@ if TYPE_CHECKING:
 
     from dvcrawl.pipelines import Stats
 
+logger = logging.getLogger(__name__)
+
 
 class StorePipeline:
     """Write each article to the database (``DVCRAWL_DB_URL``).
@@ -23,12 +34,20 @@ class StorePipeline:
     The engine is opened when the spider opens and disposed when it closes. Re-running a
     crawl updates rows in place: never a second row for one canonical URL.
 
-    Stats: ``dvcrawl/articles/new``, ``…/updated``, ``…/unchanged``.
+    A write that fails is retried when the failure is transient (`dvcrawl.db.ArticleStore`);
+    an article that still cannot be written is counted, its cause kept for the run's verdict
+    (`dvcrawl.outcome`), and dropped, and the next article is written as usual.
+
+    Stats: ``dvcrawl/articles/new``, ``…/updated``, ``…/unchanged``, ``dvcrawl/storage/failed``
+    (articles lost to a failed write), ``dvcrawl/storage/retried`` (written on a later try),
+    ``dvcrawl/cause/storage`` (the last failure, one line).
     """
 
     def __init__(self, settings: BaseSettings, stats: Stats):
         self.url = settings.get("DVCRAWL_DB_URL")
         self.batch_size = settings.getint("DVCRAWL_COMMIT_EVERY", 20)
+        self.retries = settings.getint("DVCRAWL_STORE_RETRIES", STORE_RETRIES)
+        self.retry_delay = settings.getfloat("DVCRAWL_STORE_RETRY_DELAY", STORE_RETRY_DELAY)
         self.stats = stats
         self.engine: Engine | None = None
         self.store: ArticleStore | None = None
@@ -41,33 +60,75 @@ class StorePipeline:
     def open_spider(self) -> None:
         """Open the database and create missing tables."""
         self.engine = make_engine(self.url, writer=True)
-        init_db(self.engine)
-        self.store = ArticleStore(self.engine, batch_size=self.batch_size)
+        open_schema(self.engine, self.stats)
+        self.store = ArticleStore(
+            self.engine,
+            batch_size=self.batch_size,
+            retries=self.retries,
+            retry_delay=self.retry_delay,
+        )
 
     def close_spider(self) -> None:
         """Commit the last batch and release the database."""
-        if self.store is not None:
-            self.store.close()
-        if self.engine is not None:
-            self.engine.dispose()
+        try:
+            if self.store is not None:
+                self.store.close()
+        except StorageError as error:
+            self._lost(error, count=0)
+        finally:
+            if self.engine is not None:
+                self.engine.dispose()
 
     def process_item(self, item: FetchedArticle | NotModified) -> FetchedArticle | NotModified:
         """Insert or update the article's row (or note that it was confirmed unchanged)."""
         assert self.store is not None, "open_spider was not called"
-        if isinstance(item, NotModified):
-            self.store.touch(item.canonical_url, item.fetched_at)
-            self.stats.inc_value("dvcrawl/articles/not_modified")
-            return item
-        article = item.article
-        result = self.store.save(
-            article,
-            content_hash=item.content_hash or content_hash(article.text),
-            fetched_at=item.fetched_at,
-            etag=item.etag,
-            last_modified=item.last_modified,
-            duplicate_of=item.duplicate_of,
-            similarity=item.similarity,
-            band_keys=item.band_keys,
-        )
+        retried = self.store.retried
+        try:
+            if isinstance(item, NotModified):
+                self.store.touch(item.canonical_url, item.fetched_at)
+                self.stats.inc_value("dvcrawl/articles/not_modified")
+                return item
+            article = item.article
+            result = self.store.save(
+                article,
+                content_hash=item.content_hash or content_hash(article.text),
+                fetched_at=item.fetched_at,
+                etag=item.etag,
+                last_modified=item.last_modified,
+                duplicate_of=item.duplicate_of,
+                similarity=item.similarity,
+                band_keys=item.band_keys,
+            )
+        except StorageError as error:
+            url = item.canonical_url if isinstance(item, NotModified) else item.article.url
+            self._lost(error, count=1)
+            logger.error("not stored: %s: %s", url, error.description)
+            # Logged above in one line; Scrapy's own "Dropped" line would print the item.
+            raise DropItem(f"not stored: {error.description}", log_level="DEBUG") from None
+        finally:
+            if self.store.retried > retried:
+                self.stats.inc_value("dvcrawl/storage/retried", self.store.retried - retried)
         self.stats.inc_value(f"dvcrawl/articles/{result.outcome}")
         return item
+
+    def _lost(self, error: StorageError, *, count: int) -> None:
+        """Count articles lost to a failed write, taking back counters of rolled-back ones."""
+        for outcome in error.lost:
+            key = "not_modified" if outcome == "touched" else outcome
+            self.stats.inc_value(f"dvcrawl/articles/{key}", -1)
+        self.stats.inc_value("dvcrawl/storage/failed", count + len(error.lost))
+        self.stats.set_value("dvcrawl/cause/storage", error.description)
+
+
+def open_schema(engine: Engine, stats: Stats) -> None:
+    """`init_db`, but a database that cannot be used stops the crawl with its cause."""
+    from scrapy.exceptions import CloseSpider
+
+    from dvcrawl.db import DatabaseError
+    from dvcrawl.outcome import DATABASE_ERROR
+
+    try:
+        init_db(engine)
+    except DatabaseError as exc:
+        stats.set_value("dvcrawl/cause/database", str(exc))
+        raise CloseSpider(DATABASE_ERROR) from None

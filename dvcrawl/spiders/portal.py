@@ -26,11 +26,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from dvcrawl.extract.page import Page
+from dvcrawl.extract.page import NotHTML, Page, decode_page
 from dvcrawl.extract.text import clean_line
 from dvcrawl.extraction import extract_article
 from dvcrawl.health import looks_like_challenge
-from dvcrawl.items import FetchedArticle, NotModified
+from dvcrawl.items import Article, FetchedArticle, NotModified
 from dvcrawl.navigation import DECLARED, LEARNED, STRUCTURE, ArticleLink
 from dvcrawl.navigation import article_links as find_article_links
 from dvcrawl.sites import Site
@@ -92,7 +92,17 @@ class PortalSpider(scrapy.Spider):
         self.learned_shapes: list[str] = []
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """The site's start pages (or the ones given on the command line)."""
+        """The site's start pages (or the ones given on the command line).
+
+        Start requests are marked (``dvcrawl_start``) and counted: a run whose every start page
+        robots.txt forbids fails instead of ending quietly empty (`dvcrawl.outcome`).
+        """
+        for request in self._start_requests():
+            request.meta["dvcrawl_start"] = True
+            self.crawler.stats.inc_value("dvcrawl/start_pages")
+            yield request
+
+    def _start_requests(self) -> Iterator[scrapy.Request]:
         self.state = self.crawler.get_extension(CrawlStateExtension)
         if self.state is not None:
             self.learned_shapes = [
@@ -139,8 +149,8 @@ class PortalSpider(scrapy.Spider):
         """A start page given on the command line: an article if its content says so, else a listing."""
         if not isinstance(response, TextResponse) or self._challenged(response):
             return
-        article = extract_article(response.text, response.url, fetched_at=datetime.now(UTC))
-        if article.is_article:
+        article = self._article_of(response)
+        if article is not None and article.is_article:
             self.crawler.stats.inc_value("dvcrawl/article_requests")
             yield self._fetched(article, response)
         else:
@@ -220,8 +230,28 @@ class PortalSpider(scrapy.Spider):
             return
         if self._challenged(response):
             return
-        article = extract_article(response.text, response.url, fetched_at=datetime.now(UTC))
-        yield self._fetched(article, response)
+        article = self._article_of(response)
+        if article is not None:
+            yield self._fetched(article, response)
+
+    def _article_of(self, response: TextResponse) -> Article | None:
+        """The page's Article record, decoded as `dvcrawl import` and `dvcrawl extract` do.
+
+        One decoding path (issue 10: NUL bytes and a declared charset the bytes contradict
+        gave different text on the two paths); what decoding repaired is counted and logged.
+        None for bytes that are no HTML page.
+        """
+        stats = self.crawler.stats
+        try:
+            decoded = decode_page(response.body, _header(response, "Content-Type"))
+        except NotHTML as exc:
+            stats.inc_value("dvcrawl/not_html")
+            self.logger.info("%s: %s", response.url, exc)
+            return None
+        for problem in decoded.problems:
+            stats.inc_value(f"dvcrawl/decoding/{problem.kind}")
+            self.logger.warning("%s: %s", response.url, problem.detail)
+        return extract_article(decoded.text, response.url, fetched_at=datetime.now(UTC))
 
     def _fetched(self, article: Any, response: Response) -> FetchedArticle:
         return FetchedArticle(
@@ -361,29 +391,57 @@ class PortalSpider(scrapy.Spider):
     def on_error(self, failure: Any) -> None:
         """Count failed requests by kind; the crawl goes on.
 
-        A page robots.txt forbids is not an error; a 4xx page is a dead link; anything else
-        (5xx after retries, timeouts, resets, DNS) is an error.
+        A page robots.txt forbids is not an error, nor is a 4xx page (a dead link), except 429.
+        Anything else is a page lost, counted under ``dvcrawl/errors/<kind>`` with its cause in
+        one line (``dvcrawl/cause/error``) for the run's verdict (`dvcrawl.outcome`): 5xx and
+        429 after retries, network failures, answers larger than ``DOWNLOAD_MAXSIZE``,
+        redirect loops, redirects off the portal.
         """
         from scrapy.exceptions import IgnoreRequest
         from scrapy.spidermiddlewares.httperror import HttpError
 
-        url = failure.request.url
-        if failure.request.callback == self.parse_article:
-            self.crawler.stats.inc_value("dvcrawl/article_requests")
-            self._article_done(failure.request)
+        from dvcrawl.outcome import describe_exception, describe_response
+        from dvcrawl.robots import RobotsForbidden, RobotsUnreachable
+
+        request = failure.request
+        url = request.url
+        stats = self.crawler.stats
+        if request.callback == self.parse_article:
+            stats.inc_value("dvcrawl/article_requests")
+            self._article_done(request)
         if failure.check(HttpError):
-            status = failure.value.response.status
-            if 400 <= status < 500:
-                self.crawler.stats.inc_value("dvcrawl/dead_links")
+            response = failure.value.response
+            status = response.status
+            if 400 <= status < 500 and status != 429:
+                stats.inc_value("dvcrawl/dead_links")
                 self.logger.info("dead link (%d): %s", status, url)
                 return
-            self.crawler.stats.inc_value(f"dvcrawl/errors/http_{status}")
-        elif failure.check(IgnoreRequest):
-            self.crawler.stats.inc_value("dvcrawl/skipped/ignored")
+            kind, cause = f"http_{status}", describe_response(response)
+            refused = response.meta.get("dvcrawl_refused_wait")
+            if refused:
+                cause += f" (asked to wait {refused:.0f} s, more than DVCRAWL_RETRY_AFTER_MAX)"
+        elif failure.check(RobotsForbidden):
+            stats.inc_value("dvcrawl/skipped/robots")
             return
+        elif failure.check(RobotsUnreachable):
+            return  # counted by the robots.txt middleware; the run's verdict names it
+        elif failure.check(IgnoreRequest):
+            # (Redirects off the portal are counted by dvcrawl.outcome.NetworkLedgerMiddleware:
+            # Scrapy drops them before any errback.)
+            message = str(failure.value)
+            if "max redirections" in message:
+                kind, cause = "redirect_loop", f"more than REDIRECT_MAX_TIMES redirects: {url}"
+            elif "DOWNLOAD_MAXSIZE" in message:
+                kind, cause = "too_large", f"larger than DOWNLOAD_MAXSIZE once decompressed: {url}"
+            else:
+                stats.inc_value("dvcrawl/skipped/ignored")
+                return
         else:
-            self.crawler.stats.inc_value(f"dvcrawl/errors/{type(failure.value).__name__}")
-        self.logger.warning("%s: %s", url, failure.getErrorMessage())
+            kind = type(failure.value).__name__
+            cause = f"{describe_exception(failure.value, request)}: {url}"
+        stats.inc_value(f"dvcrawl/errors/{kind}")
+        stats.set_value("dvcrawl/cause/error", cause)
+        self.logger.warning("%s", cause)
 
 
 def _page_number(url: str) -> int:

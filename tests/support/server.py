@@ -6,7 +6,10 @@ path: proxy CONNECT, TLS, HTTP/1.1, compression, redirects. Nothing leaves the m
 URL the server does not know gets a 404.
 
 Faults are injected per URL: 5xx bursts, hangs past the download timeout, connection resets,
-slow bodies, wrong encodings and redirect loops.
+slow bodies, wrong encodings and redirect loops; answers that drip a few bytes a second, are
+cut short of their Content-Length, or announce a body of any size and stream it. A host the
+server has no route for is refused the way a real proxy refuses a host it cannot resolve or
+reach: ``502 Bad Gateway`` to CONNECT (and to plain proxied requests).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,14 +30,25 @@ from urllib.parse import urlsplit
 
 @dataclass
 class Route:
-    """What the server answers for one URL."""
+    """What the server answers for one URL.
+
+    Faults: "hang" (no answer for 30 s), "reset" (TCP reset), "slow" (256 bytes every 50 ms),
+    "drip" (headers, then 16 bytes a second for as long as the client listens),
+    "truncate" (the body cut in half, the connection closed, Content-Length of the whole),
+    "stream" (Content-Length `size`, then `size` zero bytes), and "error_then_ok"
+    (`fault_status` with `fault_headers` before the page). With `fault_count`, "reset" and
+    "truncate" hit only the first requests, then the page is served whole.
+    """
 
     status: int = 200
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
-    fault: str | None = None  # "hang", "reset", "slow", "error_then_ok"
-    fault_count: int = 0  # for "error_then_ok": how many errors before the page
-    fault_status: int = 503  # for "error_then_ok": the error's status
+    fault: str | None = None
+    fault_count: int = 0  # "error_then_ok": errors before the page; "reset"/"truncate": 0 = always
+    fault_status: int = 503
+    fault_headers: list[tuple[str, str]] = field(default_factory=list)
+    size: int = 0  # for "stream"
+    before: Callable[[], None] | None = None  # run (in the server's thread) before answering
 
 
 @dataclass
@@ -43,6 +58,7 @@ class Hit:
     method: str
     url: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
 
 
 class FixtureServer:
@@ -86,6 +102,10 @@ class FixtureServer:
         with self._lock:
             return [hit.url for hit in self.hits if hit.method == method]
 
+    def serves(self, host: str) -> bool:
+        """Whether any route is on `host` (others are refused like an unreachable host)."""
+        return any(urlsplit(url).hostname == host for url in list(self.routes))
+
     def fault_served(self, url: str) -> int:
         with self._lock:
             self._faults_served[url] = self._faults_served.get(url, 0) + 1
@@ -109,9 +129,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_CONNECT(self) -> None:  # noqa: N802 (stdlib naming)
         host = self.path.rsplit(":", 1)[0]
+        fixture: FixtureServer = self.server.fixture  # type: ignore[attr-defined]
+        if not fixture.serves(host):
+            fixture.record(Hit("CONNECT", f"https://{host}/", {}))
+            self._send(502, b"Bad Gateway", [("Content-Type", "text/plain")], head=False)
+            self.close_connection = True
+            return
         self.send_response(200, "Connection established")
         self.end_headers()
-        fixture: FixtureServer = self.server.fixture  # type: ignore[attr-defined]
         try:
             tls = fixture.context.wrap_socket(self.connection, server_side=True)
         except (ssl.SSLError, OSError):
@@ -138,16 +163,21 @@ class _Handler(BaseHTTPRequestHandler):
         fixture: FixtureServer = self.server.fixture  # type: ignore[attr-defined]
         url = self._url()
         fixture.record(Hit(self.command, url, {k.lower(): v for k, v in self.headers.items()}))
+        if not fixture.serves(urlsplit(url).hostname or ""):
+            self._send(502, b"Bad Gateway", [("Content-Type", "text/plain")], head)
+            return
         route = fixture.routes.get(url)
         if route is None:
             parts = urlsplit(url)
             route = fixture.routes.get(f"{parts.scheme}://{parts.netloc}{parts.path}") or Route(
                 status=404, body=b"Not Found", headers=[("Content-Type", "text/plain")]
             )
+        if route.before is not None:
+            route.before()
         if route.fault == "hang":
             time.sleep(30)
             return
-        if route.fault == "reset":
+        if route.fault == "reset" and self._faulty(fixture, url, route):
             self.connection.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
             )
@@ -155,7 +185,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         if route.fault == "error_then_ok" and fixture.fault_served(url) <= route.fault_count:
-            self._send(route.fault_status, b"Error", [("Content-Type", "text/plain")], head)
+            self._send(
+                route.fault_status,
+                b"Error",
+                [("Content-Type", "text/plain"), *route.fault_headers],
+                head,
+            )
+            return
+        if route.fault == "drip":
+            self._drip(route)
+            return
+        if route.fault == "stream":
+            self._stream(route)
+            return
+        if route.fault == "truncate" and self._faulty(fixture, url, route):
+            self.send_response(route.status)
+            for key, value in route.headers:
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            self.wfile.write(route.body[: len(route.body) // 2])
+            self.close_connection = True
             return
         headers = list(route.headers)
         body = route.body
@@ -163,6 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
             route.status == 200
             and "gzip" in (self.headers.get("Accept-Encoding") or "")
             and len(body) > 512
+            and not any(k.lower() == "content-encoding" for k, _ in headers)
         ):
             body = gzip.compress(body)
             headers.append(("Content-Encoding", "gzip"))
@@ -171,6 +222,44 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(304, b"", [("ETag", etag)], head)
             return
         self._send(route.status, body, headers, head, slow=route.fault == "slow")
+
+    @staticmethod
+    def _faulty(fixture: FixtureServer, url: str, route: Route) -> bool:
+        """Whether this request gets the route's fault (always, or the first `fault_count`)."""
+        return route.fault_count == 0 or fixture.fault_served(url) <= route.fault_count
+
+    def _drip(self, route: Route) -> None:
+        """A server that sends its answer a few bytes at a time, as slowly as it likes."""
+        self.send_response(route.status)
+        for key, value in route.headers:
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(route.body)))
+        self.end_headers()
+        try:
+            for start in range(0, len(route.body), 16):
+                self.wfile.write(route.body[start : start + 16])
+                self.wfile.flush()
+                time.sleep(1.0)
+        except OSError:
+            pass  # the client gave up
+        self.close_connection = True
+
+    def _stream(self, route: Route) -> None:
+        """Announce `route.size` bytes and stream them (as long as the client reads)."""
+        self.send_response(route.status)
+        for key, value in route.headers:
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(route.size))
+        self.end_headers()
+        chunk = b"\0" * 65536
+        sent = 0
+        try:
+            while sent < route.size:
+                self.wfile.write(chunk[: route.size - sent])
+                sent += len(chunk)
+        except OSError:
+            pass
+        self.close_connection = True
 
     def _send(
         self,
