@@ -286,40 +286,6 @@ def test_distinct_reports_on_one_topic_stay_distinct(
     assert len(stored) == 4 and all(row["duplicate_of"] is None for row in stored.values())
 
 
-def test_databases_from_before_deduplication_are_indexed(tmp_path: Path) -> None:
-    from sqlalchemy import text
-
-    from dvcrawl.db import DB_SCHEMA_VERSION, ArticleStore, init_db, make_engine
-    from dvcrawl.items import Article
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    init_db(engine)
-    store = ArticleStore(engine)
-    record = Article(
-        url=ORIGINAL_URL,
-        canonical_url=ORIGINAL_URL,
-        site="thanhuytphcm",
-        is_article=True,
-        title="t",
-        text=GOLD["text"],
-    )
-    store.save(
-        record,
-        content_hash=dedup.fingerprint(GOLD["text"]).content_hash,
-        fetched_at=datetime.now(UTC),
-    )
-    store.close()
-    with engine.begin() as connection:  # what a schema-1 database looks like
-        connection.execute(text("DELETE FROM lsh_bands"))
-        connection.execute(text("UPDATE schema_info SET version = 1"))
-    init_db(engine)
-    with engine.connect() as connection:
-        bands = connection.execute(text("SELECT count(*) FROM lsh_bands")).scalar()
-        version = connection.execute(text("SELECT version FROM schema_info")).scalar()
-    engine.dispose()
-    assert bands == dedup.band_shape()[0] and version == DB_SCHEMA_VERSION
-
-
 def test_another_event_from_the_same_template_is_not_a_copy() -> None:
     """Two wards' reports written from one template: half their shingles shared, no names."""
     import re
@@ -522,7 +488,7 @@ def test_band_keys_are_a_stored_format() -> None:
     # them. If signature() or band_keys() changed what they compute (hash scheme, seed,
     # byte order, slicing), every article stored before would silently stop matching its
     # copies. These values were computed when the index was created (schema 2); a
-    # deliberate change must bump DB_SCHEMA_VERSION and re-index.
+    # deliberate change needs a migration that re-indexes (dvcrawl/db/migrations).
     text = (
         "Ban Dân vận Quận ủy Bình Thạnh tổ chức hội nghị tổng kết phong trào thi đua "
         "Dân vận khéo năm 2023."

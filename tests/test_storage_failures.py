@@ -12,7 +12,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dvcrawl.db import (
-    DB_SCHEMA_VERSION,
     ArticleStore,
     DatabaseUnwritable,
     StorageError,
@@ -146,29 +145,3 @@ def test_readers_do_not_create_folders(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "b").is_dir()
     assert sqlite_path("sqlite:///file:/x/y.db?mode=ro&uri=true") is None
     assert sqlite_path("postgresql://u@h/db") is None
-
-
-def test_a_schema_3_database_is_upgraded_in_place(db: str) -> None:
-    path = db.removeprefix("sqlite:///")
-    connection = sqlite3.connect(path)
-    connection.execute(
-        "INSERT INTO crawl_runs (site, mode, pid, host, started_at, outcome, pages_fetched,"
-        " article_requests, new, updated, unchanged, duplicates, errors, stats, checks)"
-        " VALUES ('x', 'incremental', 1, 'h', '2026-01-01', 'finished', 0, 0, 0, 0, 0, 0, 0, '{}', '[]')"
-    )
-    connection.execute("ALTER TABLE crawl_runs DROP COLUMN cause")
-    connection.execute("DROP TABLE robots_copies")
-    connection.execute("UPDATE schema_info SET version = 3")
-    connection.commit()
-    connection.close()
-
-    engine = make_engine(db, writer=True)
-    init_db(engine)
-    engine.dispose()
-    connection = sqlite3.connect(path)
-    columns = {row[1] for row in connection.execute("PRAGMA table_info(crawl_runs)")}
-    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    assert "cause" in columns and "robots_copies" in tables
-    assert connection.execute("SELECT version FROM schema_info").fetchone() == (DB_SCHEMA_VERSION,)
-    assert connection.execute("SELECT site, cause FROM crawl_runs").fetchall() == [("x", None)]
-    connection.close()

@@ -19,11 +19,20 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from dvcrawl.cli import crawl, export, extract, import_warc, schedule, sites, status
+from dvcrawl.cli import crawl, db, export, extract, import_warc, schedule, sites, status
 from dvcrawl.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UserError
 
 #: The commands, in the order `dvcrawl --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (sites, crawl, status, schedule, import_warc, extract, export)
+COMMANDS: tuple[ModuleType, ...] = (
+    sites,
+    crawl,
+    status,
+    schedule,
+    import_warc,
+    extract,
+    export,
+    db,
+)
 
 
 def build_parser() -> Parser:

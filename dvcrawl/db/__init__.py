@@ -12,10 +12,12 @@ description (`describe_db_error`).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -27,15 +29,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
-from dvcrawl.db.models import ArticleRow, ArticleVersion, Base, LshBand, SchemaInfo
+from dvcrawl.db.models import ArticleRow, ArticleVersion, LshBand, SchemaInfo
 from dvcrawl.items import SCHEMA_VERSION, Article
 
 logger = logging.getLogger(__name__)
 
-#: Version of the database schema. 1: articles and versions; 2: LSH bands for deduplication;
-#: 3: crawl runs and backfill cursors (new tables only); 4: the one-line cause of a failed run
-#: (``crawl_runs.cause``) and the last robots.txt of each host (``robots_copies``).
-DB_SCHEMA_VERSION = 4
 
 #: Where runtime data goes when neither DVCRAWL_STORAGE_DIR nor a URL says otherwise.
 DEFAULT_STORAGE_DIR = "storage"
@@ -146,29 +144,36 @@ def _sqlite_pragmas(connection: Any, _record: Any, *, busy_timeout: float) -> No
     cursor.close()
 
 
-def init_db(engine: Engine) -> None:
-    """Create missing tables, bring an older schema up to date, refuse a newer one.
+class DatabaseNeedsUpgrade(DatabaseError):
+    """A database whose schema is older than this dvcrawl's: ``dvcrawl db upgrade`` brings it up."""
+
+
+#: The Alembic revision a database made by the hand-versioned dvcrawl 0.1 is adopted into.
+BASELINE_REVISION = "0001"
+
+
+def init_db(engine: Engine, *, upgrade: bool = False) -> str:
+    """Make sure the database has this dvcrawl's schema; return what was done.
+
+    A new database is created at the newest revision (``"created"``); a current one is left
+    alone (``"current"``). An older one, or one made by the hand-versioned dvcrawl 0.1, is
+    upgraded (adopted) only when `upgrade` is true (``dvcrawl db upgrade``): every other command
+    stops with `DatabaseNeedsUpgrade`, whose one line says what to run.
 
     Safe when several processes open a new database at once (two cron jobs, `crawl` beside
-    `import`): on PostgreSQL an advisory lock serializes the schema work; on SQLite, whose
-    writers queue on the database lock, a process that lost the race to create a table
-    simply finds it there on its next attempt.
+    `import`): the schema work runs in one transaction that holds the database's write lock
+    (SQLite) or an advisory lock (PostgreSQL); the second process finds the schema made.
 
     Raises:
-        DatabaseError: if the database was created by a newer dvcrawl, or cannot be reached.
+        DatabaseNeedsUpgrade: the schema is older and `upgrade` is false.
+        DatabaseError: the database was upgraded by a newer dvcrawl, or cannot be reached.
 
     """
     from sqlalchemy.exc import OperationalError
 
     for attempt in range(6):
         try:
-            with engine.begin() as connection:
-                if connection.dialect.name == "postgresql":
-                    connection.execute(text("SELECT pg_advisory_xact_lock(2026112201)"))
-                Base.metadata.create_all(connection)
-                with Session(bind=connection) as session:
-                    _check_schema(session)
-            return
+            return _init_schema(engine, upgrade=upgrade)
         except DatabaseError:
             raise
         except DBAPIError as exc:
@@ -179,6 +184,108 @@ def init_db(engine: Engine) -> None:
             if isinstance(exc, OperationalError):
                 raise database_error(exc) from exc
             raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _init_schema(engine: Engine, *, upgrade: bool) -> str:
+    from alembic.runtime.migration import MigrationContext
+
+    with _schema_connection(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(2026112201)"))
+        current = MigrationContext.configure(connection).get_current_revision()
+        head, known = _revisions()
+        if current == head:
+            return "current"
+        if current is not None and current not in known:
+            raise DatabaseError(
+                f"the database is at schema revision {current}, newer than this dvcrawl "
+                f"knows (newest: {head}): upgrade dvcrawl"
+            )
+        tables = set(inspect(connection).get_table_names())
+        fresh = current is None and not tables & {"articles", "schema_info"}
+        legacy = _legacy_version(connection) if current is None and not fresh else None
+        if not fresh and not upgrade:
+            was = (
+                f"revision {current}"
+                if current is not None
+                else f"an earlier dvcrawl's schema {legacy}"
+            )
+            raise DatabaseNeedsUpgrade(
+                f"the database needs upgrading (it has {was}; this dvcrawl needs revision "
+                f"{head}): run `dvcrawl db upgrade` once, with the same --db"
+            )
+        _upgrade(connection)
+        if fresh:
+            return "created"
+        if current is None:
+            return f"adopted (schema {legacy}) and upgraded to {head}"
+        return f"upgraded from {current} to {head}"
+
+
+@contextlib.contextmanager
+def _schema_connection(engine: Engine) -> Iterator[Any]:
+    """A connection in one transaction for schema work.
+
+    On SQLite, foreign keys are off while it runs: Alembic alters a SQLite table by copying it
+    and dropping the original, which would cascade to the rows that refer to it.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "dvcrawl.db:migrations")
+    return config
+
+
+@functools.cache
+def _revisions() -> tuple[str, frozenset[str]]:
+    """(the newest revision, every revision) of the migrations shipped with this dvcrawl."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    head = script.get_current_head()
+    assert head is not None, "dvcrawl/db/migrations has no revision"
+    return head, frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def _upgrade(connection: Any) -> None:
+    from alembic import command
+
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _legacy_version(connection: Any) -> int | None:
+    if "schema_info" not in inspect(connection).get_table_names():
+        return None
+    return connection.execute(text("SELECT max(version) FROM schema_info")).scalar()
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The Alembic revision of the database (None before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest schema revision this dvcrawl knows."""
+    return _revisions()[0]
 
 
 # What another process creating the same schema at the same moment looks like.
@@ -189,29 +296,6 @@ _SCHEMA_RACES = (
     "unique constraint",
     "duplicate key",
 )
-
-
-def _check_schema(session: Session) -> None:
-    info = session.scalar(select(SchemaInfo).limit(1))
-    if info is None:
-        # A fixed id: two processes creating the database at once cannot both add a row.
-        session.add(SchemaInfo(id=1, version=DB_SCHEMA_VERSION, created_at=utcnow()))
-        session.flush()
-        return
-    if info.version > DB_SCHEMA_VERSION:
-        raise DatabaseError(
-            f"the database has schema version {info.version}; this dvcrawl knows {DB_SCHEMA_VERSION}: upgrade dvcrawl"
-        )
-    if info.version < 2:
-        _index_bands(session)
-    if info.version < 4:
-        # create_all() adds missing tables, never missing columns of existing ones.
-        columns = {c["name"] for c in inspect(session.connection()).get_columns("crawl_runs")}
-        if "cause" not in columns:
-            session.execute(text("ALTER TABLE crawl_runs ADD COLUMN cause TEXT"))
-    if info.version != DB_SCHEMA_VERSION:
-        info.version = DB_SCHEMA_VERSION
-    session.flush()
 
 
 def check_writable(engine: Engine) -> None:
@@ -285,20 +369,6 @@ def is_transient(exc: BaseException) -> bool:
     original = getattr(exc, "orig", None) or exc
     lowered = str(original).lower()
     return any(transient for fragment, _, transient in _DB_FAILURES if fragment in lowered)
-
-
-def _index_bands(session: Session) -> None:
-    """Schema 1 -> 2: compute the LSH bands of articles stored before deduplication existed."""
-    from dvcrawl.dedup import fingerprint
-
-    rows = session.execute(
-        select(ArticleRow.id, ArticleRow.text).where(~ArticleRow.id.in_(select(LshBand.article_id)))
-    ).all()
-    for row in rows:
-        keys = fingerprint(row.text).keys
-        session.add_all(
-            LshBand(article_id=row.id, band=band, key=key) for band, key in enumerate(keys)
-        )
 
 
 def utcnow() -> datetime:

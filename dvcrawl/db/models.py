@@ -166,7 +166,11 @@ class RobotsCopy(Base):
 
 
 class SchemaInfo(Base):
-    """One row: the version of the database schema (`dvcrawl.db.DB_SCHEMA_VERSION`)."""
+    """One row: when the database was made, and the last hand-kept schema version (4).
+
+    The schema's version is Alembic's revision (``alembic_version``) since dvcrawl 0.2; this
+    row stays for the write probe (`dvcrawl.db.check_writable`) and the creation time.
+    """
 
     __tablename__ = "schema_info"
 

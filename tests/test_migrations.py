@@ -1,0 +1,200 @@
+"""Schema migrations (Alembic): new databases, databases of earlier versions, and the commands.
+
+The schema the migrations build must be the schema the models describe: a model changed
+without its migration fails here, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from dvcrawl import dedup
+from dvcrawl.db import (
+    DatabaseError,
+    DatabaseNeedsUpgrade,
+    head_revision,
+    init_db,
+    make_engine,
+    schema_revision,
+)
+from dvcrawl.db.models import Base
+from tests.conftest import Runner
+from tests.support.fixture_sites import FIXTURES
+
+TEXT = (FIXTURES / "thanhuytphcm" / "article_cu_chi_nong_thon_moi.json").read_text(encoding="utf-8")
+
+
+def schema_differences(url: str) -> list:
+    engine = make_engine(url, writer=True)
+    try:
+        assert init_db(engine) == "created"
+        with engine.connect() as connection:
+            return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def test_the_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None:
+    assert schema_differences(f"sqlite:///{tmp_path / 'new.sqlite3'}") == []
+
+
+def test_the_migrations_build_the_schema_the_models_describe_on_postgresql(pg_url: str) -> None:
+    assert schema_differences(pg_url) == []
+
+
+# --- databases made by dvcrawl 0.1, which versioned its schema by hand ----------------------
+
+#: The DDL of dvcrawl 0.1's schema 1 (articles and their versions, before deduplication), as
+#: its ``Base.metadata.create_all`` wrote it.
+SCHEMA_1 = """
+CREATE TABLE articles (id INTEGER NOT NULL, canonical_url VARCHAR(2048) NOT NULL,
+  url VARCHAR(2048) NOT NULL, site VARCHAR(64) NOT NULL, title TEXT, sapo TEXT, text TEXT,
+  author TEXT, published_at VARCHAR(40), published_raw TEXT, images JSON NOT NULL,
+  language VARCHAR(8) NOT NULL, extractor VARCHAR(64) NOT NULL, schema_version INTEGER NOT NULL,
+  content_hash VARCHAR(64) NOT NULL, duplicate_of VARCHAR(2048), similarity FLOAT,
+  first_seen_at DATETIME NOT NULL, fetched_at DATETIME NOT NULL, updated_at DATETIME NOT NULL,
+  http_etag VARCHAR(256), http_last_modified VARCHAR(64), PRIMARY KEY (id),
+  UNIQUE (canonical_url));
+CREATE TABLE article_versions (id INTEGER NOT NULL, article_id INTEGER NOT NULL,
+  content_hash VARCHAR(64) NOT NULL, title TEXT, text TEXT, fetched_at DATETIME NOT NULL,
+  replaced_at DATETIME NOT NULL, PRIMARY KEY (id),
+  FOREIGN KEY(article_id) REFERENCES articles (id) ON DELETE CASCADE);
+CREATE TABLE schema_info (id INTEGER NOT NULL PRIMARY KEY, version INTEGER NOT NULL,
+  created_at DATETIME NOT NULL);
+INSERT INTO schema_info VALUES (1, 1, '2026-01-01 00:00:00');
+INSERT INTO articles VALUES (1, 'https://thanhuytphcm.vn/tin-tuc/a-1491800001',
+  'https://thanhuytphcm.vn/tin-tuc/a-1491800001', 'thanhuytphcm', 'Bài một', NULL, :text, NULL,
+  NULL, NULL, '[]', 'vi', 'thanhuytphcm/v1', 1, 'h', NULL, NULL, '2026-01-01 00:00:00',
+  '2026-01-01 00:00:00', '2026-01-01 00:00:00', NULL, NULL);
+INSERT INTO article_versions VALUES (1, 1, 'h0', 'Bài một', 'cũ', '2025-12-01 00:00:00',
+  '2026-01-01 00:00:00');
+"""
+
+#: Schema 3 added LSH bands, crawl runs and backfill cursors (tables only).
+SCHEMA_3 = """
+CREATE TABLE lsh_bands (article_id INTEGER NOT NULL, band SMALLINT NOT NULL, key BIGINT NOT NULL,
+  PRIMARY KEY (article_id, band),
+  FOREIGN KEY(article_id) REFERENCES articles (id) ON DELETE CASCADE);
+CREATE TABLE crawl_runs (id INTEGER NOT NULL PRIMARY KEY, site VARCHAR(64) NOT NULL,
+  mode VARCHAR(16) NOT NULL, pid INTEGER NOT NULL, host VARCHAR(255) NOT NULL,
+  started_at DATETIME NOT NULL, finished_at DATETIME, outcome VARCHAR(16) NOT NULL,
+  finish_reason VARCHAR(64), pages_fetched INTEGER NOT NULL, article_requests INTEGER NOT NULL,
+  new INTEGER NOT NULL, updated INTEGER NOT NULL, unchanged INTEGER NOT NULL,
+  duplicates INTEGER NOT NULL, errors INTEGER NOT NULL, stats JSON NOT NULL, checks JSON NOT NULL);
+CREATE TABLE crawl_cursors (site VARCHAR(64) NOT NULL, listing VARCHAR(2048) NOT NULL,
+  next_url VARCHAR(2048), page INTEGER NOT NULL, done_at DATETIME, updated_at DATETIME NOT NULL,
+  PRIMARY KEY (site, listing));
+INSERT INTO crawl_runs VALUES (1, 'thanhuytphcm', 'incremental', 1, 'h', '2026-01-02 00:00:00',
+  '2026-01-02 00:01:00', 'finished', 'finished', 3, 1, 1, 0, 0, 0, 0, '{}', '[]');
+UPDATE schema_info SET version = 3;
+"""
+
+
+def legacy_database(path: Path, version: int) -> str:
+    """A database as dvcrawl 0.1 left it at hand-kept schema `version` (1 or 3)."""
+    import json
+
+    text_of_article = json.loads(TEXT)["text"]
+    connection = sqlite3.connect(path)
+    for script in (SCHEMA_1, SCHEMA_3)[: 1 if version == 1 else 2]:
+        for statement in filter(str.strip, script.split(";")):
+            connection.execute(statement, {"text": text_of_article} if ":text" in statement else {})
+    if version == 3:
+        connection.executemany(
+            "INSERT INTO lsh_bands VALUES (1, ?, ?)",
+            enumerate(dedup.fingerprint(text_of_article).keys),
+        )
+    connection.commit()
+    connection.close()
+    return f"sqlite:///{path}"
+
+
+@pytest.mark.parametrize("version", [1, 3])
+def test_an_earlier_database_is_refused_until_upgraded_then_adopted_with_its_rows(
+    tmp_path: Path, version: int
+) -> None:
+    url = legacy_database(tmp_path / "old.sqlite3", version)
+    engine = make_engine(url, writer=True)
+    with pytest.raises(DatabaseNeedsUpgrade, match=f"an earlier dvcrawl's schema {version}"):
+        init_db(engine)
+    assert schema_revision(engine) is None  # refused, untouched
+    assert init_db(engine, upgrade=True).startswith(f"adopted (schema {version})")
+    assert schema_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT title FROM articles")).scalars().all() == ["Bài một"]
+        assert connection.execute(text("SELECT count(*) FROM article_versions")).scalar() == 1
+        # Schema 1 had no LSH bands: the adoption indexed the stored article for dedup.
+        bands = connection.execute(text("SELECT count(*) FROM lsh_bands")).scalar()
+        assert bands == dedup.band_shape()[0]
+        runs = connection.execute(text("SELECT site, cause FROM crawl_runs")).all()
+        assert runs == ([("thanhuytphcm", None)] if version == 3 else [])
+        tables = set(
+            connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).scalars()
+        )
+        assert {"url_shapes", "robots_copies", "alembic_version"} <= tables
+        assert connection.execute(text("SELECT version FROM schema_info")).scalar() == 4
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_a_database_of_a_newer_dvcrawl_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    engine = make_engine(url, writer=True)
+    init_db(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(DatabaseError, match="revision 9999, newer than this dvcrawl knows"):
+        init_db(engine, upgrade=True)
+    engine.dispose()
+
+
+def test_commands_say_when_the_database_needs_upgrading(dvcrawl: Runner, tmp_path: Path) -> None:
+    url = legacy_database(tmp_path / "old.sqlite3", 3)
+    for command in (
+        ["status", "--db", url],
+        ["export", "--format", "jsonl", "-o", "-", "--db", url],
+        ["crawl", "thanhuytphcm", "--db", url, "--replay", str(tmp_path / "none.warc.gz")],
+    ):
+        if command[0] == "crawl":
+            (tmp_path / "none.warc.gz").write_bytes(b"")
+        result = dvcrawl(*command)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1, (command, result.stderr)
+        assert "needs upgrading" in lines[0] and "dvcrawl db upgrade" in lines[0], lines[0]
+    upgraded = dvcrawl("db", "upgrade", "--db", url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "adopted (schema 3)" in upgraded.stdout
+    again = dvcrawl("db", "upgrade", "--db", url)
+    assert f"already at schema revision {head_revision()}" in again.stdout
+    status = dvcrawl("status", "--db", url)
+    assert status.returncode in (0, 1) and "needs upgrading" not in status.stderr
+
+
+def test_upgrade_needs_an_existing_database(dvcrawl: Runner, tmp_path: Path) -> None:
+    missing = tmp_path / "missing" / "db.sqlite3"
+    result = dvcrawl("db", "upgrade", "--db", f"sqlite:///{missing}")
+    assert result.returncode == 2 and "no database at" in result.stderr
+    assert not missing.parent.exists()
+
+
+def test_a_new_database_is_made_at_the_newest_revision_by_any_command(
+    dvcrawl: Runner, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    before = datetime.now(UTC)
+    engine = make_engine(url, writer=True)
+    assert init_db(engine) == "created"
+    assert init_db(engine) == "current"
+    assert schema_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        created = connection.execute(text("SELECT created_at FROM schema_info")).scalar()
+    engine.dispose()
+    assert str(created)[:4] == str(before.year)
