@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, delete, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
@@ -29,6 +29,10 @@ from sqlalchemy.orm import Session
 
 from dvcrawl.db.models import ArticleRow, ArticleVersion, Base, LshBand, SchemaInfo
 from dvcrawl.items import SCHEMA_VERSION, Article
+from dvcrawl.search import install_search_index
+
+if TYPE_CHECKING:
+    from dvcrawl.topic import Topic
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +172,9 @@ def init_db(engine: Engine) -> None:
                 Base.metadata.create_all(connection)
                 with Session(bind=connection) as session:
                     _check_schema(session)
+                # The full-text index is not a table of the models (FTS5 virtual tables and
+                # triggers, PostgreSQL generated columns): built here on first use.
+                install_search_index(connection)
             return
         except DatabaseError:
             raise
@@ -360,6 +367,7 @@ class ArticleStore:
         retries: int = STORE_RETRIES,
         retry_delay: float = STORE_RETRY_DELAY,
         sleep: Callable[[float], None] = time.sleep,
+        topic: Topic | None = None,
     ):
         self.engine = engine
         self.batch_size = batch_size
@@ -367,6 +375,8 @@ class ArticleStore:
         self.retry_delay = retry_delay
         self.retried = 0  # writes that succeeded only when tried again
         self._sleep = sleep
+        #: Scores each saved article's relevance (`dvcrawl.topic`); None leaves it null.
+        self.topic = topic
         self.session = Session(engine, autoflush=True, expire_on_commit=False)
         self._batch = _Batch()
 
@@ -442,6 +452,8 @@ class ArticleStore:
             "schema_version": SCHEMA_VERSION,
             "content_hash": content_hash,
         }
+        if self.topic is not None:
+            fields["relevance"] = self.topic.score(article.title, article.text)
         now = utcnow()
         if row is None:
             row = ArticleRow(
