@@ -2,9 +2,9 @@
 
 The topic is data, a TOML file of weighted terms (``dvcrawl/topics/danvan.toml``, shipped with
 the package and documented in its header); ``DVCRAWL_TOPIC_FILE`` points at one's own. Every
-stored article carries its score in ``articles.relevance``; the database also keeps a hash of
-the list that scored it (``topic_lists``), so a changed list rescores the corpus the next time
-dvcrawl opens it (`refresh_scores`).
+stored article carries its score in ``articles.relevance``; the database also keeps the name
+and hash of the list that scored them (``topic_lists``, one row), so another list, or the same
+file edited, rescores the corpus the next time dvcrawl opens it (`refresh_scores`).
 
 Matching compares `dvcrawl.extract.text.fingerprint_text` keys: case, punctuation and the
 old/new tone-mark placement are ignored, every other diacritic counts.
@@ -12,16 +12,18 @@ old/new tone-mark placement are ignored, every other diacritic counts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from dvcrawl.extract.text import fingerprint_text
@@ -44,6 +46,16 @@ class Term:
     weight: float
     key: str
 
+    def count(self, key: str) -> int:
+        """Occurrences of the term as whole words in a `fingerprint_text` key."""
+        return len(_whole_words(self.key).findall(key))
+
+
+@functools.cache
+def _whole_words(key: str) -> re.Pattern[str]:
+    # Lookarounds, not padding with spaces: "dân vận dân vận" holds the term twice.
+    return re.compile(rf"(?<!\S){re.escape(key)}(?!\S)")
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -60,15 +72,15 @@ class Topic:
 
     def points(self, title: str | None, text: str | None) -> float:
         """The article's points: each term's weight times its capped count, plus title bonus."""
-        title_key = f" {fingerprint_text(title or '')} "
-        body_key = f" {fingerprint_text(text or '')} "
+        title_key = fingerprint_text(title or "")
+        body_key = fingerprint_text(text or "")
         total = 0.0
         for term in self.terms:
-            needle = f" {term.key} "
-            count = min(title_key.count(needle) + body_key.count(needle), self.max_count)
+            in_title = term.count(title_key)
+            count = min(in_title + term.count(body_key), self.max_count)
             if count:
                 total += term.weight * count
-                if needle in title_key:
+                if in_title:
                     total += term.weight * self.title_bonus
         return total
 
@@ -78,8 +90,8 @@ class Topic:
 
     def matched_terms(self, title: str | None, text: str | None) -> list[str]:
         """The terms found in an article (to explain a score)."""
-        key = f" {fingerprint_text(title or '')} {fingerprint_text(text or '')} "
-        return [term.text for term in self.terms if f" {term.key} " in key]
+        key = f"{fingerprint_text(title or '')} {fingerprint_text(text or '')}"
+        return [term.text for term in self.terms if term.count(key)]
 
 
 def load_topic(path: str | os.PathLike[str] | None = None) -> Topic:
@@ -142,8 +154,10 @@ def refresh_scores(
     from dvcrawl.db.models import ArticleRow, TopicList
 
     with Session(engine) as session:
-        stored = session.get(TopicList, topic.name)
-        rescore_all = stored is None or stored.digest != topic.digest
+        # One row: the list that scored the stored relevances. Another list (another name, or
+        # the same file edited) means every score is stale.
+        stored = session.scalars(select(TopicList)).all()
+        rescore_all = [(row.name, row.digest) for row in stored] != [(topic.name, topic.digest)]
         wanted = select(ArticleRow.id)
         if not rescore_all:
             wanted = wanted.where(ArticleRow.relevance.is_(None))
@@ -163,11 +177,8 @@ def refresh_scores(
             session.commit()
             if progress:
                 progress(min(start + batch, len(ids)), len(ids))
-        if rescore_all or stored is None:
-            row = session.get(TopicList, topic.name)
-            if row is None:
-                session.add(TopicList(name=topic.name, digest=topic.digest, scored_at=utcnow()))
-            else:
-                row.digest, row.scored_at = topic.digest, utcnow()
+        if rescore_all:
+            session.execute(delete(TopicList))
+            session.add(TopicList(name=topic.name, digest=topic.digest, scored_at=utcnow()))
             session.commit()
         return len(ids)

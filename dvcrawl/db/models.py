@@ -168,10 +168,10 @@ class RobotsCopy(Base):
 
 
 class TopicList(Base):
-    """The topic list that scored the stored articles (`dvcrawl.topic`), by its hash.
+    """The topic list that scored the stored relevances (`dvcrawl.topic`): one row.
 
-    A different hash when dvcrawl opens the database means the list changed: every article
-    is scored again.
+    Another name or hash when dvcrawl opens the database means another list, or the same file
+    edited: every article is scored again.
     """
 
     __tablename__ = "topic_lists"
