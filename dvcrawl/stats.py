@@ -177,7 +177,17 @@ def _utc(moment: datetime) -> str:
 
 
 def plot(stats: CorpusStats, path: Path) -> None:
-    """Draw articles per month per site to a PNG: one small panel per site, busiest first.
+    """Draw articles per month per site to a PNG file (`figure`).
+
+    Raises:
+        ImportError: if matplotlib is not installed.
+
+    """
+    figure(stats).savefig(path, format="png")
+
+
+def figure(stats: CorpusStats) -> Any:
+    """A matplotlib figure of articles per month per site: one small panel per site, busiest first.
 
     Panels rather than one line per site keep 10 or more portals readable: each site has its
     own scale (a portal of 20 articles a month is not flattened by one of 500) and its name
@@ -187,6 +197,7 @@ def plot(stats: CorpusStats, path: Path) -> None:
         ImportError: if matplotlib is not installed.
 
     """
+    # The Agg canvas draws without a display (cron, servers), and without pyplot's global state.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
@@ -196,10 +207,10 @@ def plot(stats: CorpusStats, path: Path) -> None:
     sites = [site for site in stats.sites if any(p != UNDATED for p in site.periods)]
     columns = 1 if len(sites) <= 1 else 2 if len(sites) <= 4 else 3
     rows = max(1, math.ceil(len(sites) / columns))
-    figure = Figure(figsize=(4.2 * columns, 1.9 * rows + 0.8), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
+    drawing = Figure(figsize=(4.2 * columns, 1.9 * rows + 0.8), dpi=100, layout="constrained")
+    FigureCanvasAgg(drawing)
     months = [p for p in stats.periods() if p != UNDATED]
-    axes = figure.subplots(rows, columns, sharex=True, squeeze=False)
+    axes = drawing.subplots(rows, columns, sharex=True, squeeze=False)
     start = _month_start(months[0]) if months else date.today()
     end = _month_start(months[-1]) if months else date.today()
     for index, axis in enumerate(axes.flat):
@@ -229,8 +240,8 @@ def plot(stats: CorpusStats, path: Path) -> None:
     if not sites:
         axes.flat[0].set_visible(True)
         axes.flat[0].text(0.5, 0.5, "no dated articles", ha="center", va="center")
-    figure.suptitle("Articles per month and site", fontsize=11)
-    figure.savefig(path, format="png")
+    drawing.suptitle("Articles per month and site", fontsize=11)
+    return drawing
 
 
 def _month_start(period: str) -> date:
