@@ -237,6 +237,9 @@ def figure(stats: CorpusStats) -> Any:
         locator = AutoDateLocator()
         axis.xaxis.set_major_locator(locator)
         axis.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        if index + columns >= len(sites):
+            # The lowest panel of its column: dates under it, even when the row below is empty.
+            axis.xaxis.set_tick_params(labelbottom=True)
     if not sites:
         axes.flat[0].set_visible(True)
         axes.flat[0].text(0.5, 0.5, "no dated articles", ha="center", va="center")

@@ -6,7 +6,6 @@ the index (FTS5 or PostgreSQL) is checked against what the articles really say.
 
 from __future__ import annotations
 
-import doctest
 import json
 import re
 import sqlite3
@@ -183,10 +182,6 @@ def test_bad_queries() -> None:
     # Every "d" of an unaccented phrase doubles its spellings; past the cap, a clear error.
     with pytest.raises(SearchError, match="too many spellings"):
         dvcrawl.search.fts5_expression(dvcrawl.search.parse_query('"' + "dd " * 5 + '"'))
-
-
-def test_the_docstring_examples() -> None:
-    assert doctest.testmod(dvcrawl.search).failed == 0
 
 
 # --- the command ------------------------------------------------------------------------------

@@ -151,6 +151,14 @@ def test_the_plot_has_a_panel_per_site(dvcrawl: Runner, corpus_db: Path, tmp_pat
     titles = [axis.get_title(loc="left") for axis in drawn.axes if axis.get_visible()]
     assert [t.split(" (")[0] for t in titles] == [s.site for s in stats.sites]
     assert titles[0] == f"{stats.sites[0].site} ({stats.sites[0].articles})"
+    # The lowest panel of each column carries the dates, even above an empty grid cell.
+    drawn.canvas.draw()
+    visible = [axis for axis in drawn.axes if axis.get_visible()]
+    lowest = visible[-3:]  # 13 panels in 3 columns: the last three close their columns
+    assert all(any(label.get_text() for label in axis.get_xticklabels()) for axis in lowest)
+    assert not any(
+        label.get_visible() and label.get_text() for label in visible[0].get_xticklabels()
+    )
 
 
 def test_plot_mistakes(dvcrawl: Runner, corpus_db: Path, tmp_path: Path) -> None:
