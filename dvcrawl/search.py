@@ -544,29 +544,54 @@ def search(
         if dialect == "sqlite":
             table = ACCENTS_TABLE if parsed.accented else FOLDED_TABLE
             params["match"] = fts5_expression(parsed)
-            sql = (
-                f"SELECT a.canonical_url, a.url, a.site, a.title, a.published_at, a.text, "
-                f"a.relevance, -bm25({table}, 4.0, 1.0) AS score "
-                f"FROM {table} JOIN articles AS a ON a.id = {table}.rowid "
-                f"WHERE {table} MATCH :match "
-                + "".join(f" AND {clause}" for clause in clauses)
-                + " ORDER BY score DESC, a.id LIMIT :limit"
+            # Filter by id sets, never by joining every match to its article row (the row's
+            # text lies before its other columns: reading them costs more than the search).
+            # The "+" keeps FTS5 from taking the set as an index constraint, which would run
+            # the full-text query once per id.
+            narrowing = [clause for clause in clauses if clause != "a.duplicate_of IS NULL"]
+            kept = ""
+            if narrowing:
+                # Site, date and relevance each have an index holding the id: no row is read.
+                kept += (
+                    " AND +rowid IN (SELECT a.id FROM articles AS a WHERE "
+                    + " AND ".join(narrowing)
+                    + ")"
+                )
+            if not where.include_duplicates:
+                kept += (
+                    " AND +rowid NOT IN (SELECT id FROM articles WHERE duplicate_of IS NOT NULL)"
+                )
+            statement = text(
+                f"SELECT rowid AS id, -bm25({table}, 4.0, 1.0) AS score FROM {table} "
+                f"WHERE {table} MATCH :match{kept} ORDER BY score DESC, rowid LIMIT :limit"
             )
         else:
             column = "search_accents" if parsed.accented else "search_folded"
             params["tsquery"] = tsquery_expression(parsed)
-            sql = (
-                f"SELECT a.canonical_url, a.url, a.site, a.title, a.published_at, a.text, "
-                f"a.relevance, ts_rank_cd(a.{column}, q) AS score "
+            statement = text(
+                f"SELECT a.id, ts_rank_cd(a.{column}, q) AS score "
                 f"FROM articles AS a, to_tsquery('simple', :tsquery) AS q "
-                f"WHERE a.{column} @@ q "
+                f"WHERE a.{column} @@ q"
                 + "".join(f" AND {clause}" for clause in clauses)
                 + " ORDER BY score DESC, a.id LIMIT :limit"
             )
-        statement = text(sql)
         if where.sites:
             statement = statement.bindparams(bindparam("sites", expanding=True))
-        rows = connection.execute(statement, params).all()
+        best = connection.execute(statement, params).all()
+        # Then the few rows shown, text included.
+
+        scores = {row.id: float(row.score) for row in best}
+        rows = {
+            row.id: row
+            for row in connection.execute(
+                text(
+                    "SELECT id, canonical_url, url, site, title, published_at, text, relevance "
+                    "FROM articles WHERE id IN :ids"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": list(scores) or [-1]},
+            )
+        }
+    ordered = [(rows[row.id], scores[row.id]) for row in best if row.id in rows]
     return [
         Hit(
             canonical_url=row.canonical_url,
@@ -575,8 +600,8 @@ def search(
             title=row.title,
             published_at=row.published_at,
             snippet=make_snippet(row.text, parsed) or (row.title or ""),
-            score=round(float(row.score), 6),
+            score=round(score, 6),
             relevance=row.relevance,
         )
-        for row in rows
+        for row, score in ordered
     ]
