@@ -8,7 +8,8 @@ queries of each kind: without diacritics (with "d" read as "d" or "đ"), with di
 phrase, a prefix, a rare name, and with site and date filters.
 
 Run: ``.venv/bin/python benchmarks/search_scale.py [--sizes 10000 100000]`` (about 3 minutes
-for both sizes on one core, mostly building the corpus).
+for both sizes on one core, mostly building the corpus; `--keep FILE` keeps the corpus, and a
+later run with the same FILE only times the queries).
 """
 
 from __future__ import annotations
