@@ -385,6 +385,18 @@ def test_search_on_postgresql(
         ):
             assert hits(engine, query) == brute(rows, terms, accented=accented), query
         assert hits(engine, "giam*") == with_prefix(rows, "giam")
+        from datetime import date
+
+        sites = {r["canonical_url"]: r["site"] for r in rows}
+        everything = hits(engine, "dan van")
+        assert hits(engine, "dan van", sites=("danvan",)) == {
+            u for u in everything if sites[u] == "danvan"
+        }
+        published = {r["canonical_url"]: r["published_at"] or "" for r in rows}
+        assert hits(engine, "dan van", until=date(2022, 6, 10)) == {
+            u for u in everything if published[u] and published[u][:10] <= "2022-06-10"
+        }
+        assert hits(engine, "dan van", min_relevance=0.99) < everything
         ranked = search(engine, "dân vận khéo", limit=3)
         assert all("Dân vận khéo" in (hit.title or "") for hit in ranked)
         assert "**" in ranked[0].snippet
