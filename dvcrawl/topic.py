@@ -16,7 +16,6 @@ import functools
 import hashlib
 import math
 import os
-import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,15 +45,26 @@ class Term:
     weight: float
     key: str
 
-    def count(self, key: str) -> int:
-        """Occurrences of the term as whole words in a `fingerprint_text` key."""
-        return len(_whole_words(self.key).findall(key))
+    @functools.cached_property
+    def needle(self) -> str:
+        """The term as `spaced_key` writes it."""
+        return spaced_key(self.key)
+
+    def count(self, spaced: str) -> int:
+        """Occurrences of the term as whole words in a `spaced_key` key."""
+        return spaced.count(self.needle)
 
 
-@functools.cache
-def _whole_words(key: str) -> re.Pattern[str]:
-    # Lookarounds, not padding with spaces: "dân vận dân vận" holds the term twice.
-    return re.compile(rf"(?<!\S){re.escape(key)}(?!\S)")
+def spaced_key(key: str) -> str:
+    """A `fingerprint_text` key with two spaces between words and one at each end.
+
+    Each word then owns the spaces around it, so ``str.count`` finds whole-word occurrences
+    side by side ("dân vận dân vận" holds "dân vận" twice), at C speed.
+
+    >>> spaced_key("dân vận")
+    ' dân  vận '
+    """
+    return " " + "  ".join(key.split()) + " "
 
 
 @dataclass(frozen=True)
@@ -72,8 +82,8 @@ class Topic:
 
     def points(self, title: str | None, text: str | None) -> float:
         """The article's points: each term's weight times its capped count, plus title bonus."""
-        title_key = fingerprint_text(title or "")
-        body_key = fingerprint_text(text or "")
+        title_key = spaced_key(fingerprint_text(title or ""))
+        body_key = spaced_key(fingerprint_text(text or ""))
         total = 0.0
         for term in self.terms:
             in_title = term.count(title_key)
@@ -90,7 +100,7 @@ class Topic:
 
     def matched_terms(self, title: str | None, text: str | None) -> list[str]:
         """The terms found in an article (to explain a score)."""
-        key = f"{fingerprint_text(title or '')} {fingerprint_text(text or '')}"
+        key = spaced_key(f"{fingerprint_text(title or '')} {fingerprint_text(text or '')}")
         return [term.text for term in self.terms if term.count(key)]
 
 
