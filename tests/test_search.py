@@ -224,7 +224,7 @@ def test_search_command_jsonl_and_table(dvcrawl: Runner, corpus_db: Path) -> Non
     assert table.stdout.startswith("score") and "1. " in table.stdout and "3. " not in table.stdout
 
 
-def test_search_command_bad_input(dvcrawl: Runner, corpus_db: Path) -> None:
+def test_search_command_bad_input(dvcrawl: Runner, corpus_db: Path, tmp_path: Path) -> None:
     from tests.test_cli import one_line_error
 
     db = f"sqlite:///{corpus_db}"
@@ -235,6 +235,14 @@ def test_search_command_bad_input(dvcrawl: Runner, corpus_db: Path) -> None:
     assert "must be at least 1" in one_line_error(
         dvcrawl("search", "x", "--limit", "0", "--db", db)
     )
+    assert "unknown site 'danvann'" in one_line_error(
+        dvcrawl("search", "x", "--site", "danvann", "--db", db)
+    )
+    missing = tmp_path / "missing.sqlite3"
+    assert "no database at" in one_line_error(
+        dvcrawl("search", "x", "--db", f"sqlite:///{missing}")
+    )
+    assert not missing.exists()
     empty = dvcrawl("search", "xylophone", "--db", db)
     assert empty.returncode == 0 and "no article matches" in empty.stderr
 

@@ -129,7 +129,7 @@ def test_copies_and_the_last_successful_run(
 
 
 def test_the_plot_has_a_panel_per_site(dvcrawl: Runner, corpus_db: Path, tmp_path: Path) -> None:
-    target = tmp_path / "plots" / "monthly.png"
+    target = tmp_path / "monthly.png"
     result = dvcrawl(
         "stats", "--by", "week", "--plot", str(target), "--db", f"sqlite:///{corpus_db}"
     )
@@ -165,6 +165,17 @@ def test_plot_mistakes(dvcrawl: Runner, corpus_db: Path, tmp_path: Path) -> None
     db = f"sqlite:///{corpus_db}"
     assert "give a name ending in .png" in one_line_error(
         dvcrawl("stats", "--plot", str(tmp_path / "x.pdf"), "--db", db)
+    )
+    # A mistyped folder is refused, not created.
+    assert "no such folder" in one_line_error(
+        dvcrawl("stats", "--plot", str(tmp_path / "nowhere" / "x.png"), "--db", db)
+    )
+    assert not (tmp_path / "nowhere").exists()
+    assert "unknown site 'danvann'" in one_line_error(
+        dvcrawl("stats", "--site", "danvann", "--db", db)
+    )
+    assert "no database at" in one_line_error(
+        dvcrawl("stats", "--db", f"sqlite:///{tmp_path / 'missing.sqlite3'}")
     )
     # Without matplotlib (it is an extra): how to install it, in one line.
     blocker = tmp_path / "blocker" / "matplotlib"

@@ -78,4 +78,3 @@ def run(args: argparse.Namespace) -> int:
     if args.output != "-":
         print(f"exported {count} articles to {args.output}", file=sys.stderr)
     return EXIT_OK
-

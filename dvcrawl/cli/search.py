@@ -13,6 +13,7 @@ from dvcrawl.cli.common import (
     add_corpus_filters,
     add_db_option,
     add_topic_options,
+    check_sites,
     open_database,
     positive_int,
     print_table,
@@ -51,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.since and args.until and args.since > args.until:
         raise UserError("--since is after --until")
-    settings, engine = open_database(args.db)
+    settings, engine = open_database(args.db, existing=True)
     try:
+        check_sites(engine, args.site)
         where = SearchFilter(
             sites=tuple(args.site),
             since=args.since,

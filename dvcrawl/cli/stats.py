@@ -11,6 +11,7 @@ from dvcrawl.cli.common import (
     EXIT_OK,
     UserError,
     add_db_option,
+    check_sites,
     open_database,
     print_table,
 )
@@ -46,8 +47,12 @@ def run(args: argparse.Namespace) -> int:
             import matplotlib  # noqa: F401
         except ImportError:
             raise UserError("stats --plot needs matplotlib: pip install 'dvcrawl[plot]'") from None
-    _settings, engine = open_database(args.db)
+    if args.plot and not Path(args.plot).parent.is_dir():
+        # A mistyped folder is not created silently: the plot would be looked for elsewhere.
+        raise UserError(f"cannot write {args.plot}: no such folder {Path(args.plot).parent}")
+    _settings, engine = open_database(args.db, existing=True)
     try:
+        check_sites(engine, args.site)
         stats = corpus_stats(engine, by=args.by, sites=tuple(args.site))
         monthly = stats if args.by == "month" else None
         if args.plot and monthly is None:
@@ -65,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
 
         target = Path(args.plot)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
             plot(monthly, target)
         except OSError as exc:
             raise UserError(f"cannot write {args.plot}: {exc.strerror}") from None
