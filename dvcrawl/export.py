@@ -1,7 +1,8 @@
 """Corpus export: JSON Lines, CSV and Parquet, one row per stored article.
 
-Rows are the Article record plus ``id``, ``fetched_at``, ``content_hash``, ``duplicate_of`` and
-``schema_version`` (DESIGN.md). Duplicates are left out unless asked for. A file export is
+Rows are the Article record plus ``id``, ``fetched_at``, ``content_hash``, ``duplicate_of``,
+``schema_version`` and ``relevance`` (the topic score, `dvcrawl.topic`). Duplicates are left
+out unless asked for; ``min_relevance`` keeps the articles about the topic. A file export is
 written to a temporary name and renamed when complete, so an interrupted export never leaves
 a half-written file behind.
 """
@@ -13,13 +14,13 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from dvcrawl.db.models import ArticleRow
@@ -33,6 +34,7 @@ EXPORT_KEYS: tuple[str, ...] = (
     "content_hash",
     "duplicate_of",
     "schema_version",
+    "relevance",
 )
 
 
@@ -44,11 +46,24 @@ class ExportFilter:
     since: date | None = None
     until: date | None = None
     include_duplicates: bool = False
+    min_relevance: float | None = None
 
 
 def iter_rows(engine: Engine, where: ExportFilter, *, batch: int = 500) -> Iterator[dict[str, Any]]:
     """Export rows in id order, streamed from the database in batches."""
-    query = select(ArticleRow).order_by(ArticleRow.id)
+    with Session(engine) as session:
+        query = _where(select(ArticleRow), where).order_by(ArticleRow.id)
+        for row in session.scalars(query.execution_options(yield_per=batch)):
+            yield row_to_dict(row)
+
+
+def count_rows(engine: Engine, where: ExportFilter) -> int:
+    """How many rows an export with this filter writes."""
+    with Session(engine) as session:
+        return int(session.scalar(_where(select(func.count(ArticleRow.id)), where)) or 0)
+
+
+def _where(query: Any, where: ExportFilter) -> Any:
     if where.sites:
         query = query.where(ArticleRow.site.in_(where.sites))
     if where.since:
@@ -59,9 +74,9 @@ def iter_rows(engine: Engine, where: ExportFilter, *, batch: int = 500) -> Itera
         query = query.where(ArticleRow.published_at < (where.until + timedelta(days=1)).isoformat())
     if not where.include_duplicates:
         query = query.where(ArticleRow.duplicate_of.is_(None))
-    with Session(engine) as session:
-        for row in session.scalars(query.execution_options(yield_per=batch)):
-            yield row_to_dict(row)
+    if where.min_relevance is not None:
+        query = query.where(ArticleRow.relevance >= where.min_relevance)
+    return query
 
 
 def row_to_dict(row: ArticleRow) -> dict[str, Any]:
@@ -85,12 +100,25 @@ def row_to_dict(row: ArticleRow) -> dict[str, Any]:
         "content_hash": row.content_hash,
         "duplicate_of": row.duplicate_of,
         "schema_version": row.schema_version,
+        "relevance": row.relevance,
     }
 
 
-def export(engine: Engine, where: ExportFilter, fmt: str, output: str) -> int:
-    """Write the selected rows to `output` (a path, or "-" for stdout); return the row count."""
+def export(
+    engine: Engine,
+    where: ExportFilter,
+    fmt: str,
+    output: str,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the selected rows to `output` (a path, or "-" for stdout); return the row count.
+
+    `progress(rows written so far)` is called after each row.
+    """
     rows = iter_rows(engine, where)
+    if progress is not None:
+        rows = _counted(rows, progress)
     if output == "-":
         if fmt == "parquet":
             raise ValueError("Parquet is a binary format: give a file with -o")
@@ -123,6 +151,14 @@ def _umask() -> int:
     return mask
 
 
+def _counted(
+    rows: Iterator[dict[str, Any]], progress: Callable[[int], None]
+) -> Iterator[dict[str, Any]]:
+    for done, row in enumerate(rows, 1):
+        yield row
+        progress(done)
+
+
 def _write_jsonl(rows: Iterator[dict[str, Any]], stream: TextIO) -> int:
     count = 0
     for row in rows:
@@ -150,6 +186,7 @@ def _write_parquet(rows: Iterator[dict[str, Any]], path: Path, *, batch: int = 1
         "id": pa.int64(),
         "is_article": pa.bool_(),
         "schema_version": pa.int32(),
+        "relevance": pa.float64(),
         "images": pa.list_(image),
     }
     schema = pa.schema([(key, types.get(key, pa.string())) for key in EXPORT_KEYS])

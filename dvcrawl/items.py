@@ -1,6 +1,7 @@
 """The Article record: one schema for `dvcrawl extract`, the database and exports.
 
-The keys and their meaning are a contract (DESIGN.md, "Article record"); extend, never rename.
+The keys and their meaning are a contract (README, "The Article record"): users' scripts read
+them, so they are extended, never renamed.
 """
 
 from __future__ import annotations

@@ -78,6 +78,8 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     # Crawl runs, known articles, backfill cursors and health checks (dvcrawl/state.py).
     "dvcrawl.state.CrawlStateExtension": 100,
+    # A live line per site on a terminal; off unless DVCRAWL_PROGRESS (dvcrawl/progress.py).
+    "dvcrawl.progress.CrawlProgress": 200,
 }
 REMOTE_CONTROL_ENABLED = False  # default True: an HTTP control server on a local port
 
@@ -87,6 +89,11 @@ LOG_LEVEL = "INFO"
 # --- dvcrawl -------------------------------------------------------------------------------
 #: Database URL (any SQLAlchemy URL); SQLite under the storage folder by default.
 DVCRAWL_DB_URL = default_db_url()
+#: The topic list that scores each article's relevance (dvcrawl/topic.py): a TOML file, by
+#: default the shipped dân vận list (dvcrawl/topics/danvan.toml).
+DVCRAWL_TOPIC_FILE = os.environ.get("DVCRAWL_TOPIC_FILE") or None
+#: Draw live progress on standard error (`dvcrawl crawl` sets it when stderr is a terminal).
+DVCRAWL_PROGRESS = False
 #: Runtime data folder: the SQLite file, WARC archives, exports.
 DVCRAWL_STORAGE_DIR = str(storage_dir())
 #: Write every fetched response to a WARC file under <storage>/warc.

@@ -148,3 +148,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+#: The fixture sites with a site.json (every portal of tests/fixtures).
+FIXTURE_SITES = tuple(
+    sorted(p.parent.name for p in (ROOT / "tests" / "fixtures").glob("*/site.json"))
+)
+
+
+@pytest.fixture(scope="session")
+def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite corpus of every fixture site's pages, built by `dvcrawl import` (the real
+    extract -> validate -> dedup -> store chain). Read-only: copy it with `copy_db` to write."""
+    folder = tmp_path_factory.mktemp("corpus")
+    archive = build_warc(folder / "fixtures.warc.gz", *FIXTURE_SITES)
+    database = folder / "corpus.sqlite3"
+    result = Runner(folder)("import", str(archive), "--db", f"sqlite:///{database}")
+    assert result.returncode == 0, result.stderr
+    return database
+
+
+def copy_db(source: Path, target: Path) -> str:
+    """A writable copy of a SQLite database (through SQLite's backup API); its URL."""
+    import sqlite3
+
+    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
+        original.backup(copy)
+    return f"sqlite:///{target}"

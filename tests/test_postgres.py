@@ -1,4 +1,4 @@
-"""The same paths on PostgreSQL (DESIGN.md: any SQLAlchemy URL; SQLite and PostgreSQL are tested).
+"""The same paths on PostgreSQL (any SQLAlchemy URL works; SQLite and PostgreSQL are tested).
 
 Run by .ci/run against a server it starts on loopback; skipped where no server is given.
 """

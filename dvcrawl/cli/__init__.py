@@ -5,9 +5,13 @@
     dvcrawl import WARC... [--db URL]
     dvcrawl extract FILE --url URL
     dvcrawl export --format jsonl|csv|parquet [--site S] [--since D] [--until D]
-                   [--include-duplicates] [--db URL] -o PATH|-
+                   [--include-duplicates] [--topic T [--min-relevance X]] [--db URL] -o PATH|-
     dvcrawl status [--db URL]
-    dvcrawl schedule --every 6h CRAWL-ARGS...
+    dvcrawl schedule --every 6h [--runs N] CRAWL-ARGS...
+    dvcrawl search QUERY [--site S] [--since D] [--until D] [--limit N] [--format table|jsonl]
+                   [--topic T [--min-relevance X]] [--db URL]
+    dvcrawl stats [--site S] [--by month|week] [--format table|csv|json] [--plot FILE.png]
+                  [--db URL]
 
 Bad input gets one line on stderr and exit status 2; a crawl that failed exits with 1.
 """
@@ -19,7 +23,18 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from dvcrawl.cli import crawl, db, export, extract, import_warc, schedule, sites, status
+from dvcrawl.cli import (
+    crawl,
+    db,
+    export,
+    extract,
+    import_warc,
+    schedule,
+    search,
+    sites,
+    stats,
+    status,
+)
 from dvcrawl.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Parser, UserError
 
 #: The commands, in the order `dvcrawl --help` lists them.
@@ -31,6 +46,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     import_warc,
     extract,
     export,
+    search,
+    stats,
     db,
 )
 

@@ -57,6 +57,34 @@ def add_verbosity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
 
 
+def add_corpus_filters(parser: argparse.ArgumentParser) -> None:
+    """``--site S`` (repeatable), ``--since D``, ``--until D``: which articles to read."""
+    parser.add_argument(
+        "--site", action="append", default=[], metavar="S", help="only this site (repeatable)"
+    )
+    parser.add_argument(
+        "--since", type=iso_date, metavar="D", help="published on or after D (YYYY-MM-DD)"
+    )
+    parser.add_argument(
+        "--until", type=iso_date, metavar="D", help="published on or before D (YYYY-MM-DD)"
+    )
+
+
+def add_topic_options(parser: argparse.ArgumentParser) -> None:
+    """``--topic NAME`` and ``--min-relevance X``: keep the articles relevant to the topic."""
+    parser.add_argument(
+        "--topic",
+        metavar="NAME",
+        help="keep articles relevant to this topic (the list in use: danvan by default)",
+    )
+    parser.add_argument(
+        "--min-relevance",
+        type=unit_interval,
+        metavar="X",
+        help="with --topic: the least relevance kept, 0-1 (default: the list's threshold)",
+    )
+
+
 def positive_int(value: str) -> int:
     """An argparse type: an integer of at least 1."""
     try:
@@ -65,6 +93,17 @@ def positive_int(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def unit_interval(value: str) -> float:
+    """An argparse type: a number from 0 to 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
     return number
 
 
@@ -146,6 +185,88 @@ def check_database(url: str, *, writable: bool = False, existing: bool = False) 
         raise UserError(str(exc)) from None
     except DatabaseError as exc:
         raise UserError(str(exc)) from None
+
+
+def open_database(db: str | None, *, existing: bool = False) -> tuple[Any, Any]:
+    """The project settings and an engine on the database, its schema created or updated first.
+
+    With `existing`, a SQLite file must already exist (a command that only reads must not
+    create a database at a mistyped path). A database that cannot be used is a `UserError`.
+    """
+    from dvcrawl.db import DatabaseError, make_engine
+
+    settings = project_settings(db)
+    url = settings.get("DVCRAWL_DB_URL")
+    check_database(url, existing=existing)
+    try:
+        return settings, make_engine(url, create=not existing)
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from None
+
+
+def check_sites(engine: Any, sites: list[str]) -> None:
+    """Refuse a site that is neither registered nor in the database (a typo reads nothing)."""
+    if not sites:
+        return
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from dvcrawl.db.models import ArticleRow
+    from dvcrawl.sites import SITES
+
+    with Session(engine) as session:
+        stored = set(session.scalars(select(ArticleRow.site).distinct()))
+    unknown = [site for site in sites if site not in SITES and site not in stored]
+    if unknown:
+        known = ", ".join(sorted(set(SITES) | stored))
+        raise UserError(f"unknown site {unknown[0]!r} (known: {known})")
+
+
+def configured_topic(settings: Any) -> Any:
+    """The topic list in use (``DVCRAWL_TOPIC_FILE``, else the shipped one).
+
+    A file that cannot be read or is not a topic list is a `UserError`.
+    """
+    from dvcrawl.topic import TopicError, load_topic
+
+    try:
+        return load_topic(settings.get("DVCRAWL_TOPIC_FILE") or None)
+    except TopicError as exc:
+        raise UserError(str(exc)) from None
+
+
+def relevance_floor(args: argparse.Namespace, settings: Any, engine: Any) -> float | None:
+    """The least relevance ``--topic``/``--min-relevance`` keep, or None without them.
+
+    Scores the articles that need it first (a changed list, articles stored unscored), with
+    progress on a terminal, so the filter never reads a stale or missing score.
+    """
+    if args.topic is None and args.min_relevance is None:
+        return None
+    topic = configured_topic(settings)
+    if args.topic is not None and args.topic != topic.name:
+        raise UserError(
+            f"unknown topic {args.topic!r}: the topic list in use is {topic.name!r} "
+            "(set DVCRAWL_TOPIC_FILE to use another list)"
+        )
+    rescore(engine, topic, quiet=getattr(args, "quiet", False))
+    return args.min_relevance if args.min_relevance is not None else topic.threshold
+
+
+def rescore(engine: Any, topic: Any, *, quiet: bool = False) -> int:
+    """Score the articles that need it (`dvcrawl.topic.refresh_scores`), with progress."""
+    from dvcrawl.progress import display, progress_wanted
+    from dvcrawl.topic import refresh_scores
+
+    with display(progress_wanted(quiet=quiet)) as shown:
+        task = shown.add(f"scoring {topic.name}", total=100)
+        return refresh_scores(
+            engine,
+            topic,
+            progress=lambda done, total: shown.show(
+                task, {"articles": done}, completed=done / max(total, 1) * 100, rate_of="articles"
+            ),
+        )
 
 
 class _ShortFormatter(logging.Formatter):

@@ -18,6 +18,7 @@ from dvcrawl.cli.common import (
     add_verbosity,
     check_database,
     configure_logging,
+    configured_topic,
     log_level,
     positive_int,
     print_table,
@@ -126,6 +127,12 @@ def run(args: argparse.Namespace) -> int:
     # anything, and the report gives the cause (exit status 1).
     with contextlib.suppress(DatabaseUnwritable):
         check_database(db_url, writable=True)
+    configured_topic(settings)  # a bad DVCRAWL_TOPIC_FILE is a one-line error, before any work
+
+    from dvcrawl.progress import progress_wanted
+
+    if progress_wanted(quiet=args.quiet):
+        settings.set("DVCRAWL_PROGRESS", True, priority="cmdline")
 
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from dvcrawl.cli.common import EXIT_OK, UserError, add_db_option, project_settings, redact
+from dvcrawl.cli.common import (
+    EXIT_OK,
+    UserError,
+    add_db_option,
+    configured_topic,
+    project_settings,
+    redact,
+    rescore,
+)
 
 
 def register(commands: Any) -> None:
@@ -30,7 +38,8 @@ def run_upgrade(args: argparse.Namespace) -> int:
     """Upgrade the schema and say what was done."""
     from dvcrawl.db import DatabaseError, head_revision, init_db, make_engine, sqlite_path
 
-    url = project_settings(args.db).get("DVCRAWL_DB_URL")
+    settings = project_settings(args.db)
+    url = settings.get("DVCRAWL_DB_URL")
     path = sqlite_path(url)
     if path is not None and not path.is_file():
         raise UserError(f"no database at {path} (a crawl creates one at the newest schema)")
@@ -38,6 +47,8 @@ def run_upgrade(args: argparse.Namespace) -> int:
         engine = make_engine(url, writer=True, create=False)
         try:
             done = init_db(engine, upgrade=True)
+            # Topic relevance is part of the schema's promise: scored now, not at first use.
+            scored = rescore(engine, configured_topic(settings), quiet=True)
         finally:
             engine.dispose()
     except DatabaseError as exc:
@@ -46,4 +57,6 @@ def run_upgrade(args: argparse.Namespace) -> int:
         print(f"{redact(url)}: already at schema revision {head_revision()}")
     else:
         print(f"{redact(url)}: {done}")
+    if scored:
+        print(f"{redact(url)}: topic relevance scored for {scored} articles")
     return EXIT_OK

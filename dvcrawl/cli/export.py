@@ -9,10 +9,12 @@ from typing import Any
 from dvcrawl.cli.common import (
     EXIT_OK,
     UserError,
+    add_corpus_filters,
     add_db_option,
-    check_database,
-    iso_date,
-    project_settings,
+    add_topic_options,
+    check_sites,
+    open_database,
+    relevance_floor,
 )
 
 
@@ -20,18 +22,11 @@ def register(commands: Any) -> None:
     """Add the command's parser."""
     parser = commands.add_parser("export", help="write the corpus to a file")
     parser.add_argument("--format", required=True, choices=("jsonl", "csv", "parquet"))
-    parser.add_argument(
-        "--site", action="append", default=[], metavar="S", help="only this site (repeatable)"
-    )
-    parser.add_argument(
-        "--since", type=iso_date, metavar="D", help="published on or after D (YYYY-MM-DD)"
-    )
-    parser.add_argument(
-        "--until", type=iso_date, metavar="D", help="published on or before D (YYYY-MM-DD)"
-    )
+    add_corpus_filters(parser)
     parser.add_argument(
         "--include-duplicates", action="store_true", help="also export copies of earlier articles"
     )
+    add_topic_options(parser)
     add_db_option(parser)
     parser.add_argument(
         "-o", "--output", required=True, metavar="PATH", help="output file, or - for stdout"
@@ -41,33 +36,38 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the corpus to a file or stdout."""
-    from dvcrawl.db import DatabaseError, make_engine
-    from dvcrawl.export import ExportFilter, export
+    from dvcrawl.export import ExportFilter, count_rows, export
+    from dvcrawl.progress import display, progress_wanted
 
     if args.since and args.until and args.since > args.until:
         raise UserError("--since is after --until")
     if args.format == "parquet" and args.output == "-":
         raise UserError("Parquet is a binary format: give a file with -o")
-    settings = project_settings(args.db)
-    url = settings.get("DVCRAWL_DB_URL")
-    check_database(url, existing=True)
+    settings, engine = open_database(args.db, existing=True)
     try:
-        engine = make_engine(url, create=False)
-    except DatabaseError as exc:
-        raise UserError(str(exc)) from None
-    try:
-        _check_sites(engine, args.site)
-    except UserError:
-        engine.dispose()
-        raise
-    where = ExportFilter(
-        sites=tuple(args.site),
-        since=args.since,
-        until=args.until,
-        include_duplicates=args.include_duplicates,
-    )
-    try:
-        count = export(engine, where, args.format, args.output)
+        check_sites(engine, args.site)
+        where = ExportFilter(
+            sites=tuple(args.site),
+            since=args.since,
+            until=args.until,
+            include_duplicates=args.include_duplicates,
+            min_relevance=relevance_floor(args, settings, engine),
+        )
+        with display(progress_wanted()) as shown:
+            total = count_rows(engine, where) if shown.enabled else 0
+            task = shown.add(f"export {args.format}", total=total or 1)
+
+            def progress(done: int) -> None:
+                if done % 100 == 0 or done == total:
+                    shown.show(task, {"articles": done}, completed=done, rate_of="articles")
+
+            count = export(
+                engine,
+                where,
+                args.format,
+                args.output,
+                progress=progress if shown.enabled else None,
+            )
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -78,21 +78,3 @@ def run(args: argparse.Namespace) -> int:
     if args.output != "-":
         print(f"exported {count} articles to {args.output}", file=sys.stderr)
     return EXIT_OK
-
-
-def _check_sites(engine: Any, sites: list[str]) -> None:
-    """Refuse a site that is neither registered nor in the database (a typo exports nothing)."""
-    if not sites:
-        return
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from dvcrawl.db.models import ArticleRow
-    from dvcrawl.sites import SITES
-
-    with Session(engine) as session:
-        stored = set(session.scalars(select(ArticleRow.site).distinct()))
-    unknown = [site for site in sites if site not in SITES and site not in stored]
-    if unknown:
-        known = ", ".join(sorted(set(SITES) | stored))
-        raise UserError(f"unknown site {unknown[0]!r} (known: {known})")

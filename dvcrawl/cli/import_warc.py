@@ -18,6 +18,7 @@ from dvcrawl.cli.common import (
     add_verbosity,
     check_database,
     configure_logging,
+    configured_topic,
     log_level,
     project_settings,
 )
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from dvcrawl.extraction import extract_article
     from dvcrawl.items import FetchedArticle
     from dvcrawl.pipelines import Chain, CounterStats
+    from dvcrawl.progress import display, progress_wanted
     from dvcrawl.urls import InvalidURL
     from dvcrawl.warc import WarcError, iter_responses
 
@@ -52,13 +54,17 @@ def run(args: argparse.Namespace) -> int:
     settings.set("DVCRAWL_COMMIT_EVERY", 200, priority="cmdline")
     # A database that takes no writes is found before any archive is read (issue 10).
     check_database(settings.get("DVCRAWL_DB_URL"), writable=True)
+    configured_topic(settings)  # a bad DVCRAWL_TOPIC_FILE is a one-line error, before any work
     stats = CounterStats()
     started = time.monotonic()
-    with Chain(settings, stats) as chain:
+    with Chain(settings, stats) as chain, display(progress_wanted(quiet=args.quiet)) as shown:
         for path in args.warcs:
+            task = shown.add(Path(path).name)
             try:
                 for response in iter_responses(path):
                     stats.inc_value("dvcrawl/import/responses")
+                    if shown.enabled:
+                        shown.show(task, _counts(stats), rate_of="responses")
                     content_type = response.header("Content-Type") or ""
                     if response.status != 200 or (
                         content_type and "html" not in content_type.lower()
@@ -86,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
                     )
             except WarcError as exc:
                 raise UserError(str(exc)) from None
+            shown.show(task, _counts(stats), rate_of="responses")
     values = stats.get_stats()
     print(
         f"imported {len(args.warcs)} archive(s): responses {values.get('dvcrawl/import/responses', 0)}, "
@@ -102,3 +109,17 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _counts(stats: Any) -> dict[str, int]:
+    """What the progress line shows: responses read, articles stored, responses skipped."""
+    values = stats.get_stats()
+    return {
+        "responses": int(values.get("dvcrawl/import/responses", 0)),
+        "articles": sum(
+            int(values.get(f"dvcrawl/articles/{kind}", 0))
+            for kind in ("new", "updated", "unchanged")
+        ),
+        "skipped": int(values.get("dvcrawl/import/skipped", 0))
+        + int(values.get("dvcrawl/dropped/not_article", 0)),
+    }

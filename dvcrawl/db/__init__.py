@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, delete, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
@@ -31,6 +31,9 @@ from sqlalchemy.orm import Session
 
 from dvcrawl.db.models import ArticleRow, ArticleVersion, LshBand, SchemaInfo
 from dvcrawl.items import SCHEMA_VERSION, Article
+
+if TYPE_CHECKING:
+    from dvcrawl.topic import Topic
 
 logger = logging.getLogger(__name__)
 
@@ -430,6 +433,7 @@ class ArticleStore:
         retries: int = STORE_RETRIES,
         retry_delay: float = STORE_RETRY_DELAY,
         sleep: Callable[[float], None] = time.sleep,
+        topic: Topic | None = None,
     ):
         self.engine = engine
         self.batch_size = batch_size
@@ -437,6 +441,8 @@ class ArticleStore:
         self.retry_delay = retry_delay
         self.retried = 0  # writes that succeeded only when tried again
         self._sleep = sleep
+        #: Scores each saved article's relevance (`dvcrawl.topic`); None leaves it null.
+        self.topic = topic
         self.session = Session(engine, autoflush=True, expire_on_commit=False)
         self._batch = _Batch()
 
@@ -512,6 +518,8 @@ class ArticleStore:
             "schema_version": SCHEMA_VERSION,
             "content_hash": content_hash,
         }
+        if self.topic is not None:
+            fields["relevance"] = self.topic.score(article.title, article.text)
         now = utcnow()
         if row is None:
             row = ArticleRow(

@@ -55,6 +55,8 @@ class ArticleRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     http_etag: Mapped[str | None] = mapped_column(String(256))
     http_last_modified: Mapped[str | None] = mapped_column(String(64))
+    #: How much the article is about the topic, 0-1 (`dvcrawl.topic`); null until scored.
+    relevance: Mapped[float | None] = mapped_column(Float, index=True)
 
 
 class ArticleVersion(Base):
@@ -163,6 +165,20 @@ class RobotsCopy(Base):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TopicList(Base):
+    """The topic list that scored the stored relevances (`dvcrawl.topic`): one row.
+
+    Another name or hash when dvcrawl opens the database means another list, or the same file
+    edited: every article is scored again.
+    """
+
+    __tablename__ = "topic_lists"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SchemaInfo(Base):

@@ -1,6 +1,7 @@
 """From blocks to an article body: text paragraphs, images with captions, byline and lead.
 
-`assemble` applies DESIGN.md's text rules to the blocks of an article container, in order:
+`assemble` applies the text rules of the Article record (README, "The Article record";
+docs/extraction.md, "Text rules") to the blocks of an article container, in order:
 
 1. cut at the first stop anchor ("Ý kiến bạn đọc", "Tin khác", ...) once text has begun;
 2. drop chrome lines (counters, share bars, date stamps) and the title if repeated;

@@ -1,6 +1,6 @@
 """Vietnamese dates: regex fast paths, dateparser as the fallback, results in Asia/Ho_Chi_Minh.
 
-The portals print dates in a handful of shapes (research/sites.md and the seed pages):
+The portals print dates in a handful of shapes (seen on their pages, kept in tests/test_dates.py):
 
 * ``Thứ Sáu, ngày 19 tháng 8 năm 2022``           (thanhuytphcm header, tuyengiao)
 * ``Ngày đăng 28/02/2024 | 16:38  | Lượt xem: 649`` (Liferay portals of Hanoi)
@@ -16,7 +16,7 @@ The portals print dates in a handful of shapes (research/sites.md and the seed p
 * ``November 19, 2019 at 8:59 pm``, ``19 Nov 2019`` (English-language CMSs)
 
 All are read day first. dateparser handles these poorly without help (it returns None for
-three of them and loses the time of others, research/dependencies.md §2), so the fast paths
+three of them and loses the time of others, as measured with dateparser 1.5), so the fast paths
 come first and dateparser only sees what they do not recognise.
 
 A date is returned only when the page gives day, month and year. Year-less ("Sáng 10/6"),

@@ -27,7 +27,8 @@ def best_match(page: Page, selector: str) -> HtmlElement | None:
     """Among elements matching `selector`, the one holding the most paragraph text.
 
     Liferay wraps every web-content portlet in ``.journal-content-article``, the visitor
-    counter included (research/dependencies.md §3): the first match is not always the article.
+    counter included (the Thanh Xuân portal's "Thống kê truy cập" box comes first on some
+    pages): the first match is not always the article.
     """
     matches = [element for part in selector.split(",") for element in page.css(part.strip())]
     if not matches:

@@ -6,7 +6,8 @@ Two levels, kept apart on purpose:
   removed, whitespace collapsed. Nothing else is changed, so the stored text reads as printed.
 * `fingerprint_text` builds a *key* for comparing texts (deduplication, scoring): it also
   unifies the old and new tone-mark placement (hoà/hòa, thuý/thúy, uỷ/ủy, khoẻ/khỏe), folds
-  case, quotes and dashes. NFC alone does not unify tone placement (research/dependencies.md §5).
+  case, quotes and dashes. NFC alone does not unify tone placement: "hoà" and "hòa" are both
+  NFC, with the mark on different letters.
 """
 
 from __future__ import annotations

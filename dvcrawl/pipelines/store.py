@@ -18,6 +18,7 @@ from dvcrawl.db import (
 )
 from dvcrawl.extract.text import content_hash
 from dvcrawl.items import FetchedArticle, NotModified
+from dvcrawl.topic import load_topic, refresh_scores
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -48,6 +49,7 @@ class StorePipeline:
         self.batch_size = settings.getint("DVCRAWL_COMMIT_EVERY", 20)
         self.retries = settings.getint("DVCRAWL_STORE_RETRIES", STORE_RETRIES)
         self.retry_delay = settings.getfloat("DVCRAWL_STORE_RETRY_DELAY", STORE_RETRY_DELAY)
+        self.topic_file = settings.get("DVCRAWL_TOPIC_FILE") or None
         self.stats = stats
         self.engine: Engine | None = None
         self.store: ArticleStore | None = None
@@ -66,7 +68,11 @@ class StorePipeline:
             batch_size=self.batch_size,
             retries=self.retries,
             retry_delay=self.retry_delay,
+            topic=load_topic(self.topic_file),
         )
+        # Articles stored before scoring existed, or scored by another list, are scored now so
+        # every relevance in the database comes from one list.
+        refresh_scores(self.engine, self.store.topic)
 
     def close_spider(self) -> None:
         """Commit the last batch and release the database."""

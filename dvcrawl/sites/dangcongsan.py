@@ -1,6 +1,6 @@
 """dangcongsan.vn: the Communist Party of Vietnam's portal, in its 2019 and 2025 layouts.
 
-Selectors from public crawler configurations (research/sites.md §6): the 2019-2024 layout has
+Selectors from public crawler configurations for the portal: the 2019-2024 layout has
 ``div.post-summary`` (lead), ``div.post-content`` (body, with a ``.post-tag`` list inside) and
 ``span.post-subinfo`` (date); the 2025 layout has ``h1#contenttitle``, ``div#description``,
 ``div#ngaytao``, ``div.noidungtt`` and the byline in ``b#tacgia``. The layout is chosen by

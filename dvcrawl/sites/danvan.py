@@ -1,6 +1,6 @@
 """danvan.vn: the Central Mass Mobilization Commission and Tạp chí Dân vận (legacy, http only).
 
-URLs are ``/Home/<Section>[/<Subsection>]/<id>/<Title-Case-Slug>`` (research/sites.md §5).
+URLs are ``/Home/<Section>[/<Subsection>]/<id>/<Title-Case-Slug>``.
 Every page opens with the weekday date of the *visit* ("Thứ Sáu, 10/1/2025"), not of the
 article: dates are only read between the headline and the body or from metadata, and a page
 that prints no article date gets none. After the 2025 merger the site is legacy; new articles

@@ -1,6 +1,6 @@
 """hanoi.gov.vn and its ward/commune hosts on the city's 2025 CMS.
 
-Known markup (research/sites.md §2, [hn-api], [hn-adapter]): body
+Known markup (from the city's public content API and a public adapter for it): body
 ``.detail-content.afcbc-body`` (or ``[data-role="content"]``), lead ``[data-role="sapo"]``, time
 ``.news-info .time`` or ``.detail-time``; article URLs end in ``-<14-20 digits>.htm``. Category
 pages load further items through an AJAX API with encrypted tokens, so a crawl reads the first

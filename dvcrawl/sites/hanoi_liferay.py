@@ -1,6 +1,6 @@
 """Hanoi district portals on Liferay 6.2: the Thanh Xuân portal (thanhxuan.hanoi.gov.vn).
 
-What is known (research/sites.md §2, seed 002): Liferay's asset publisher renders the article
+What is known from its pages: Liferay's asset publisher renders the article
 (``/<page>/-/asset_publisher/<instance>/content/<urlTitle>``), the meta line reads
 "Ngày đăng 28/02/2024 | 16:38  | Lượt xem: 649", and the visitor counter ("Thống kê truy cập /
 Đang online / Tổng số truy cập") is *also* a web-content portlet wrapped in

@@ -1,6 +1,6 @@
 """The Hanoi Fatherland Front portal (mttqhanoi.org.vn).
 
-Identified from its content (research/sites.md §3, seed 003); its markup is unknown, so the
+Identified from the text of its pages (titles, dates, related lists); its markup is unknown, so the
 extractor is the generic one with the portal's names: title from the heading that agrees
 with the metadata, body by paragraph score, the "27/03/2020 - 11:38 AM" date read between
 headline and body. Related items ("Các tin tức khác", "<date> - 12.191 lượt xem") and the

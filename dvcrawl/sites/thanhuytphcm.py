@@ -1,6 +1,6 @@
 """thanhuytphcm.vn / hcmcpv.org.vn: Cổng Thông tin điện tử Đảng bộ Thành phố Hồ Chí Minh.
 
-What is known (research/sites.md §1): one portal on two domains, articles at
+What is known of the portal: one portal on two domains, articles at
 ``/tin-tuc/<slug>-<10-digit id>``, listings at ``/nhom-tin/<slug>-<id>``, lead paragraphs that
 begin "(Thanhuytphcm.vn) - ", a comment block "Ý kiến bạn đọc" and a "Tin khác" list after
 the article, images under ``images.hcmcpv.org.vn/res/news/YYYY/MM/DD-MM-YYYY-…``.

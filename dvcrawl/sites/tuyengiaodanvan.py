@@ -2,7 +2,7 @@
 
 The server sends the article as JSON in ``<script id="__NEXT_DATA__">`` (``props.pageProps.blog``:
 title, description, content as an HTML string, publishDate in UTC, author); the visible markup
-may be an empty shell filled in by the browser (research/sites.md §5, [troly35]). So the
+may be an empty shell filled in by the browser (as a public crawler of the portal found). So the
 extractor reads the JSON, runs the embedded HTML through the shared stripper, and falls back to
 the markup only when the JSON is missing. Listings carry their items in the same JSON
 (``props.pageProps.blogs``); their pager is script-driven, so the spider asks for

@@ -1,0 +1,1 @@
+"""Topic lists shipped with dvcrawl (TOML data, read by `dvcrawl.topic`)."""
