@@ -46,7 +46,7 @@ def test_extract_empty_file(dvcrawl: Runner, tmp_path: Path) -> None:
     [
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
-        (gzip.compress(b"<html></html>"), "gzip"),
+        (gzip.compress(b"<html></html>", mtime=0), "gzip"),
         (b"\x00\x01\x02\x03binary\x00data" * 10, "binary"),
         (b"Lorem ipsum, plain text without any markup at all.\n" * 5, "no HTML markup"),
     ],
