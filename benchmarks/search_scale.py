@@ -32,7 +32,7 @@ from benchmarks.dedup_scale import Babbler  # noqa: E402
 from dvcrawl.db import init_db, make_engine  # noqa: E402
 from dvcrawl.db.models import ArticleRow  # noqa: E402
 from dvcrawl.items import SCHEMA_VERSION  # noqa: E402
-from dvcrawl.search import SearchFilter, search  # noqa: E402
+from dvcrawl.search import CorpusFilter, search  # noqa: E402
 
 SITES = [f"site{n:02d}" for n in range(13)]
 QUERIES: list[tuple[str, dict]] = [
@@ -90,7 +90,7 @@ def measure(engine, size: int, repeats: int = 15) -> None:
         timings = []
         for _ in range(repeats):
             started = time.perf_counter()
-            hits = search(engine, query, SearchFilter(**where), limit=20)
+            hits = search(engine, query, CorpusFilter(**where), limit=20)
             timings.append((time.perf_counter() - started) * 1000)
         everything += timings
         timings.sort()

@@ -39,8 +39,11 @@ EXPORT_KEYS: tuple[str, ...] = (
 
 
 @dataclass
-class ExportFilter:
-    """Which rows to export."""
+class CorpusFilter:
+    """Which articles an export or a search takes.
+
+    The options ``--site``, ``--since``, ``--until``, ``--include-duplicates``, ``--min-relevance``.
+    """
 
     sites: tuple[str, ...] = ()
     since: date | None = None
@@ -49,7 +52,7 @@ class ExportFilter:
     min_relevance: float | None = None
 
 
-def iter_rows(engine: Engine, where: ExportFilter, *, batch: int = 500) -> Iterator[dict[str, Any]]:
+def iter_rows(engine: Engine, where: CorpusFilter, *, batch: int = 500) -> Iterator[dict[str, Any]]:
     """Export rows in id order, streamed from the database in batches."""
     with Session(engine) as session:
         query = _where(select(ArticleRow), where).order_by(ArticleRow.id)
@@ -57,13 +60,13 @@ def iter_rows(engine: Engine, where: ExportFilter, *, batch: int = 500) -> Itera
             yield row_to_dict(row)
 
 
-def count_rows(engine: Engine, where: ExportFilter) -> int:
+def count_rows(engine: Engine, where: CorpusFilter) -> int:
     """How many rows an export with this filter writes."""
     with Session(engine) as session:
         return int(session.scalar(_where(select(func.count(ArticleRow.id)), where)) or 0)
 
 
-def _where(query: Any, where: ExportFilter) -> Any:
+def _where(query: Any, where: CorpusFilter) -> Any:
     if where.sites:
         query = query.where(ArticleRow.site.in_(where.sites))
     if where.since:
@@ -106,7 +109,7 @@ def row_to_dict(row: ArticleRow) -> dict[str, Any]:
 
 def export(
     engine: Engine,
-    where: ExportFilter,
+    where: CorpusFilter,
     fmt: str,
     output: str,
     *,

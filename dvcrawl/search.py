@@ -48,11 +48,12 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
+from dvcrawl.export import CorpusFilter
 from dvcrawl.extract.text import unify_tone_marks
 
 #: The FTS5 table with folded diacritics (the one Datasette uses).
@@ -486,17 +487,6 @@ def sqlite_has_fts5(connection: Connection) -> bool:
 
 
 @dataclass
-class SearchFilter:
-    """Which articles a search may return."""
-
-    sites: tuple[str, ...] = ()
-    since: date | None = None
-    until: date | None = None
-    include_duplicates: bool = False
-    min_relevance: float | None = None
-
-
-@dataclass
 class Hit:
     """One search result."""
 
@@ -523,7 +513,7 @@ class Hit:
         }
 
 
-def _filters(where: SearchFilter, params: dict[str, Any]) -> list[str]:
+def _filters(where: CorpusFilter, params: dict[str, Any]) -> list[str]:
     clauses = []
     if where.sites:
         clauses.append("a.site IN :sites")
@@ -544,7 +534,7 @@ def _filters(where: SearchFilter, params: dict[str, Any]) -> list[str]:
 
 
 def search(
-    engine: Engine, query: str, where: SearchFilter | None = None, *, limit: int = 20
+    engine: Engine, query: str, where: CorpusFilter | None = None, *, limit: int = 20
 ) -> list[Hit]:
     """The `limit` best articles for `query`, best first.
 
@@ -554,7 +544,7 @@ def search(
 
     """
     parsed = parse_query(query)
-    where = where or SearchFilter()
+    where = where or CorpusFilter()
     params: dict[str, Any] = {"limit": limit}
     clauses = _filters(where, params)
     with engine.connect() as connection:

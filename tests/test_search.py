@@ -17,7 +17,7 @@ import pytest
 import dvcrawl.search
 from dvcrawl.db import init_db, make_engine
 from dvcrawl.extract.text import unify_tone_marks
-from dvcrawl.search import SearchError, SearchFilter, search
+from dvcrawl.search import CorpusFilter, SearchError, search
 from tests.conftest import FIXTURE_SITES, Runner, copy_db
 from tests.support.fixture_sites import FIXTURES, build_warc
 
@@ -79,7 +79,7 @@ def engine(corpus_db: Path):
 
 
 def hits(engine, query: str, **where) -> set[str]:
-    return {hit.canonical_url for hit in search(engine, query, SearchFilter(**where), limit=1000)}
+    return {hit.canonical_url for hit in search(engine, query, CorpusFilter(**where), limit=1000)}
 
 
 # --- queries ----------------------------------------------------------------------------------

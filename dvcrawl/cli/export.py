@@ -36,7 +36,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the corpus to a file or stdout."""
-    from dvcrawl.export import ExportFilter, count_rows, export
+    from dvcrawl.export import CorpusFilter, count_rows, export
     from dvcrawl.progress import display, progress_wanted
 
     if args.since and args.until and args.since > args.until:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     settings, engine = open_database(args.db, existing=True)
     try:
         check_sites(engine, args.site)
-        where = ExportFilter(
+        where = CorpusFilter(
             sites=tuple(args.site),
             since=args.since,
             until=args.until,

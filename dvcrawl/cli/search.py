@@ -48,14 +48,14 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the best hits for the query."""
-    from dvcrawl.search import SearchError, SearchFilter, search
+    from dvcrawl.search import CorpusFilter, SearchError, search
 
     if args.since and args.until and args.since > args.until:
         raise UserError("--since is after --until")
     settings, engine = open_database(args.db, existing=True)
     try:
         check_sites(engine, args.site)
-        where = SearchFilter(
+        where = CorpusFilter(
             sites=tuple(args.site),
             since=args.since,
             until=args.until,
