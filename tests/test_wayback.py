@@ -1,0 +1,599 @@
+"""Abolished portals read back from a web archive (``crawl --source wayback``), end to end.
+
+A loopback server answers like the Wayback Machine (`tests.support.wayback_server`): its CDX
+API and raw captures, built from the fixture pages (`tests.support.wayback_archives`). Crawls
+run through the real Scrapy engine in child processes, as a user runs them; request counts
+and timings are read from the server's log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from dvcrawl.state import ArchiveProgress
+from dvcrawl.warc import iter_responses
+from dvcrawl.wayback import (
+    Capture,
+    CapturePlan,
+    CdxError,
+    check_timestamp_bound,
+    parse_capture_url,
+    parse_cdx,
+    retry_after,
+    site_queries,
+)
+from tests.conftest import FAST, Runner, report
+from tests.support.fixture_sites import build_warc, routes
+from tests.support.server import FixtureServer
+from tests.support.synthetic_site import SyntheticSite
+from tests.support.wayback_archives import (
+    B_EARLY_TITLE,
+    C_OLD,
+    D_OLD,
+    D_URL,
+    DEAD,
+    E_URL,
+    HANOI,
+    IMAGE,
+    LINK_TAIL,
+    OFF_PORTAL,
+    REMOVED,
+    A,
+    B,
+    C,
+    E,
+    F,
+    synthetic_captures,
+    thanhxuan_captures,
+)
+from tests.support.wayback_server import FakeWayback
+
+SITE = "hanoi_thanhxuan"
+#: No politeness delay against the loopback archive (the add-on keeps 10 ms).
+QUICK = ["-s", "DVCRAWL_WAYBACK_DELAY=0"]
+
+
+def query(db_url: str, sql: str, *args: object) -> list[tuple]:
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    try:
+        return connection.execute(sql, args).fetchall()
+    finally:
+        connection.close()
+
+
+def rows(db_url: str, site: str = SITE) -> dict[str, dict]:
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    connection.row_factory = sqlite3.Row
+    try:
+        found = connection.execute("SELECT * FROM articles WHERE site = ?", (site,)).fetchall()
+        return {row["canonical_url"]: dict(row) for row in found}
+    finally:
+        connection.close()
+
+
+def archive_crawl(
+    runner: Runner, server: FakeWayback, db_url: str, *extra: str, site: str = SITE
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    before = len(server.hits)
+    result = runner("crawl", site, "--source", "wayback", "--db", db_url, *extra, env=server.env())
+    return result, [hit.path for hit in server.hits[before:]]
+
+
+def capture_path(timestamp: str, url: str) -> str:
+    return f"/web/{timestamp}id_/{url}"
+
+
+# --- the index, captures and plans (no crawl) ---------------------------------------------------
+
+
+def test_cdx_answers_are_read_by_their_header_row() -> None:
+    body = json.dumps(
+        [
+            ["original", "timestamp", "statuscode", "mimetype", "digest"],
+            ["https://a.vn/x", "20240101000000", "200", "text/html", "AAA"],
+            ["http://www.a.vn/y", "20240102000000", "301", "unk", "BBB"],
+            [],
+            ["vn,a)/y 20240102000000"],
+        ]
+    )
+    captures, resume = parse_cdx(body)
+    assert [(c.original, c.timestamp, c.statuscode) for c in captures] == [
+        ("https://a.vn/x", "20240101000000", "200"),
+        ("http://www.a.vn/y", "20240102000000", "301"),
+    ]
+    assert resume == "vn,a)/y 20240102000000"
+    assert captures[1].is_redirect and captures[0].is_page
+    assert parse_cdx(b"") == ([], None) and parse_cdx(b"[]") == ([], None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>Blocked Site Error</body></html>",
+        b'{"error": "no"}',
+        b'[["urlkey", "digest"], ["a", "b"]]',  # no timestamp or original
+        b'[["timestamp", "original"], ["20240101000000"]]',  # a short row
+    ],
+)
+def test_cdx_answers_that_are_not_the_format_are_errors(body: bytes) -> None:
+    with pytest.raises(CdxError):
+        parse_cdx(body)
+
+
+def test_one_capture_per_page_and_never_a_revisit_an_error_or_an_image() -> None:
+    page = "https://a.vn/tin/1"
+    plan = CapturePlan()
+    plan.add(Capture("20230101000000", page, statuscode="301"), page)
+    plan.add(Capture("20230301000000", page), page)
+    plan.add(Capture("20230201000000", page + "?utm_source=x"), page)
+    plan.add(Capture("20240101000000", page, mimetype="warc/revisit", statuscode="-"), page)
+    plan.add(Capture("20240201000000", page, statuscode="404"), page)
+    plan.add(Capture("20240301000000", page, mimetype="image/jpeg"), page)
+    assert plan.get(page) == Capture("20230301000000", page)  # the latest 200 capture
+    assert plan.unusable == 3
+
+    earliest = CapturePlan(pick="earliest")
+    for capture in (Capture("20230301000000", page), Capture("20230201000000", page)):
+        earliest.add(capture, page)
+    assert earliest.get(page).timestamp == "20230201000000"
+
+    moved = CapturePlan()
+    moved.add(Capture("20240101000000", "https://a.vn/cu", statuscode="302"), "https://a.vn/cu")
+    assert moved.get("https://a.vn/cu").is_redirect  # a redirect only when no page is captured
+
+
+def test_index_queries_list_pages_by_digest_and_redirects_by_url() -> None:
+    pages, redirects = site_queries(["thanhxuan.hanoi.gov.vn"], subdomains=False, since="2024")
+    assert (pages.url, pages.match_type, pages.collapse) == (
+        "thanhxuan.hanoi.gov.vn/",
+        "prefix",
+        "digest",
+    )
+    assert redirects.collapse == "urlkey" and "statuscode:30[12378]" in redirects.filters
+    params = parse_qs(urlsplit(pages.request_url("https://web.archive.org", "k 1")).query)
+    assert params["output"] == ["json"] and params["from"] == ["2024"]
+    assert params["resumeKey"] == ["k 1"] and params["showResumeKey"] == ["true"]
+    assert "statuscode:200" in params["filter"]
+    domain = site_queries(["hanoi.gov.vn"], subdomains=True, pick="earliest")[0]
+    assert (domain.url, domain.match_type, domain.collapse) == ("hanoi.gov.vn", "domain", "urlkey")
+
+
+def test_capture_addresses() -> None:
+    assert parse_capture_url(
+        "https://web.archive.org/web/20240315103000id_/https://a.vn/x?id=1"
+    ) == ("20240315103000", "https://a.vn/x?id=1")
+    # A normalizer that folds double slashes in the path does not lose the scheme.
+    assert parse_capture_url("http://127.0.0.1:8/web/2024id_/https:/a.vn/x") == (
+        "2024",
+        "https://a.vn/x",
+    )
+    assert parse_capture_url("https://web.archive.org/web/20240315103000/https://a.vn/x") is None
+    assert parse_capture_url("https://a.vn/web/guest/tin?id=1") is None
+
+
+@pytest.mark.parametrize("good", ["2024", "202403", "20240315", "20240315103000"])
+def test_capture_bounds(good: str) -> None:
+    assert check_timestamp_bound(good) == good
+
+
+@pytest.mark.parametrize("bad", ["24", "2024-03", "202413", "20240230", "abcd", "2024031"])
+def test_capture_bounds_that_are_no_dates(bad: str) -> None:
+    with pytest.raises(ValueError):
+        check_timestamp_bound(bad)
+
+
+def test_retry_after() -> None:
+    assert retry_after(b"120") == 120.0
+    assert retry_after(None) is None and retry_after(b"soon") is None
+    later = datetime.now(UTC).timestamp() + 30
+    http_date = datetime.fromtimestamp(later, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert 25 <= retry_after(http_date) <= 31
+
+
+def test_what_an_archive_run_reads_again() -> None:
+    progress = ArchiveProgress()
+    progress.read.add(("20240101000000", "https://a.vn/1?redirect=x"))
+    progress.stored["https://a.vn/live"] = None
+    progress.stored["https://a.vn/old"] = datetime(2024, 1, 1, tzinfo=UTC)
+    progress.digests["https://a.vn/old"] = {"SAME"}
+    needs = progress.needs
+    assert (
+        needs("https://a.vn/1", "20240101000000", "https://a.vn/1?redirect=x", "") == "read_before"
+    )
+    assert needs("https://a.vn/live", "20250101000000", "https://a.vn/live", "X") == "stored_live"
+    assert needs("https://a.vn/old", "20231201000000", "https://a.vn/old", "X") == "stored_newer"
+    assert needs("https://a.vn/old", "20240601000000", "https://a.vn/old", "SAME") == "same_digest"
+    # A newer capture with other content is read: it updates the stored article in place.
+    assert needs("https://a.vn/old", "20240601000000", "https://a.vn/old", "OTHER") is None
+    assert needs("https://a.vn/new", "20240601000000", "https://a.vn/new", "X") is None
+
+
+# --- the Thanh Xuân portal from the archive ------------------------------------------------------
+
+
+@dataclass
+class ArchiveRun:
+    runner: Runner
+    db_url: str
+    server: FakeWayback
+    first: subprocess.CompletedProcess[str]
+    first_hits: list[str]
+    second: subprocess.CompletedProcess[str]
+    second_hits: list[str]
+    status: subprocess.CompletedProcess[str]
+    workdir: Path
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> ArchiveRun:
+    """hanoi.gov.vn crawled (replayed) first, then the Thanh Xuân portal from the archive twice.
+
+    Between the two archive runs the site's history is moved 30 days back: the second run
+    finds nothing new, which on a live portal would be the silence alarm.
+    """
+    workdir = tmp_path_factory.mktemp("archive")
+    runner = Runner(workdir)
+    db_url = f"sqlite:///{workdir / 'corpus.sqlite3'}"
+    hanoi = build_warc(workdir / "hanoi.warc.gz", "hanoi_gov")
+    live = runner("crawl", "hanoi_gov", "--db", db_url, "--replay", str(hanoi))
+    assert live.returncode == 0, live.stdout + live.stderr
+    server = FakeWayback(thanhxuan_captures()).__enter__()
+    first, first_hits = archive_crawl(runner, server, db_url, *QUICK)
+    query(db_url, "SELECT 1")  # the database exists
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    with connection:
+        connection.execute(
+            "UPDATE crawl_runs SET started_at = datetime('now', '-30 days') WHERE site = ?", (SITE,)
+        )
+        connection.execute(
+            "UPDATE articles SET first_seen_at = datetime('now', '-30 days') WHERE site = ?",
+            (SITE,),
+        )
+    connection.close()
+    second, second_hits = archive_crawl(runner, server, db_url, *QUICK)
+    status = runner("status", "--db", db_url)
+    server.__exit__()
+    return ArchiveRun(
+        runner, db_url, server, first, first_hits, second, second_hits, status, workdir
+    )
+
+
+def capture(timestamp: str, url: str, run: ArchiveRun) -> str:
+    return f"{run.server.base}/web/{timestamp}id_/{url}"
+
+
+def test_each_article_is_stored_once_with_its_own_title_date_and_provenance(
+    archived: ArchiveRun,
+) -> None:
+    assert archived.first.returncode == 0, archived.first.stdout + archived.first.stderr
+    stored = rows(archived.db_url)
+    assert set(stored) == {A["url"], B["url"], C["url"], D_URL, E_URL, F["url"]}
+    expected = {
+        # page record, capture time, capture address (the spelling the archive captured)
+        A["url"]: (A, "20240315103000", A["url"]),
+        B["url"]: (B, "20231120020000", B["url"] + LINK_TAIL),
+        C["url"]: (C, "20230701000000", C["url"].replace("https://", "http://")),
+        E_URL: (E, "20240602000000", E_URL),
+        F["url"]: (F, "20240520000000", F["url"].replace("https://", "http://www.")),
+    }
+    for url, (record, timestamp, captured) in expected.items():
+        row = stored[url]
+        assert (row["title"], row["published_at"], row["text"]) == (
+            record["title"],
+            record["published_at"],
+            record["text"],
+        ), url
+        assert row["archive_url"] == capture(timestamp, captured, archived)
+        assert row["archived_at"].startswith(
+            datetime.strptime(timestamp, "%Y%m%d%H%M%S").strftime("%Y-%m-%d %H:%M:%S")
+        )
+        # Identity and extraction ran on the portal's URL, not on the archive's.
+        assert row["url"].startswith("http") and "127.0.0.1" not in row["url"]
+        assert row["http_etag"] is None
+    # The republished hanoi.gov.vn article is found by the usual deduplication.
+    copy = stored[D_URL]
+    assert copy["duplicate_of"] == HANOI["url"] and copy["title"] == HANOI["title"]
+    assert "Wayback Machine" not in "".join(row["text"] for row in stored.values())
+    table = report(archived.first.stdout)[SITE]
+    assert (table["new"], table["duplicates"], table["non-articles"], table["result"]) == (
+        "6",
+        "1",
+        "1",
+        "ok",
+    )
+
+
+def test_each_capture_is_fetched_once_in_raw_form(archived: ArchiveRun) -> None:
+    captures = [path for path in archived.first_hits if path.startswith("/web/")]
+    assert len(captures) == len(set(captures))
+    assert all(re.match(r"/web/\d{14}id_/https?://", path) for path in captures)
+    assert captures, "the run read captures"
+    expected = {
+        capture_path("20240601080000", "https://thanhxuan.hanoi.gov.vn/tin-tuc-su-kien"),
+        capture_path("20240315103000", A["url"]),
+        capture_path("20231120020000", B["url"] + LINK_TAIL),
+        capture_path("20230701000000", C["url"].replace("https://", "http://")),
+        capture_path("20230615000000", C_OLD),
+        capture_path("20251001000000", D_OLD),
+        capture_path("20251001000000", D_URL),  # where the redirect points ...
+        capture_path("20251002000000", D_URL),  # ... and the capture the archive has
+        capture_path("20240102000000", REMOVED),
+        capture_path("20240103000000", OFF_PORTAL),
+        capture_path("20240520000000", F["url"].replace("https://", "http://www.")),
+        capture_path("20240602000000", E_URL),
+    }
+    assert expected <= set(captures)
+    assert len(captures) == len(expected) + 1  # and the second listing page
+    # Never read: identical or older captures, the revisit record, the 404, the image.
+    for never in ("20240229103000", "20240310103000", "20240401103000", "20231017030000"):
+        assert not any(f"/web/{never}" in path for path in captures)
+    assert not any(DEAD in path or IMAGE in path for path in captures)
+    index = [path for path in archived.first_hits if path.startswith("/cdx/")]
+    assert len(index) == 2 and all("output=json" in path for path in index)
+    print(
+        f"requests per stored article: {len(archived.first_hits)} requests "
+        f"(robots.txt, {len(index)} index, {len(captures)} captures) for 6 articles"
+    )
+
+
+def test_redirects_404_and_non_articles_store_nothing_wrong(archived: ArchiveRun) -> None:
+    outcomes = dict(query(archived.db_url, "SELECT original_url, outcome FROM archive_captures"))
+    assert outcomes[C_OLD] == outcomes[D_OLD] == outcomes[OFF_PORTAL] == "redirect"
+    assert outcomes[REMOVED] == "not_article"
+    assert REMOVED not in rows(archived.db_url) and DEAD not in outcomes
+    # The page behind D_OLD is not in the index: the archive served its nearest capture.
+    assert rows(archived.db_url)[D_URL]["archived_at"].startswith("2025-10-02")
+    stats = json.loads(
+        query(archived.db_url, "SELECT stats FROM crawl_runs WHERE site = ? ORDER BY id", SITE)[0][
+            0
+        ]
+    )
+    assert stats["dvcrawl/wayback/redirects_off_portal"] == 1
+    assert stats["dvcrawl/wayback/redirects"] == 3
+
+
+def test_captured_listings_lead_to_articles_the_url_shape_misses(archived: ArchiveRun) -> None:
+    assert rows(archived.db_url)[E_URL]["title"] == E["title"]
+    stats = json.loads(
+        query(archived.db_url, "SELECT stats FROM crawl_runs WHERE site = ? ORDER BY id", SITE)[0][
+            0
+        ]
+    )
+    assert stats["dvcrawl/article_links/structure"] >= 1
+    assert stats["dvcrawl/listing_pages"] == 2
+
+
+def test_a_second_run_reads_no_capture_and_is_not_silence(archived: ArchiveRun) -> None:
+    second = archived.second
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert [path for path in archived.second_hits if path.startswith("/web/")] == []
+    assert len(archived.second_hits) == 3  # robots.txt and the two index queries
+    assert report(second.stdout)[SITE]["new"] == "0"
+    assert "health check" not in second.stderr
+    assert query(archived.db_url, "SELECT count(*) FROM articles WHERE site = ?", SITE) == [(6,)]
+
+
+def test_status_shows_the_archive_runs(archived: ArchiveRun) -> None:
+    assert archived.status.returncode == 0, archived.status.stdout
+    line = next(line for line in archived.status.stdout.splitlines() if line.startswith(SITE))
+    assert line.split()[1:2] == ["wayback"] and "finished" in line
+    assert (
+        query(archived.db_url, "SELECT source, mode, outcome FROM crawl_runs WHERE site = ?", SITE)
+        == [("wayback", "incremental", "finished")] * 2
+    )
+
+
+def test_exports_carry_the_provenance(archived: ArchiveRun) -> None:
+    result = archived.runner("export", "--format", "jsonl", "-o", "-", "--db", archived.db_url)
+    assert result.returncode == 0, result.stderr
+    exported = {row["canonical_url"]: row for row in map(json.loads, result.stdout.splitlines())}
+    assert exported[A["url"]]["archive_url"].endswith(f"/web/20240315103000id_/{A['url']}")
+    assert exported[A["url"]]["archived_at"] == "2024-03-15T10:30:00+00:00"
+    assert exported[A["url"]]["published_at"] == A["published_at"]
+    assert exported[HANOI["url"]]["archive_url"] is None  # fetched from the portal
+    as_csv = archived.runner("export", "--format", "csv", "-o", "-", "--db", archived.db_url)
+    header = next(csv.reader(io.StringIO(as_csv.stdout)))
+    assert header[-2:] == ["archive_url", "archived_at"]
+
+
+def test_the_warc_holds_the_captures_and_imports_under_original_urls(archived: ArchiveRun) -> None:
+    warcs = sorted((archived.workdir / "storage" / "warc").glob(f"{SITE}-*.warc.gz"))
+    assert len(warcs) == 2
+    fetched = [response.url for response in iter_responses(warcs[0])]
+    assert any("/cdx/search/cdx?" in url for url in fetched)
+    assert capture("20240315103000", A["url"], archived) in fetched
+    fresh = f"sqlite:///{archived.workdir / 'imported.sqlite3'}"
+    result = archived.runner("import", str(warcs[0]), "--db", fresh)
+    assert result.returncode == 0, result.stderr
+    imported = rows(fresh)
+    assert A["url"] in imported and imported[A["url"]]["title"] == A["title"]
+    assert imported[A["url"]]["archive_url"] == capture("20240315103000", A["url"], archived)
+    assert query(fresh, "SELECT count(*) FROM articles WHERE url LIKE '%127.0.0.1%'") == [(0,)]
+
+
+def test_a_live_crawl_replaces_the_archive_copy_in_place(
+    archived: ArchiveRun, tmp_path: Path, tls_dir: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'copy.sqlite3'}"
+    shutil.copy(archived.db_url.removeprefix("sqlite:///"), db_url.removeprefix("sqlite:///"))
+    runner = Runner(tmp_path)
+    with FixtureServer(routes(SITE), tls_dir) as portal:
+        result = runner("crawl", SITE, "--db", db_url, *FAST, env=portal.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = report(result.stdout)[SITE]
+    assert table["new"] == "0" and int(table["updated"]) + int(table["unchanged"]) == 3
+    stored = rows(db_url)
+    assert len(stored) == 6
+    for url in (A["url"], B["url"], C["url"]):
+        assert stored[url]["archive_url"] is None and stored[url]["archived_at"] is None
+    assert stored[E_URL]["archive_url"] is not None  # not on the live portal: still the archive's
+
+
+# --- other archives, other settings ---------------------------------------------------------------
+
+
+def test_an_index_that_ignores_filters_changes_nothing(dvcrawl: Runner, db_url: str) -> None:
+    with FakeWayback(thanhxuan_captures(), apply_filters=False) as server:
+        result, hits = archive_crawl(dvcrawl, server, db_url, *QUICK)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert set(rows(db_url)) == {A["url"], B["url"], C["url"], D_URL, E_URL, F["url"]}
+    captures = [path for path in hits if path.startswith("/web/")]
+    assert not any("/web/20240401103000" in path for path in captures)  # the revisit record
+    assert not any(DEAD in path or IMAGE in path for path in captures)
+    assert len(captures) == len(set(captures))
+
+
+def test_earliest_captures(dvcrawl: Runner, db_url: str) -> None:
+    with FakeWayback(thanhxuan_captures()) as server:
+        result, hits = archive_crawl(
+            dvcrawl, server, db_url, *QUICK, "-s", "DVCRAWL_WAYBACK_PICK=earliest"
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert rows(db_url)[B["url"]]["title"] == B_EARLY_TITLE
+    assert rows(db_url)[B["url"]]["archived_at"].startswith("2023-10-17")
+    assert all("collapse=urlkey" in path for path in hits if path.startswith("/cdx/"))
+
+
+def test_captures_of_a_period(dvcrawl: Runner, db_url: str) -> None:
+    with FakeWayback(thanhxuan_captures()) as server:
+        result, hits = archive_crawl(
+            dvcrawl, server, db_url, *QUICK, "--from", "2024", "--to", "202405"
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # A (2024-03) and F (2024-05); E's only capture and the listing linking it are of June.
+    assert set(rows(db_url)) == {A["url"], F["url"]}
+    assert all("from=2024&to=202405" in path for path in hits if path.startswith("/cdx/"))
+
+
+def test_a_failed_index_fails_the_run(dvcrawl: Runner, db_url: str) -> None:
+    with FakeWayback(thanhxuan_captures()) as server:
+        server.cdx_status = (
+            403,
+            b"org.archive.wayback.exception.AdministrativeAccessControlException: Blocked Site Error",
+        )
+        result, hits = archive_crawl(dvcrawl, server, db_url, *QUICK, "-s", "RETRY_TIMES=0")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert report(result.stdout)[SITE]["result"] == "FAILED"
+    assert "health check archive_index failed" in result.stderr
+    assert "Blocked Site Error" in result.stdout
+    status = dvcrawl("status", "--db", db_url)
+    assert status.returncode == 1 and f"{SITE} (wayback): archive_index:" in status.stdout
+
+
+def test_the_archive_is_asked_one_request_at_a_time_with_pauses_when_it_says_so(
+    dvcrawl: Runner, db_url: str
+) -> None:
+    site = SyntheticSite(per_page=5)
+    site.publish(4)
+    archive = thanhxuan_captures() + synthetic_captures(site, ("20240101000000",))
+    with FakeWayback(archive) as server:
+        # The first capture of A: 429 with Retry-After; the first index query: 429 without.
+        server.throttle[f"/web/20240315103000id_/{A['url']}"] = (1, "1")
+        server.throttle["/cdx/search/cdx?url=thanhxuan"] = (1, None)
+        result = dvcrawl(
+            "crawl", SITE, "thanhuytphcm", "--source", "wayback", "--db", db_url,
+            "-s", "DVCRAWL_WAYBACK_DELAY=0.2", "-s", "DVCRAWL_WAYBACK_BACKOFF=0.5",
+            env=server.env(),
+        )  # fmt: skip
+        hits = list(server.hits)
+        assert server.max_in_flight == 1
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert A["url"] in rows(db_url) and len(rows(db_url, "thanhuytphcm")) == 4
+    archive_hits = hits  # robots.txt included: it shares the archive's slot
+    gaps = [
+        later.time - earlier.time
+        for earlier, later in zip(archive_hits, archive_hits[1:], strict=False)
+    ]
+    assert min(gaps) >= 0.2 - 0.03, gaps
+    throttled = [i for i, hit in enumerate(archive_hits) if hit.status == 429]
+    assert len(throttled) == 2
+    index_pause, capture_pause = (gaps[i] for i in throttled)
+    assert index_pause >= 0.5 - 0.03 and capture_pause >= 1.0 - 0.03
+    # The sites were read one after the other, not interleaved.
+    sites = [
+        SITE if "thanhxuan" in hit.path else "thanhuytphcm"
+        for hit in hits
+        if hit.path != "/robots.txt"
+    ]
+    assert sites == sorted(sites, key=lambda name: name != SITE)
+    assert f"{SITE}: archive" in result.stdout and "paused 2 times" in result.stdout
+
+
+def test_a_killed_archive_run_resumes_where_it_stopped(
+    dvcrawl: Runner, db_url: str, tmp_path: Path
+) -> None:
+    site = SyntheticSite(per_page=5)
+    site.publish(30)
+    captures = synthetic_captures(site, ("20240101000000", "20240201000000"))
+    with FakeWayback(captures, latency=0.05) as server:
+        process = dvcrawl.popen(
+            "crawl", "thanhuytphcm", "--source", "wayback", "--db", db_url,
+            "-s", "DVCRAWL_WAYBACK_DELAY=0.1", env=server.env(),
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(server.capture_hits()) < 14:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+        first = server.capture_hits()
+        stored_when_killed = query(db_url, "SELECT canonical_url, archive_url FROM articles")
+        assert 0 < len(stored_when_killed) < 30, "the kill must land in the middle of the run"
+        assert query(db_url, "PRAGMA integrity_check") == [("ok",)]
+        assert list((tmp_path / "storage" / "warc").glob("*.warc.gz.open"))
+
+        result, hits = archive_crawl(dvcrawl, server, db_url, *QUICK, site="thanhuytphcm")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert query(db_url, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [
+        (30, 30)
+    ]
+    again = [path for path in hits if path.startswith("/web/")]
+    # Nothing stored before the kill is read again; at most what was in flight is.
+    for _, archive_url in stored_when_killed:
+        assert urlsplit(archive_url).path not in again
+    assert len(set(first) & set(again)) <= 2
+    assert len(again) == len(set(again)), sorted(p for p in again if again.count(p) > 1)
+    assert query(db_url, "SELECT outcome, source FROM crawl_runs ORDER BY id") == [
+        ("interrupted", "wayback"),
+        ("finished", "wayback"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source", "wayback", "--from", "2024-03"], "not a date"),
+        (["--from", "2024"], "add --source wayback"),
+        (["--source", "wayback", "--full"], "--full is for live runs"),
+        (["--source", "wayback", "--refresh"], "--refresh is for live runs"),
+        (["--source", "wayback", "--from", "2025", "--to", "2024"], "is after --to"),
+        (["--source", "archive"], "invalid choice"),
+    ],
+)
+def test_bad_archive_arguments_get_one_line(
+    dvcrawl: Runner, db_url: str, args: list[str], message: str
+) -> None:
+    result = dvcrawl("crawl", SITE, "--db", db_url, *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_archive_url_gets_one_line(dvcrawl: Runner, db_url: str) -> None:
+    result = dvcrawl(
+        "crawl", SITE, "--source", "wayback", "--db", db_url, env={"DVCRAWL_WAYBACK_URL": "ftp://x"}
+    )
+    assert result.returncode == 2 and "DVCRAWL_WAYBACK_URL" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
