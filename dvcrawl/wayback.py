@@ -421,7 +421,11 @@ class ArchivePolitenessMiddleware:
     or, without Retry-After, for ``DVCRAWL_WAYBACK_BACKOFF`` seconds doubled at each repeat
     (at most ``DVCRAWL_WAYBACK_MAX_WAIT``), then the request is retried, up to
     ``DVCRAWL_WAYBACK_MAX_RETRIES`` times. Scrapy's own retry would ask again at once.
-    It also notes when the archive last answered (`wait_for_archive`).
+
+    The pause is set when the response arrives (the ``response_downloaded`` signal), before
+    the downloader hands the slot its next request: a request queued behind the refused one
+    would otherwise leave at once whenever the archive took longer to answer than the delay.
+    The middleware also notes when the archive last answered (`wait_for_archive`).
     """
 
     def __init__(self, crawler: Crawler):
@@ -434,27 +438,37 @@ class ArchivePolitenessMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePolitenessMiddleware:
-        """Build the middleware (Scrapy component protocol)."""
-        return cls(crawler)
+        """Build the middleware and listen for responses as they arrive."""
+        from scrapy import signals
+
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
+        return middleware
+
+    def _from_archive(self, request: Request) -> bool:
+        return bool(self.host) and urlsplit(request.url).hostname == self.host
 
     def process_request(self, request: Request) -> None:
         """Keep AutoThrottle off the archive's slot, robots.txt included (see `request_meta`)."""
-        if self.host and urlsplit(request.url).hostname == self.host:
+        if self._from_archive(request):
             request.meta.setdefault("autothrottle_dont_adjust_delay", True)
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
-        """Pause the archive's slot and retry on 429 (or a 503 that says how long to wait)."""
-        if self.host and urlsplit(request.url).hostname == self.host:
-            _LAST_ANSWER[self.host] = monotonic()
-        if not is_archive_request(request) or response.status not in (429, 503):
-            return response
+    def response_downloaded(self, response: Response, request: Request, **_: Any) -> None:
+        """A response from the archive: note the time; pause the slot if it asks to slow down."""
+        if not self._from_archive(request):
+            return
+        assert self.host is not None
+        _LAST_ANSWER[self.host] = monotonic()
+        if response.status not in (429, 503):
+            return
         wait = retry_after(response.headers.get("Retry-After"))
         if wait is None:
             if response.status == 503:
-                return response  # an outage, not a request to slow down: the usual retries
+                return  # an outage, not a request to slow down: the usual retries
             wait = self.backoff * 2 ** int(request.meta.get("retry_times", 0))
         wait = min(wait, self.max_wait)
         self.pause(request, wait)
+        request.meta["dvcrawl_archive_paused"] = wait
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value("dvcrawl/wayback/throttled")
@@ -462,6 +476,13 @@ class ArchivePolitenessMiddleware:
         logger.warning(
             "the archive answered %d: pausing requests to it for %.0f s", response.status, wait
         )
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        """Retry an archive request that was answered 429 (or 503 with Retry-After)."""
+        if request.meta.pop("dvcrawl_archive_paused", None) is None or not is_archive_request(
+            request
+        ):
+            return response
         from scrapy.downloadermiddlewares.retry import get_retry_request
 
         retry = get_retry_request(
@@ -482,8 +503,8 @@ class ArchivePolitenessMiddleware:
         engine = self.crawler.engine
         if engine is None:
             return
-        slots = engine.downloader.slots
-        slot = slots.get(request.meta.get("download_slot") or urlsplit(request.url).hostname or "")
+        key = request.meta.get("download_slot") or urlsplit(request.url).hostname or ""
+        slot = engine.downloader.slots.get(key)
         if slot is not None:
             slot.lastseen = max(slot.lastseen, monotonic() + seconds)
 

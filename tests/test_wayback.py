@@ -42,21 +42,28 @@ from tests.support.server import FixtureServer
 from tests.support.synthetic_site import SyntheticSite
 from tests.support.wayback_archives import (
     B_EARLY_TITLE,
+    BAD_PORT,
     C_OLD,
     D_OLD,
     D_URL,
     DEAD,
     E_URL,
+    GONE,
     HANOI,
     IMAGE,
     LINK_TAIL,
     OFF_PORTAL,
+    OTHER_PORTAL,
+    OUT_OF_ARCHIVE,
+    PDF,
     REMOVED,
     A,
     B,
     C,
     E,
     F,
+    G,
+    mirror_captures,
     synthetic_captures,
     thanhxuan_captures,
 )
@@ -308,6 +315,7 @@ def test_each_article_is_stored_once_with_its_own_title_date_and_provenance(
     copy = stored[D_URL]
     assert copy["duplicate_of"] == HANOI["url"] and copy["title"] == HANOI["title"]
     assert "Wayback Machine" not in "".join(row["text"] for row in stored.values())
+    assert "1 listing links not archived" in archived.first.stdout  # the dead link on page 2
     table = report(archived.first.stdout)[SITE]
     assert (table["new"], table["duplicates"], table["non-articles"], table["result"]) == (
         "6",
@@ -446,26 +454,44 @@ def test_a_live_crawl_replaces_the_archive_copy_in_place(
 # --- other archives, other settings ---------------------------------------------------------------
 
 
-def test_an_index_that_ignores_filters_changes_nothing(dvcrawl: Runner, db_url: str) -> None:
-    with FakeWayback(thanhxuan_captures(), apply_filters=False) as server:
+def test_a_mirror_that_answers_otherwise_stores_nothing_wrong(dvcrawl: Runner, db_url: str) -> None:
+    with FakeWayback(mirror_captures(), loose=True) as server:
         result, hits = archive_crawl(dvcrawl, server, db_url, *QUICK)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert set(rows(db_url)) == {A["url"], B["url"], C["url"], D_URL, E_URL, F["url"]}
+    # The same pages as from the Wayback Machine, plus the page listed as a redirect.
+    assert set(rows(db_url)) == {A["url"], B["url"], C["url"], D_URL, E_URL, F["url"], G["url"]}
+    assert rows(db_url)[G["url"]]["title"] == G["title"]
     captures = [path for path in hits if path.startswith("/web/")]
-    assert not any("/web/20240401103000" in path for path in captures)  # the revisit record
-    assert not any(DEAD in path or IMAGE in path for path in captures)
     assert len(captures) == len(set(captures))
+    # Never read, whatever the index lists: the revisit record, error and image captures,
+    # another portal's pages, a URL that is no URL.
+    assert not any("/web/20240401103000" in path for path in captures)
+    for never in (DEAD, IMAGE, OTHER_PORTAL, BAD_PORT):
+        assert not any(never in path for path in captures), never
+    outcomes = dict(query(db_url, "SELECT original_url, outcome FROM archive_captures"))
+    assert (outcomes[PDF], outcomes[GONE], outcomes[OUT_OF_ARCHIVE]) == (
+        "not_html",
+        "dead",
+        "redirect",
+    )
+    stats = json.loads(query(db_url, "SELECT stats FROM crawl_runs")[0][0])
+    assert stats["dvcrawl/wayback/redirects_out_of_archive"] == 1
+    assert stats["dvcrawl/wayback/unusable_rows"] >= 5  # revisit, 404, image, bad port, ...
 
 
-def test_earliest_captures(dvcrawl: Runner, db_url: str) -> None:
+def test_earliest_captures_and_no_listings(dvcrawl: Runner, db_url: str) -> None:
     with FakeWayback(thanhxuan_captures()) as server:
         result, hits = archive_crawl(
-            dvcrawl, server, db_url, *QUICK, "-s", "DVCRAWL_WAYBACK_PICK=earliest"
-        )
+            dvcrawl, server, db_url, *QUICK,
+            "-s", "DVCRAWL_WAYBACK_PICK=earliest", "-s", "DVCRAWL_WAYBACK_LISTINGS=False",
+        )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert rows(db_url)[B["url"]]["title"] == B_EARLY_TITLE
     assert rows(db_url)[B["url"]]["archived_at"].startswith("2023-10-17")
     assert all("collapse=urlkey" in path for path in hits if path.startswith("/cdx/"))
+    # Without listings, the article only a listing leads to is not found.
+    assert E_URL not in rows(db_url)
+    assert not any(path.endswith("/tin-tuc-su-kien") for path in hits)
 
 
 def test_captures_of_a_period(dvcrawl: Runner, db_url: str) -> None:
@@ -494,6 +520,23 @@ def test_a_failed_index_fails_the_run(dvcrawl: Runner, db_url: str) -> None:
     assert status.returncode == 1 and f"{SITE} (wayback): archive_index:" in status.stdout
 
 
+def test_an_archive_that_keeps_refusing_fails_the_run(dvcrawl: Runner, db_url: str) -> None:
+    with FakeWayback(thanhxuan_captures()) as server:
+        server.throttle["/cdx/search/cdx"] = (100, None, 429)
+        result, hits = archive_crawl(
+            dvcrawl, server, db_url, *QUICK, "-s", "RETRY_TIMES=0",
+            "-s", "DVCRAWL_WAYBACK_BACKOFF=0.05", "-s", "DVCRAWL_WAYBACK_MAX_RETRIES=2",
+        )  # fmt: skip
+        times = [hit.time for hit in server.hits if hit.path.startswith("/cdx/")]
+    assert result.returncode == 1 and "health check archive_index failed" in result.stderr
+    assert len(times) == 6  # two queries, each asked three times
+    # Each refusal pauses every request to the archive, the backoff doubling per retry.
+    gaps = sorted(later - earlier for earlier, later in zip(times, times[1:], strict=False))
+    assert all(
+        gap >= wait - 0.01 for gap, wait in zip(gaps, (0.05, 0.05, 0.1, 0.1, 0.2), strict=True)
+    )
+
+
 def test_the_archive_is_asked_one_request_at_a_time_with_pauses_when_it_says_so(
     dvcrawl: Runner, db_url: str
 ) -> None:
@@ -501,12 +544,19 @@ def test_the_archive_is_asked_one_request_at_a_time_with_pauses_when_it_says_so(
     site.publish(4)
     archive = thanhxuan_captures() + synthetic_captures(site, ("20240101000000",))
     with FakeWayback(archive) as server:
-        # The first capture of A: 429 with Retry-After; the first index query: 429 without.
-        server.throttle[f"/web/20240315103000id_/{A['url']}"] = (1, "1")
-        server.throttle["/cdx/search/cdx?url=thanhxuan"] = (1, None)
+        # The first index query: 429 without Retry-After (a backoff); the first capture of A:
+        # 429 with Retry-After; a capture of the other site: 503 asking for an hour (capped).
+        server.throttle["/cdx/search/cdx?url=thanhxuan"] = (1, None, 429)
+        server.throttle[f"/web/20240315103000id_/{A['url']}"] = (1, "1", 429)
+        server.throttle["/web/20240101000000id_/https://thanhuytphcm.vn/tin-tuc/"] = (
+            1,
+            "3600",
+            503,
+        )
         result = dvcrawl(
             "crawl", SITE, "thanhuytphcm", "--source", "wayback", "--db", db_url,
             "-s", "DVCRAWL_WAYBACK_DELAY=0.2", "-s", "DVCRAWL_WAYBACK_BACKOFF=0.5",
+            "-s", "DVCRAWL_WAYBACK_MAX_WAIT=1",
             env=server.env(),
         )  # fmt: skip
         hits = list(server.hits)
@@ -519,10 +569,13 @@ def test_the_archive_is_asked_one_request_at_a_time_with_pauses_when_it_says_so(
         for earlier, later in zip(archive_hits, archive_hits[1:], strict=False)
     ]
     assert min(gaps) >= 0.2 - 0.03, gaps
-    throttled = [i for i, hit in enumerate(archive_hits) if hit.status == 429]
-    assert len(throttled) == 2
-    index_pause, capture_pause = (gaps[i] for i in throttled)
+    # AutoThrottle does not stretch the archive's delay to the portals' 2 s.
+    assert sorted(gaps)[len(gaps) // 2] < 1.0, gaps
+    throttled = [i for i, hit in enumerate(archive_hits) if hit.status in (429, 503)]
+    assert len(throttled) == 3
+    index_pause, capture_pause, capped_pause = (gaps[i] for i in throttled)
     assert index_pause >= 0.5 - 0.03 and capture_pause >= 1.0 - 0.03
+    assert 1.0 - 0.03 <= capped_pause < 3.0
     # The sites were read one after the other, not interleaved.
     sites = [
         SITE if "thanhxuan" in hit.path else "thanhuytphcm"
@@ -531,6 +584,7 @@ def test_the_archive_is_asked_one_request_at_a_time_with_pauses_when_it_says_so(
     ]
     assert sites == sorted(sites, key=lambda name: name != SITE)
     assert f"{SITE}: archive" in result.stdout and "paused 2 times" in result.stdout
+    assert "thanhuytphcm: archive" in result.stdout and "paused 1 times" in result.stdout
 
 
 def test_a_killed_archive_run_resumes_where_it_stopped(
@@ -581,6 +635,8 @@ def test_a_killed_archive_run_resumes_where_it_stopped(
         (["--source", "wayback", "--refresh"], "--refresh is for live runs"),
         (["--source", "wayback", "--from", "2025", "--to", "2024"], "is after --to"),
         (["--source", "archive"], "invalid choice"),
+        (["--source", "wayback", "--start-url", "https://thanhxuan.hanoi.gov.vn/"], "--start-url"),
+        (["--source", "wayback", "-s", "DVCRAWL_WAYBACK_PICK=best"], "DVCRAWL_WAYBACK_PICK"),
     ],
 )
 def test_bad_archive_arguments_get_one_line(
@@ -597,3 +653,21 @@ def test_a_bad_archive_url_gets_one_line(dvcrawl: Runner, db_url: str) -> None:
     )
     assert result.returncode == 2 and "DVCRAWL_WAYBACK_URL" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"source": "wayback", "mode": "full"},
+        {"source": "wayback", "start_url": "https://thanhxuan.hanoi.gov.vn/"},
+        {"source": "wayback", "capture_from": "2025", "capture_to": "2024"},
+        {"source": "wayback", "capture_from": "2024-01"},
+        {"capture_from": "2024"},
+        {"source": "ftp"},
+    ],
+)
+def test_the_spider_refuses_what_an_archive_run_cannot_do(arguments: dict) -> None:
+    from dvcrawl.spiders.declared import HanoiThanhxuanSpider
+
+    with pytest.raises(ValueError):
+        HanoiThanhxuanSpider(**arguments)

@@ -171,12 +171,17 @@ def run(args: argparse.Namespace) -> int:
     if progress_wanted(quiet=args.quiet):
         settings.set("DVCRAWL_PROGRESS", True, priority="cmdline")
     if wayback:
-        from dvcrawl.wayback import wayback_base
+        from dvcrawl.wayback import PICKS, wayback_base
 
         try:
             wayback_base(settings.get("DVCRAWL_WAYBACK_URL"))
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        if settings.get("DVCRAWL_WAYBACK_PICK") not in PICKS:
+            raise UserError(
+                f"DVCRAWL_WAYBACK_PICK must be one of {', '.join(PICKS)}, "
+                f"not {settings.get('DVCRAWL_WAYBACK_PICK')!r}"
+            )
 
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
@@ -354,10 +359,10 @@ def _archive_note(stats: dict[str, Any]) -> str:
         if key.startswith("dvcrawl/wayback/skipped/")
     )
     note = (
-        f"archive {stats['dvcrawl/wayback/base']}: {get('cdx_rows')} captures listed "
-        f"({get('cdx_pages')} index pages), {get('pages')} pages; read "
+        f"archive {stats['dvcrawl/wayback/base']}: {get('cdx_rows')} captures listed in "
+        f"{get('cdx_pages')} index pages, {get('pages')} pages; selected "
         f"{get('selected/article')} article and {get('selected/listing')} listing pages, "
-        f"{skipped} skipped as read before, {get('redirects')} redirect captures"
+        f"{skipped} of them read before; {get('redirects')} redirect captures followed"
     )
     if get("links_not_archived"):
         note += f", {get('links_not_archived')} listing links not archived"

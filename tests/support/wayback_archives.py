@@ -55,6 +55,7 @@ B = _record(FIXTURES / "hanoi_thanhxuan", "article_khuong_trung_tuyen_pho_van_mi
 C = _record(FIXTURES / "hanoi_thanhxuan", "article_tong_ket_nghi_quyet_25.json")
 E = _record(EVAL / "hanoi_thanhxuan", "article_thanh_xuan_trung_luat_dan_chu_co_so.json")
 F = _record(EVAL / "hanoi_thanhxuan", "article_bieu_duong_to_truong_to_dan_van_2024.json")
+G = _record(EVAL / "hanoi_thanhxuan", "article_giai_phong_mat_bang_vanh_dai_2_5.json")
 HANOI = _record(FIXTURES / "hanoi_gov", "article_ha_noi_dan_van_kheo_126_xa_phuong.json")
 
 #: An article at a URL form the site does not declare: only a listing's teaser leads to it.
@@ -191,3 +192,50 @@ def synthetic_captures(site: SyntheticSite, timestamps: tuple[str, ...]) -> list
             for stamp in timestamps
         ]
     return captures
+
+
+#: Pages only `mirror_captures` holds.
+OUT_OF_ARCHIVE = PUBLISHER + "chuyen-ra-ngoai"
+PDF = PUBLISHER + "ke-hoach-cong-tac-dan-van-nam-2024"
+GONE = PUBLISHER + "bai-viet-da-xoa"
+OTHER_PORTAL = "https://hanoi.gov.vn/tin-tuc-su-kien-noi-bat"
+BAD_PORT = "http://thanhxuan.hanoi.gov.vn:99999/tin-tuc-su-kien/-/asset_publisher/x/content/y"
+
+
+def mirror_captures() -> list[ArchivedCapture]:
+    """What an archive mirror may answer beyond the Wayback Machine's own behaviour.
+
+    Its index (run loose: no URL scope, filters or collapsing) lists another portal's page and
+    a URL with an impossible port; a page it lists as a redirect is served as the page; a
+    page it lists as HTML is a PDF; a page it lists as 200 answers 404; and a redirect is
+    served with the portal's own Location instead of one inside the archive.
+    """
+    page_g = (
+        EVAL / "hanoi_thanhxuan" / "article_giai_phong_mat_bang_vanh_dai_2_5.html"
+    ).read_bytes()
+    html_type = ("200", "text/html")
+    return [
+        *thanhxuan_captures(),
+        ArchivedCapture(
+            OTHER_PORTAL, "20240105000000", body=_fixture("listing_tin_tuc_su_kien_page1.html")
+        ),
+        ArchivedCapture(BAD_PORT, "20240106000000", body=b"<html></html>"),
+        ArchivedCapture(G["url"], "20230812000000", body=page_g, listed_as=("301", "text/html")),
+        ArchivedCapture(
+            PDF,
+            "20240107000000",
+            body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\nstream\nx\x9c\x03\x00\x01\x02\nendstream",
+            content_type="application/pdf",
+            listed_as=html_type,
+        ),
+        ArchivedCapture(
+            GONE,
+            "20240108000000",
+            status=404,
+            body=b"<html><body>404</body></html>",
+            listed_as=html_type,
+        ),
+        ArchivedCapture(
+            OUT_OF_ARCHIVE, "20240109000000", status=301, location=A["url"], raw_location=True
+        ),
+    ]

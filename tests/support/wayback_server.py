@@ -15,7 +15,9 @@ It answers as the archive does, from a list of captures built from fixture pages
 * ``/web/<timestamp>/<url>``: the replay page, with the archive's toolbar and banner, which a
   crawler must never read.
 
-Faults: 429 with Retry-After for chosen paths. The server logs every request with its time and
+Faults: 429 (or 503) with or without Retry-After for chosen paths; a loose index that ignores
+the URL scope, filters and collapsing; captures the index lists with another status or type
+than the archive serves; redirects served with the portal's own Location. The server logs every request with its time and
 the largest number of requests it served at once.
 """
 
@@ -52,6 +54,8 @@ class ArchivedCapture:
     location: str | None = None  # a redirect capture: the original URL it points to
     revisit: bool = False  # a revisit record: the payload is the earlier capture's
     indexed: bool = True  # whether the CDX API lists it (the index can lag the archive)
+    listed_as: tuple[str, str] | None = None  # (status, type) the index shows, if not the real
+    raw_location: bool = False  # a mirror that serves a redirect's Location unrewritten
 
     @property
     def urlkey(self) -> str:
@@ -59,9 +63,17 @@ class ArchivedCapture:
 
     @property
     def mimetype(self) -> str:
+        if self.listed_as:
+            return self.listed_as[1]
         if self.revisit:
             return "warc/revisit"
         return self.content_type.split(";")[0].strip() or "unk"
+
+    @property
+    def statuscode(self) -> str:
+        if self.listed_as:
+            return self.listed_as[0]
+        return "-" if self.revisit else str(self.status)
 
 
 @dataclass
@@ -95,16 +107,17 @@ class FakeWayback:
         self,
         captures: list[ArchivedCapture],
         *,
-        apply_filters: bool = True,
+        loose: bool = False,
         robots: bytes = b"User-agent: *\nDisallow: /web/*/save/\n",
         latency: float = 0.02,
     ):
         self.captures = captures
-        self.apply_filters = apply_filters
+        self.loose = loose  # a mirror whose index ignores the URL scope, filters and collapsing
         self.robots = robots
         self.latency = latency
         self.hits: list[Hit] = []
-        self.throttle: dict[str, tuple[int, str | None]] = {}  # path part -> (count, Retry-After)
+        # path part -> (count, Retry-After, status): 429s (or 503s) before the real answer
+        self.throttle: dict[str, tuple[int, str | None, int]] = {}
         self.cdx_status: tuple[int, bytes] | None = None  # an index that fails
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -157,7 +170,9 @@ class FakeWayback:
         rows = sorted(
             (c for c in self.captures if c.indexed), key=lambda c: (c.urlkey, c.timestamp)
         )
-        if match_type == "exact":
+        if self.loose:
+            pass
+        elif match_type == "exact":
             rows = [c for c in rows if c.urlkey == key]
         elif match_type == "prefix":
             rows = [c for c in rows if c.urlkey.startswith(key)]
@@ -175,7 +190,7 @@ class FakeWayback:
         if one("to"):
             rows = [c for c in rows if c.timestamp <= one("to").ljust(14, "9")]
         table = [self._fields(c) for c in rows]
-        if self.apply_filters:
+        if not self.loose:
             for rule in params.get("filter", []):
                 inverted = rule.startswith("!")
                 name, _, pattern = rule.lstrip("!").partition(":")
@@ -217,7 +232,7 @@ class FakeWayback:
             "timestamp": capture.timestamp,
             "original": capture.url,
             "mimetype": capture.mimetype,
-            "statuscode": "-" if capture.revisit else str(capture.status),
+            "statuscode": capture.statuscode,
             "digest": digest(payload.body) if payload else "-",
             "length": str(len(capture.body)),
         }
@@ -263,6 +278,8 @@ class FakeWayback:
         ]
         if payload.location:
             where = f"{self.base}/web/{capture.timestamp}{'id_' if raw else ''}/{payload.location}"
+            if capture.raw_location:
+                where = payload.location
             headers += [("Location", where), ("X-Archive-Orig-Location", payload.location)]
             return 302, [*headers, ("Content-Type", HTML)], b""
         body = payload.body
@@ -305,13 +322,13 @@ class _Handler(BaseHTTPRequestHandler):
                 archive._in_flight -= 1
 
     def _answer(self, archive: FakeWayback) -> tuple[int, list[tuple[str, str]], bytes]:
-        for part, (count, retry_after) in list(archive.throttle.items()):
+        for part, (count, retry_after, status) in list(archive.throttle.items()):
             if part in self.path and count > 0:
-                archive.throttle[part] = (count - 1, retry_after)
+                archive.throttle[part] = (count - 1, retry_after, status)
                 headers = [("Content-Type", "text/plain")]
                 if retry_after is not None:
                     headers.append(("Retry-After", retry_after))
-                return 429, headers, b"Too Many Requests"
+                return status, headers, b"Too Many Requests"
         if self.path == "/robots.txt":
             return 200, [("Content-Type", "text/plain")], archive.robots
         if self.path.startswith("/cdx/search/cdx"):
