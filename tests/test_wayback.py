@@ -418,7 +418,7 @@ def test_exports_carry_the_provenance(archived: ArchiveRun) -> None:
     assert header[-2:] == ["archive_url", "archived_at"]
 
 
-def test_the_warc_holds_the_captures_and_imports_under_original_urls(archived: ArchiveRun) -> None:
+def test_the_warc_holds_the_captures_imports_and_replays(archived: ArchiveRun) -> None:
     warcs = sorted((archived.workdir / "storage" / "warc").glob(f"{SITE}-*.warc.gz"))
     assert len(warcs) == 2
     fetched = [response.url for response in iter_responses(warcs[0])]
@@ -431,6 +431,14 @@ def test_the_warc_holds_the_captures_and_imports_under_original_urls(archived: A
     assert A["url"] in imported and imported[A["url"]]["title"] == A["title"]
     assert imported[A["url"]]["archive_url"] == capture("20240315103000", A["url"], archived)
     assert query(fresh, "SELECT count(*) FROM articles WHERE url LIKE '%127.0.0.1%'") == [(0,)]
+    # The run replays offline, through the real engine, with the archive long gone.
+    replayed = f"sqlite:///{archived.workdir / 'replayed.sqlite3'}"
+    result = archived.runner(
+        "crawl", SITE, "--source", "wayback", "--replay", str(warcs[0]), "--db", replayed,
+        env=archived.server.env(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert set(rows(replayed)) == set(rows(archived.db_url))
 
 
 def test_a_live_crawl_replaces_the_archive_copy_in_place(
