@@ -4,9 +4,10 @@ A portal that went offline (the district portals after 1-7-2025) survives in web
 archive run (``dvcrawl crawl SITE --source wayback``) reads it through two public interfaces of
 the Wayback Machine, both under one base URL (``DVCRAWL_WAYBACK_URL``):
 
-* the CDX index, ``<base>/cdx/search/cdx``: which captures of the site's hosts exist (one
-  prefix query per domain, ``output=json``, only 2xx/3xx HTML captures, identical consecutive
-  captures collapsed by digest, paged with a resume key), parsed by `parse_cdx`;
+* the CDX index, ``<base>/cdx/search/cdx``: which captures of the site's hosts exist (per
+  domain a prefix query for 200 HTML pages, identical consecutive captures collapsed by
+  digest, and one for redirects, collapsed by URL key; ``output=json``, paged with a resume
+  key; `site_queries`), parsed by `parse_cdx`;
 * raw captures, ``<base>/web/<timestamp>id_/<original URL>``: the page as the archive received
   it, without the replay toolbar and without rewritten links (`capture_url`).
 
@@ -107,11 +108,6 @@ class Capture:
         """A revisit record: "same payload as an earlier capture" (status ``-``)."""
         return self.mimetype.lower() == "warc/revisit" or self.statuscode == "-"
 
-    @property
-    def captured_at(self) -> datetime:
-        """The capture time (UTC)."""
-        return parse_timestamp(self.timestamp)
-
 
 # --- addresses -------------------------------------------------------------------------------
 
@@ -171,10 +167,16 @@ def archived_page(url: str) -> ArchivedPage | None:
 
 
 def parse_timestamp(timestamp: str) -> datetime:
-    """A CDX timestamp (1 to 14 digits, ``yyyyMMddhhmmss``, UTC) as a datetime."""
-    digits = (timestamp + "0101000000"[max(0, len(timestamp) - 4) :])[:14]
-    if len(timestamp) < 4:
+    """A CDX timestamp (4 to 14 digits, ``yyyyMMddhhmmss``, UTC) as a datetime.
+
+    Raises:
+        ValueError: if it is not one.
+
+    """
+    if not (4 <= len(timestamp) <= 14 and timestamp.isdigit()):
         raise ValueError(f"not a capture timestamp: {timestamp!r}")
+    # A shorter timestamp is the start of its period: "2024" is 2024-01-01 00:00:00.
+    digits = timestamp + "0101000000"[len(timestamp) - 4 :]
     return datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
 
 
@@ -335,6 +337,11 @@ class CapturePlan:
         self.rows += 1
         if capture.is_revisit or not (capture.is_page or capture.is_redirect):
             self.unusable += 1
+            return False
+        try:
+            parse_timestamp(capture.timestamp)
+        except ValueError:
+            self.unusable += 1  # no capture address can be made of it
             return False
         current = self.pages.get(canonical)
         if current is None or self._better(capture, current):

@@ -150,8 +150,9 @@ def test_one_capture_per_page_and_never_a_revisit_an_error_or_an_image() -> None
     plan.add(Capture("20240101000000", page, mimetype="warc/revisit", statuscode="-"), page)
     plan.add(Capture("20240201000000", page, statuscode="404"), page)
     plan.add(Capture("20240301000000", page, mimetype="image/jpeg"), page)
+    plan.add(Capture("20241399000000", page), page)  # no date: no capture address
     assert plan.get(page) == Capture("20230301000000", page)  # the latest 200 capture
-    assert plan.unusable == 3
+    assert plan.unusable == 4
 
     earliest = CapturePlan(pick="earliest")
     for capture in (Capture("20230301000000", page), Capture("20230201000000", page)):
