@@ -20,21 +20,34 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse, TextResponse
 
-from dvcrawl.state import ArchiveProgress
 from dvcrawl.warc import iter_responses
 from dvcrawl.wayback import (
+    ArchivedPage,
+    ArchivePolitenessMiddleware,
+    ArchiveResponseMiddleware,
     Capture,
     CapturePlan,
     CdxError,
+    WaybackAddon,
+    archive_host,
+    archived_page,
+    capture_url,
     check_timestamp_bound,
     parse_capture_url,
     parse_cdx,
+    parse_timestamp,
+    request_meta,
     retry_after,
     site_queries,
+    wait_for_archive,
+    wayback_base,
 )
 from tests.conftest import FAST, Runner, report
 from tests.support.fixture_sites import build_warc, routes
@@ -212,22 +225,186 @@ def test_retry_after() -> None:
     assert 25 <= retry_after(http_date) <= 31
 
 
-def test_what_an_archive_run_reads_again() -> None:
-    progress = ArchiveProgress()
-    progress.read.add(("20240101000000", "https://a.vn/1?redirect=x"))
-    progress.stored["https://a.vn/live"] = None
-    progress.stored["https://a.vn/old"] = datetime(2024, 1, 1, tzinfo=UTC)
-    progress.digests["https://a.vn/old"] = {"SAME"}
-    needs = progress.needs
-    assert (
-        needs("https://a.vn/1", "20240101000000", "https://a.vn/1?redirect=x", "") == "read_before"
+# --- the middlewares and the add-on, in process ----------------------------------------------------
+
+BASE = "http://127.0.0.1:8765"
+ORIGINAL = "https://thanhxuan.hanoi.gov.vn/tin-tuc-su-kien/-/asset_publisher/x/content/y"
+
+
+def archive_crawler(**settings: object):
+    from scrapy import Spider
+    from scrapy.core.downloader import Slot
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(Spider, {"DVCRAWL_WAYBACK_URL": BASE, **settings})
+    crawler.spider = Spider.from_crawler(crawler, name="archive")
+    crawler.stats.open_spider()
+    slot = Slot(concurrency=1, delay=1.0, jitter=0.0)
+    crawler.engine = SimpleNamespace(downloader=SimpleNamespace(slots={"127.0.0.1": slot}))
+    return crawler, slot
+
+
+def capture_request(kind: str = "capture", **meta: object) -> Request:
+    return Request(f"{BASE}/web/20240315103000id_/{ORIGINAL}", meta={**request_meta(kind), **meta})
+
+
+def test_a_capture_comes_back_under_its_original_url() -> None:
+    middleware = ArchiveResponseMiddleware()
+    request = capture_request()
+    # After the archive's redirect to the capture it has.
+    final = f"{BASE}/web/20240316000000id_/{ORIGINAL}"
+    response = HtmlResponse(final, body=b"<html></html>", request=request, flags=["cached"])
+    renamed = middleware.process_response(request, response)
+    assert renamed.url == ORIGINAL and renamed.flags == ["cached", "wayback"]
+    assert renamed.body == response.body
+    assert request.meta["dvcrawl_archived"] == {
+        "archive_url": final,
+        "archived_at": datetime(2024, 3, 16, tzinfo=UTC),
+    }
+    # An index answer, a live page and a capture address without a date stay as they are.
+    index = Request(f"{BASE}/cdx/search/cdx?url=a", meta=request_meta("index"))
+    answer = TextResponse(index.url, body=b"[]", request=index)
+    assert middleware.process_response(index, answer) is answer
+    live = Request(ORIGINAL)
+    page = HtmlResponse(ORIGINAL, body=b"", request=live)
+    assert middleware.process_response(live, page) is page
+    odd = capture_request()
+    nodate = HtmlResponse(f"{BASE}/web/20241399000000id_/{ORIGINAL}", body=b"", request=odd)
+    assert middleware.process_response(odd, nodate) is nodate
+    assert "dvcrawl_archived" not in odd.meta
+
+
+def test_requests_to_the_archive_are_kept_from_autothrottle() -> None:
+    crawler, _ = archive_crawler()
+    middleware = ArchivePolitenessMiddleware.from_crawler(crawler)
+    robots = Request(f"{BASE}/robots.txt")
+    middleware.process_request(robots)
+    assert robots.meta["autothrottle_dont_adjust_delay"] is True
+    chosen = Request(f"{BASE}/web/x", meta={"autothrottle_dont_adjust_delay": False})
+    middleware.process_request(chosen)
+    assert chosen.meta["autothrottle_dont_adjust_delay"] is False
+    portal = Request(ORIGINAL)
+    middleware.process_request(portal)
+    assert "autothrottle_dont_adjust_delay" not in portal.meta
+
+
+def answered(middleware, request: Request, status: int, **headers: str) -> Request | TextResponse:
+    response = TextResponse(request.url, status=status, headers=headers, request=request)
+    middleware.response_downloaded(response=response, request=request, spider=None)
+    return middleware.process_response(request, response)
+
+
+def test_a_429_pauses_the_archive_and_retries() -> None:
+    crawler, slot = archive_crawler(DVCRAWL_WAYBACK_BACKOFF=10, DVCRAWL_WAYBACK_MAX_WAIT=100)
+    middleware = ArchivePolitenessMiddleware.from_crawler(crawler)
+    request = capture_request()
+    before = time.monotonic()
+    retry = answered(middleware, request, 429, **{"Retry-After": "30"})
+    assert isinstance(retry, Request) and retry.url == request.url and retry.dont_filter
+    assert retry.meta["retry_times"] == 1 and "dvcrawl_archive_paused" not in retry.meta
+    assert before + 30 <= slot.lastseen <= time.monotonic() + 30
+    # Without Retry-After: the backoff, doubled by each retry already made.
+    slot.lastseen = 0
+    again = answered(middleware, retry, 429)
+    assert before + 20 <= slot.lastseen <= time.monotonic() + 20
+    assert again.meta["retry_times"] == 2
+    slot.lastseen = 0
+    answered(middleware, again, 429)
+    assert before + 40 <= slot.lastseen <= time.monotonic() + 40
+    # Capped, and a pause never shortens one in force.
+    slot.lastseen = 0
+    answered(middleware, capture_request(), 503, **{"Retry-After": "86400"})
+    assert slot.lastseen <= time.monotonic() + 100
+    held = slot.lastseen
+    answered(middleware, capture_request(), 429, **{"Retry-After": "1"})
+    assert slot.lastseen == held
+    stats = crawler.stats.get_stats()
+    assert stats["dvcrawl/wayback/throttled"] == 5
+    assert stats["dvcrawl/wayback/throttled_seconds"] == 30 + 20 + 40 + 100 + 1
+
+
+def test_what_does_not_pause_the_archive() -> None:
+    crawler, slot = archive_crawler()
+    middleware = ArchivePolitenessMiddleware.from_crawler(crawler)
+    for status, headers in ((503, {}), (200, {"Retry-After": "30"}), (404, {})):
+        request = capture_request()
+        response = answered(middleware, request, status, **headers)
+        assert isinstance(response, TextResponse) and response.status == status
+    # A portal's 429 is Scrapy's usual retry's business, not the archive's pause.
+    portal = Request(ORIGINAL, meta={"download_slot": "127.0.0.1"})
+    assert isinstance(answered(middleware, portal, 429, **{"Retry-After": "30"}), TextResponse)
+    assert slot.lastseen == 0 and crawler.stats.get_value("dvcrawl/wayback/throttled") is None
+
+
+def test_an_archive_that_keeps_refusing_is_given_up() -> None:
+    crawler, _ = archive_crawler(DVCRAWL_WAYBACK_MAX_RETRIES=2)
+    middleware = ArchivePolitenessMiddleware.from_crawler(crawler)
+    request = capture_request()
+    for _ in range(2):
+        request = answered(middleware, request, 429, **{"Retry-After": "0"})
+        assert isinstance(request, Request)
+    final = answered(middleware, request, 429, **{"Retry-After": "0"})
+    assert isinstance(final, TextResponse) and final.status == 429
+
+
+def test_the_next_crawl_waits_for_the_last_answer() -> None:
+    from dvcrawl import wayback
+
+    crawler, _ = archive_crawler()
+    middleware = ArchivePolitenessMiddleware.from_crawler(crawler)
+    wayback._LAST_ANSWER.pop("127.0.0.1", None)
+    assert wait_for_archive(BASE, 5.0) == 0.0
+    answered(middleware, Request(f"{BASE}/robots.txt"), 200)
+    assert 4.5 < wait_for_archive(BASE, 5.0) <= 5.0
+    assert wait_for_archive("https://another.archive.example", 5.0) == 0.0
+    assert wait_for_archive("ftp://x", 5.0) == 0.0
+
+
+def test_the_archive_slot_is_its_host_one_at_a_time() -> None:
+    from scrapy.settings import Settings
+
+    def slots(**values: object) -> dict:
+        settings = Settings({"DVCRAWL_WAYBACK_DELAY": 1.5, **values})
+        WaybackAddon().update_settings(settings)
+        return settings.getdict("DOWNLOAD_SLOTS")
+
+    assert slots() == {"web.archive.org": {"concurrency": 1, "delay": 1.5, "jitter": 0.0}}
+    assert slots(DVCRAWL_WAYBACK_URL=BASE + "/") == {
+        "127.0.0.1": {"concurrency": 1, "delay": 1.5, "jitter": 0.0}
+    }
+    # No delay asked for, or a replay: the slot keeps a tiny one, which a pause needs.
+    assert slots(DVCRAWL_WAYBACK_DELAY=0)["web.archive.org"]["delay"] == 0.01
+    assert slots(DVCRAWL_REPLAY=["a.warc.gz"])["web.archive.org"]["delay"] == 0.01
+    assert slots(DVCRAWL_WAYBACK_URL="not a url") == {}
+    mine = {"web.archive.org": {"concurrency": 2, "delay": 9}}
+    assert slots(DOWNLOAD_SLOTS=mine) == mine
+    assert request_meta("index") == {
+        "dvcrawl_archive": "index",
+        "autothrottle_dont_adjust_delay": True,
+        "referrer_policy": "no-referrer",
+    }
+
+
+def test_archive_base_urls() -> None:
+    assert wayback_base(None) == "https://web.archive.org"
+    assert wayback_base(" http://127.0.0.1:8/ ") == "http://127.0.0.1:8"
+    for bad in ("ftp://x", "web.archive.org", "https://x/?a=1", "http://"):
+        with pytest.raises(ValueError, match="DVCRAWL_WAYBACK_URL"):
+            wayback_base(bad)
+    assert archive_host("https://web.archive.org/") == "web.archive.org"
+    assert archive_host("nope") is None
+    assert capture_url("https://w.org", "2024", "https://a.vn/x?y=1") == (
+        "https://w.org/web/2024id_/https://a.vn/x?y=1"
     )
-    assert needs("https://a.vn/live", "20250101000000", "https://a.vn/live", "X") == "stored_live"
-    assert needs("https://a.vn/old", "20231201000000", "https://a.vn/old", "X") == "stored_newer"
-    assert needs("https://a.vn/old", "20240601000000", "https://a.vn/old", "SAME") == "same_digest"
-    # A newer capture with other content is read: it updates the stored article in place.
-    assert needs("https://a.vn/old", "20240601000000", "https://a.vn/old", "OTHER") is None
-    assert needs("https://a.vn/new", "20240601000000", "https://a.vn/new", "X") is None
+    assert archived_page("https://w.org/web/20240315103000id_/https://a.vn/x") == ArchivedPage(
+        "https://a.vn/x", datetime(2024, 3, 15, 10, 30, tzinfo=UTC)
+    )
+    assert archived_page("https://w.org/web/2024133id_/https://a.vn/x") is None
+    assert parse_timestamp("2024") == datetime(2024, 1, 1, tzinfo=UTC)
+    assert parse_timestamp("202403") == datetime(2024, 3, 1, tzinfo=UTC)
+    for bad in ("202", "2024031510300012", "2024-03", ""):
+        with pytest.raises(ValueError):
+            parse_timestamp(bad)
 
 
 # --- the Thanh Xuân portal from the archive ------------------------------------------------------
