@@ -209,12 +209,11 @@ class CrawlState:
                 if row.digest:
                     progress.digests.setdefault(row.canonical_url, set()).add(row.digest)
             for row in session.execute(
-                select(ArticleRow.canonical_url, ArticleRow.archived_at, ArticleRow.archive_url)
+                select(ArticleRow.canonical_url, ArticleRow.archived_at)
                 .where(ArticleRow.site == site)
             ):  # fmt: skip
-                progress.stored[row.canonical_url] = (
-                    _aware(row.archived_at) if row.archive_url else None
-                )
+                # A page fetched from the portal has no capture time (and no archive URL).
+                progress.stored[row.canonical_url] = _aware(row.archived_at)
         return progress
 
     # --- learned URL shapes ---------------------------------------------------------------

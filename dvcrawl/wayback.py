@@ -74,7 +74,11 @@ CDX_PAGE_ROWS = 5000
 #: included) or the earliest (as first published).
 PICKS = ("latest", "earliest")
 
-_CAPTURE_URL = re.compile(r"/web/(?P<timestamp>\d{1,14})id_/(?P<original>https?:/{1,2}.+)$", re.I)
+# The scheme and host of the archive, any path prefix (a mirror's), then /web/<timestamp>id_/.
+_CAPTURE_URL = re.compile(
+    r"^https?://[^/?#]+(?:/[^?#]*?)?/web/(?P<timestamp>\d{1,14})id_/(?P<original>https?:/{1,2}.+)$",
+    re.I,
+)
 _TIMESTAMP_BOUND = re.compile(r"\d{4}(?:\d{2}){0,5}")
 
 
@@ -138,7 +142,7 @@ def capture_url(base: str, timestamp: str, original: str) -> str:
 
 def parse_capture_url(url: str) -> tuple[str, str] | None:
     """``(timestamp, original URL)`` of a raw capture's address, or None for other URLs."""
-    match = _CAPTURE_URL.search(urlsplit(url)._replace(scheme="", netloc="").geturl())
+    match = _CAPTURE_URL.match(url)
     if match is None:
         return None
     original = match.group("original")
@@ -416,8 +420,10 @@ def archive_host(base: str | None) -> str | None:
 def wait_for_archive(base: str | None, delay: float) -> float:
     """Seconds a new crawl must wait before its first request to the archive at `base`."""
     host = archive_host(base)
-    last = _LAST_ANSWER.get(host or "")
-    return 0.0 if last is None else max(0.0, last + delay - monotonic())
+    last = _LAST_ANSWER.get(host) if host else None
+    if last is None:
+        return 0.0
+    return max(0.0, last + delay - monotonic())
 
 
 class ArchivePolitenessMiddleware:
@@ -510,7 +516,7 @@ class ArchivePolitenessMiddleware:
         engine = self.crawler.engine
         if engine is None:
             return
-        key = request.meta.get("download_slot") or urlsplit(request.url).hostname or ""
+        key = request.meta.get("download_slot") or urlsplit(request.url).hostname
         slot = engine.downloader.slots.get(key)
         if slot is not None:
             slot.lastseen = max(slot.lastseen, monotonic() + seconds)

@@ -611,9 +611,11 @@ def test_articles_read_from_an_archive_are_not_known_to_a_live_crawl(
     store_article(db_url, live)
     store_article(db_url, archived, archived_at=datetime(2024, 1, 1, tzinfo=UTC))
     assert set(crawl_state.known([live, archived])) == {live}
+    assert crawl_state.known([archived]) == {}
 
 
 def test_archive_runs_are_no_live_history(crawl_state: CrawlState) -> None:
+    crawl_state.start_run("thanhuytphcm", "incremental")  # another site's live run
     archive_run = crawl_state.start_run("danvan", "incremental", "wayback")
     assert crawl_state.history("danvan") == (None, None)
     live_run = crawl_state.start_run("danvan", "incremental")
@@ -671,7 +673,7 @@ class ArchiveSpider(FakeSpider):
 
 
 def test_the_extension_records_an_archive_run_without_the_silence_check(db_url: str) -> None:
-    for spider, silence_checked in ((ArchiveSpider(), False), (FakeSpider(), True)):
+    for spider, silence_checked in ((FakeSpider(), True), (ArchiveSpider(), False)):
         crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
         crawler.stats.open_spider()
         extension = CrawlStateExtension(crawler)
@@ -689,6 +691,23 @@ def test_the_extension_records_an_archive_run_without_the_silence_check(db_url: 
     try:
         with Session(reader.reader) as session:
             sources = session.scalars(select(CrawlRun.source).order_by(CrawlRun.id)).all()
-        assert sources == ["wayback", "live"]
+        assert sources == ["live", "wayback"]
     finally:
         reader.close()
+
+
+def test_a_live_run_follows_the_last_live_run_not_an_archive_run(db_url: str) -> None:
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+    crawler.stats.open_spider()
+    extension = CrawlStateExtension(crawler)
+    live = extension.state.start_run("danvan", "incremental")
+    extension.state.finish_run(live, reason="finished", stats={}, checks=[])
+    archive = extension.state.start_run("danvan", "incremental", "wayback")
+    extension.state.finish_run(archive, reason="closespider_pagecount", stats={}, checks=[])
+    extension.spider_opened(FakeSpider())
+    assert extension.previous.id == live and extension.previous_was_complete
+    archive_extension = CrawlStateExtension(crawler)
+    archive_extension.spider_opened(ArchiveSpider())
+    assert archive_extension.previous.id == archive
+    extension.state.close()
+    archive_extension.state.close()

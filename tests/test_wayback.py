@@ -123,54 +123,89 @@ def capture_path(timestamp: str, url: str) -> str:
 def test_cdx_answers_are_read_by_their_header_row() -> None:
     body = json.dumps(
         [
-            ["original", "timestamp", "statuscode", "mimetype", "digest"],
-            ["https://a.vn/x", "20240101000000", "200", "text/html", "AAA"],
-            ["http://www.a.vn/y", "20240102000000", "301", "unk", "BBB"],
+            ["original", "timestamp", "statuscode", "mimetype", "digest", "urlkey", "length"],
+            ["https://a.vn/x", "20240101000000", "200", "text/html", "AAA", "vn,a)/x", 1415],
+            ["http://www.a.vn/y", "20240102000000", "301", "unk", "BBB", "vn,a)/y", "0"],
             [],
-            ["vn,a)/y 20240102000000"],
+            ["https://a.vn/z", "20240103000000", "200", "text/html", "CCC", "vn,a)/z", "9"],
+            [],
+            ["vn,a)/z 20240103000000"],
         ]
     )
-    captures, resume = parse_cdx(body)
-    assert [(c.original, c.timestamp, c.statuscode) for c in captures] == [
-        ("https://a.vn/x", "20240101000000", "200"),
-        ("http://www.a.vn/y", "20240102000000", "301"),
+    captures, resume = parse_cdx(body.encode())
+    assert captures == [
+        Capture("20240101000000", "https://a.vn/x", "text/html", "200", "AAA", "vn,a)/x"),
+        Capture("20240102000000", "http://www.a.vn/y", "unk", "301", "BBB", "vn,a)/y"),
+        Capture("20240103000000", "https://a.vn/z", "text/html", "200", "CCC", "vn,a)/z"),
     ]
-    assert resume == "vn,a)/y 20240102000000"
+    assert resume == "vn,a)/z 20240103000000"
     assert captures[1].is_redirect and captures[0].is_page
-    assert parse_cdx(b"") == ([], None) and parse_cdx(b"[]") == ([], None)
+    # Only the fields asked for: the others take the index's usual values.
+    plain = json.dumps([["timestamp", "original"], ["20240101000000", "https://a.vn/x"]])
+    assert parse_cdx(plain) == (
+        [Capture("20240101000000", "https://a.vn/x", "text/html", "200", "", "")],
+        None,
+    )
+    # A last page of nothing but a resume key; an empty answer, however spelled.
+    assert parse_cdx('[["timestamp", "original"], [], ["k"]]') == ([], "k")
+    one = '[["timestamp", "original"], ["20240101000000", "https://a.vn/x"], [], ["k"]]'
+    assert parse_cdx(one) == ([Capture("20240101000000", "https://a.vn/x")], "k")
+    assert parse_cdx(b"") == ([], None) and parse_cdx(b" \n") == ([], None)
+    assert parse_cdx(b"[]") == ([], None)
+    # Bytes that are not UTF-8 are replaced, not fatal.
+    broken = b'[["timestamp", "original"], ["20240101000000", "https://a.vn/\xff"]]'
+    assert parse_cdx(broken)[0][0].original == "https://a.vn/\ufffd"
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "message"),
     [
-        b"<html><body>Blocked Site Error</body></html>",
-        b'{"error": "no"}',
-        b'[["urlkey", "digest"], ["a", "b"]]',  # no timestamp or original
-        b'[["timestamp", "original"], ["20240101000000"]]',  # a short row
+        (b"<html><body>Blocked Site Error</body></html>", "^not a CDX JSON answer: '<html><body>"),
+        (b'{"error": "no"}', "^not a CDX JSON answer"),
+        (b'[["timestamp", "original"], "ab"]', "^not a CDX JSON answer"),
+        (
+            b'[["urlkey", "digest"], ["a", "b"]]',
+            r"^the CDX answer has no original, timestamp field: \['urlkey', 'digest'\]$",
+        ),
+        (
+            b'[["timestamp", "original"], ["20240101000000"]]',
+            "^a CDX row with 1 fields for 2 names$",
+        ),
     ],
 )
-def test_cdx_answers_that_are_not_the_format_are_errors(body: bytes) -> None:
-    with pytest.raises(CdxError):
+def test_cdx_answers_that_are_not_the_format_are_errors(body: bytes, message: str) -> None:
+    with pytest.raises(CdxError, match=message):
         parse_cdx(body)
 
 
 def test_one_capture_per_page_and_never_a_revisit_an_error_or_an_image() -> None:
     page = "https://a.vn/tin/1"
     plan = CapturePlan()
-    plan.add(Capture("20230101000000", page, statuscode="301"), page)
-    plan.add(Capture("20230301000000", page), page)
-    plan.add(Capture("20230201000000", page + "?utm_source=x"), page)
-    plan.add(Capture("20240101000000", page, mimetype="warc/revisit", statuscode="-"), page)
-    plan.add(Capture("20240201000000", page, statuscode="404"), page)
-    plan.add(Capture("20240301000000", page, mimetype="image/jpeg"), page)
-    plan.add(Capture("20241399000000", page), page)  # no date: no capture address
+    assert plan.add(Capture("20230101000000", page, statuscode="301"), page)
+    assert plan.add(Capture("20230301000000", page), page)
+    assert not plan.add(Capture("20230201000000", page + "?utm_source=x"), page)
+    assert not plan.add(Capture("20230301000000", "http://a.vn/tin/1"), page), (
+        "a tie keeps the first"
+    )
+    assert not plan.add(
+        Capture("20240101000000", page, mimetype="warc/revisit", statuscode="-"), page
+    )
+    assert not plan.add(Capture("20240201000000", page, statuscode="404"), page)
+    assert not plan.add(Capture("20240301000000", page, mimetype="image/jpeg"), page)
+    assert not plan.add(Capture("20241399000000", page), page)  # no date: no capture address
     assert plan.get(page) == Capture("20230301000000", page)  # the latest 200 capture
-    assert plan.unusable == 4
+    assert (plan.rows, plan.unusable, len(plan)) == (8, 4, 1)
 
     earliest = CapturePlan(pick="earliest")
-    for capture in (Capture("20230301000000", page), Capture("20230201000000", page)):
-        earliest.add(capture, page)
-    assert earliest.get(page).timestamp == "20230201000000"
+    assert earliest.add(Capture("20230301000000", page), page)
+    assert earliest.add(Capture("20230201000000", page), page)
+    assert not earliest.add(Capture("20230201000000", "http://a.vn/tin/1"), page)
+    assert not earliest.add(Capture("20230401000000", page), page)
+    assert earliest.get(page) == Capture("20230201000000", page)
+    assert earliest.get("https://a.vn/tin/2") is None
+    # Read in the order of their URLs, whatever the order of the index.
+    earliest.add(Capture("20230101000000", "https://a.vn/a"), "https://a.vn/a")
+    assert [url for url, _ in earliest] == ["https://a.vn/a", page]
 
     moved = CapturePlan()
     moved.add(Capture("20240101000000", "https://a.vn/cu", statuscode="302"), "https://a.vn/cu")
@@ -185,10 +220,32 @@ def test_index_queries_list_pages_by_digest_and_redirects_by_url() -> None:
         "digest",
     )
     assert redirects.collapse == "urlkey" and "statuscode:30[12378]" in redirects.filters
+    assert pages.params("k 1") == [
+        ("url", "thanhxuan.hanoi.gov.vn/"),
+        ("matchType", "prefix"),
+        ("output", "json"),
+        ("fl", "urlkey,timestamp,original,mimetype,statuscode,digest,length"),
+        ("filter", "statuscode:200"),
+        ("filter", "mimetype:text/html|application/xhtml\\+xml|unk"),
+        ("collapse", "digest"),
+        ("from", "2024"),
+        ("limit", "5000"),
+        ("showResumeKey", "true"),
+        ("resumeKey", "k 1"),
+    ]
+    assert pages.request_url("https://web.archive.org").startswith(
+        "https://web.archive.org/cdx/search/cdx?url=thanhxuan.hanoi.gov.vn%2F&matchType=prefix&"
+    )
     params = parse_qs(urlsplit(pages.request_url("https://web.archive.org", "k 1")).query)
-    assert params["output"] == ["json"] and params["from"] == ["2024"]
-    assert params["resumeKey"] == ["k 1"] and params["showResumeKey"] == ["true"]
-    assert "statuscode:200" in params["filter"]
+    assert params["resumeKey"] == ["k 1"] and len(params["filter"]) == 2
+    bounded = site_queries(["a.vn", "b.vn"], subdomains=False, since="2023", until="202406")
+    assert [(q.url, q.since, q.until) for q in bounded] == [
+        ("a.vn/", "2023", "202406"),
+        ("a.vn/", "2023", "202406"),
+        ("b.vn/", "2023", "202406"),
+        ("b.vn/", "2023", "202406"),
+    ]
+    assert ("to", "202406") in bounded[0].params() and "resumeKey" not in dict(bounded[0].params())
     domain = site_queries(["hanoi.gov.vn"], subdomains=True, pick="earliest")[0]
     assert (domain.url, domain.match_type, domain.collapse) == ("hanoi.gov.vn", "domain", "urlkey")
 
@@ -202,8 +259,18 @@ def test_capture_addresses() -> None:
         "2024",
         "https://a.vn/x",
     )
+    assert parse_capture_url("http://127.0.0.1:8/web/2024id_/HTTPS:/a.vn/x") == (
+        "2024",
+        "HTTPS://a.vn/x",
+    )
+    # A mirror under a path of its own.
+    assert parse_capture_url("https://m.org/wayback/web/2024id_/http://a.vn/") == (
+        "2024",
+        "http://a.vn/",
+    )
     assert parse_capture_url("https://web.archive.org/web/20240315103000/https://a.vn/x") is None
     assert parse_capture_url("https://a.vn/web/guest/tin?id=1") is None
+    assert parse_capture_url("https://a.vn/tin?u=/web/2024id_/https://b.vn/x") is None
 
 
 @pytest.mark.parametrize("good", ["2024", "202403", "20240315", "20240315103000"])
@@ -213,16 +280,20 @@ def test_capture_bounds(good: str) -> None:
 
 @pytest.mark.parametrize("bad", ["24", "2024-03", "202413", "20240230", "abcd", "2024031"])
 def test_capture_bounds_that_are_no_dates(bad: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^not a date \(YYYY, YYYYMM or YYYYMMDD\): '"):
         check_timestamp_bound(bad)
 
 
 def test_retry_after() -> None:
-    assert retry_after(b"120") == 120.0
+    assert retry_after(b"120") == 120.0 and retry_after(" 7 ") == 7.0
     assert retry_after(None) is None and retry_after(b"soon") is None
-    later = datetime.now(UTC).timestamp() + 30
-    http_date = datetime.fromtimestamp(later, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    later = datetime.fromtimestamp(datetime.now(UTC).timestamp() + 30, UTC)
+    http_date = later.strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert 25 <= retry_after(http_date) <= 31
+    assert 25 <= retry_after(http_date.encode("latin-1")) <= 31
+    # "-0000" (no zone said) is read as UTC; a date already past means now.
+    assert 25 <= retry_after(later.strftime("%a, %d %b %Y %H:%M:%S -0000")) <= 31
+    assert retry_after("Sun, 06 Nov 1994 08:49:37 GMT") == 0.0
 
 
 # --- the middlewares and the add-on, in process ----------------------------------------------------
@@ -294,11 +365,19 @@ def answered(middleware, request: Request, status: int, **headers: str) -> Reque
     return middleware.process_response(request, response)
 
 
-def test_a_429_pauses_the_archive_and_retries() -> None:
+def replace_meta(request: Request, **meta: object) -> Request:
+    return request.replace(meta={**request.meta, **meta})
+
+
+def test_a_429_pauses_the_archive_and_retries(caplog) -> None:
     crawler, slot = archive_crawler(DVCRAWL_WAYBACK_BACKOFF=10, DVCRAWL_WAYBACK_MAX_WAIT=100)
     middleware = ArchivePolitenessMiddleware.from_crawler(crawler)
     request = capture_request()
     before = time.monotonic()
+    # A first refusal without Retry-After: the backoff itself.
+    answered(middleware, capture_request(), 429)
+    assert before + 10 <= slot.lastseen <= time.monotonic() + 10
+    slot.lastseen = 0
     retry = answered(middleware, request, 429, **{"Retry-After": "30"})
     assert isinstance(retry, Request) and retry.url == request.url and retry.dont_filter
     assert retry.meta["retry_times"] == 1 and "dvcrawl_archive_paused" not in retry.meta
@@ -311,6 +390,9 @@ def test_a_429_pauses_the_archive_and_retries() -> None:
     slot.lastseen = 0
     answered(middleware, again, 429)
     assert before + 40 <= slot.lastseen <= time.monotonic() + 40
+    slot.lastseen = 0
+    answered(middleware, replace_meta(again, retry_times=3), 429)
+    assert before + 80 <= slot.lastseen <= time.monotonic() + 80
     # Capped, and a pause never shortens one in force.
     slot.lastseen = 0
     answered(middleware, capture_request(), 503, **{"Retry-After": "86400"})
@@ -319,8 +401,15 @@ def test_a_429_pauses_the_archive_and_retries() -> None:
     answered(middleware, capture_request(), 429, **{"Retry-After": "1"})
     assert slot.lastseen == held
     stats = crawler.stats.get_stats()
-    assert stats["dvcrawl/wayback/throttled"] == 5
-    assert stats["dvcrawl/wayback/throttled_seconds"] == 30 + 20 + 40 + 100 + 1
+    assert stats["dvcrawl/wayback/throttled"] == 7
+    assert stats["dvcrawl/wayback/throttled_seconds"] == 10 + 30 + 20 + 40 + 80 + 100 + 1
+    assert stats["retry/reason_count/archive 429"] >= 3
+    assert "the archive answered 429: pausing requests to it for 30 s" in caplog.messages
+    # The slot a request went through is the one paused.
+    other = SimpleNamespace(lastseen=0.0)
+    crawler.engine.downloader.slots["archive-slot"] = other
+    answered(middleware, capture_request(download_slot="archive-slot"), 429, **{"Retry-After": "5"})
+    assert other.lastseen >= before + 5
 
 
 def test_what_does_not_pause_the_archive() -> None:
@@ -337,14 +426,33 @@ def test_what_does_not_pause_the_archive() -> None:
 
 
 def test_an_archive_that_keeps_refusing_is_given_up() -> None:
-    crawler, _ = archive_crawler(DVCRAWL_WAYBACK_MAX_RETRIES=2)
+    crawler, _ = archive_crawler(DVCRAWL_WAYBACK_MAX_RETRIES=4, RETRY_TIMES=1)
     middleware = ArchivePolitenessMiddleware.from_crawler(crawler)
     request = capture_request()
-    for _ in range(2):
+    for _ in range(4):
         request = answered(middleware, request, 429, **{"Retry-After": "0"})
         assert isinstance(request, Request)
     final = answered(middleware, request, 429, **{"Retry-After": "0"})
     assert isinstance(final, TextResponse) and final.status == 429
+
+
+def test_the_archive_politeness_defaults_are_the_projects() -> None:
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from dvcrawl import settings as project
+
+    bare = ArchivePolitenessMiddleware(get_crawler(Spider))
+    assert (
+        (bare.backoff, bare.max_wait, bare.max_retries)
+        == (
+            project.DVCRAWL_WAYBACK_BACKOFF,
+            project.DVCRAWL_WAYBACK_MAX_WAIT,
+            project.DVCRAWL_WAYBACK_MAX_RETRIES,
+        )
+        == (60.0, 3600.0, 10)
+    )
+    assert (project.DVCRAWL_WAYBACK_DELAY, project.DVCRAWL_WAYBACK_PICK) == (1.0, "latest")
 
 
 def test_the_next_crawl_waits_for_the_last_answer() -> None:
@@ -358,6 +466,8 @@ def test_the_next_crawl_waits_for_the_last_answer() -> None:
     assert 4.5 < wait_for_archive(BASE, 5.0) <= 5.0
     assert wait_for_archive("https://another.archive.example", 5.0) == 0.0
     assert wait_for_archive("ftp://x", 5.0) == 0.0
+    wayback._LAST_ANSWER["127.0.0.1"] = time.monotonic() - 60
+    assert wait_for_archive(BASE, 5.0) == 0.0
 
 
 def test_the_archive_slot_is_its_host_one_at_a_time() -> None:
@@ -378,6 +488,18 @@ def test_the_archive_slot_is_its_host_one_at_a_time() -> None:
     assert slots(DVCRAWL_WAYBACK_URL="not a url") == {}
     mine = {"web.archive.org": {"concurrency": 2, "delay": 9}}
     assert slots(DOWNLOAD_SLOTS=mine) == mine
+    # A user's slots given on the command line are kept, with their priority.
+    settings = Settings({"DVCRAWL_WAYBACK_DELAY": 1.5})
+    settings.set("DOWNLOAD_SLOTS", {"a.vn": {"delay": 5}}, priority="cmdline")
+    WaybackAddon().update_settings(settings)
+    assert settings.getdict("DOWNLOAD_SLOTS") == {
+        "a.vn": {"delay": 5},
+        "web.archive.org": {"concurrency": 1, "delay": 1.5, "jitter": 0.0},
+    }
+    assert settings.getpriority("DOWNLOAD_SLOTS") == 40
+    fresh = Settings()
+    WaybackAddon().update_settings(fresh)
+    assert fresh.getpriority("DOWNLOAD_SLOTS") == 0, "the add-on raises no priority"
     assert request_meta("index") == {
         "dvcrawl_archive": "index",
         "autothrottle_dont_adjust_delay": True,
@@ -388,6 +510,7 @@ def test_the_archive_slot_is_its_host_one_at_a_time() -> None:
 def test_archive_base_urls() -> None:
     assert wayback_base(None) == "https://web.archive.org"
     assert wayback_base(" http://127.0.0.1:8/ ") == "http://127.0.0.1:8"
+    assert wayback_base("http://127.0.0.1:8/XX/") == "http://127.0.0.1:8/XX"
     for bad in ("ftp://x", "web.archive.org", "https://x/?a=1", "http://"):
         with pytest.raises(ValueError, match="DVCRAWL_WAYBACK_URL"):
             wayback_base(bad)
@@ -402,8 +525,8 @@ def test_archive_base_urls() -> None:
     assert archived_page("https://w.org/web/2024133id_/https://a.vn/x") is None
     assert parse_timestamp("2024") == datetime(2024, 1, 1, tzinfo=UTC)
     assert parse_timestamp("202403") == datetime(2024, 3, 1, tzinfo=UTC)
-    for bad in ("202", "2024031510300012", "2024-03", ""):
-        with pytest.raises(ValueError):
+    for bad in ("202", "202403151030001", "2024031510300012", "2024-03", "20x4", ""):
+        with pytest.raises(ValueError, match="^not a capture timestamp: "):
             parse_timestamp(bad)
 
 
