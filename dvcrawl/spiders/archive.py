@@ -196,9 +196,13 @@ class ArchiveSource:
         yield from self._cdx_failed(f"{reason} ({failure.request.url})")
 
     def _cdx_failed(self, reason: str) -> Iterator[Any]:
-        self.crawler.stats.inc_value("dvcrawl/wayback/cdx_failed")
+        stats = self.crawler.stats
+        stats.inc_value("dvcrawl/wayback/cdx_failed")
         self._cdx_failures.append(reason)
-        self.crawler.stats.set_value("dvcrawl/wayback/cdx_error", reason)
+        stats.set_value("dvcrawl/wayback/cdx_error", reason)
+        # Pages the query would have listed are lost: the run's verdict says so (dvcrawl.outcome).
+        stats.inc_value("dvcrawl/errors/archive_index")
+        stats.set_value("dvcrawl/cause/error", f"the archive's index could not be read: {reason}")
         self.logger.error("the archive's index could not be read: %s", reason)
         yield from self._cdx_query_done()
 
