@@ -439,3 +439,63 @@ def test_a_dropped_capture_is_recorded_as_read(db_url: str) -> None:
         ("20240401000000", "dropped"),
     ]
     assert rows(db_url) == []
+
+
+def failing_store(db_url: str, monkeypatch, method: str) -> tuple[StorePipeline, CounterStats]:
+    """A store pipeline whose `method` fails for good, as a read-only database would."""
+    from dvcrawl.db import StorageError
+
+    stats = CounterStats()
+    store = StorePipeline(settings(db_url), stats)
+    store.open_spider()
+
+    def fail(*args, **kwargs):
+        raise StorageError("database is read-only: attempt to write a readonly database", [])
+
+    monkeypatch.setattr(store.store, method, fail)
+    return store, stats
+
+
+def test_a_capture_that_cannot_be_recorded_loses_no_article(
+    db_url: str, monkeypatch, caplog
+) -> None:
+    from dvcrawl.pipelines.store import NotStored
+
+    store, stats = failing_store(db_url, monkeypatch, "record_capture")
+    with pytest.raises(NotStored, match="^not stored: database is read-only"):
+        store.process_item(CaptureDone(CAPTURE, "listing"))
+    assert stats.get_value("dvcrawl/storage/failed") == 0, "no article was lost"
+    assert stats.get_value("dvcrawl/cause/storage") == (
+        "database is read-only: attempt to write a readonly database"
+    )
+    assert caplog.messages[-1] == (
+        f"not stored: {CAPTURE.original_url}: database is read-only: attempt to write a "
+        "readonly database"
+    )
+    # A dropped capture whose record fails: the same, from the signal handler.
+    caplog.clear()
+    store.item_dropped(item=archived_item(is_article=False), exception=DropItem("x"))
+    assert caplog.messages == [
+        f"not stored: {CAPTURE.original_url}: database is read-only: attempt to write a "
+        "readonly database"
+    ]
+    assert stats.get_value("dvcrawl/storage/failed") == 0
+    store.close_spider()
+
+
+def test_an_archived_article_the_store_could_not_write_is_read_again(
+    db_url: str, monkeypatch, caplog
+) -> None:
+    from dvcrawl.pipelines.store import NotStored
+
+    store, stats = failing_store(db_url, monkeypatch, "save")
+    fetched = archived_item()
+    with pytest.raises(NotStored) as dropped:
+        store.process_item(fetched)
+    assert stats.get_value("dvcrawl/storage/failed") == 1
+    assert caplog.messages[-1].startswith(f"not stored: {fetched.article.url}: database is")
+    # The engine then signals the drop: the capture must not be recorded as read.
+    monkeypatch.undo()
+    store.item_dropped(item=fetched, exception=dropped.value)
+    store.close_spider()
+    assert captures(db_url) == [] and rows(db_url) == []
