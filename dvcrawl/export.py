@@ -1,7 +1,9 @@
 """Corpus export: JSON Lines, CSV and Parquet, one row per stored article.
 
 Rows are the Article record plus ``id``, ``fetched_at``, ``content_hash``, ``duplicate_of``,
-``schema_version`` and ``relevance`` (the topic score, `dvcrawl.topic`). Duplicates are left
+``schema_version`` and ``relevance`` (the topic score, `dvcrawl.topic`); records read from a web
+archive add their provenance, ``archive_url`` (the capture's address) and ``archived_at`` (the
+capture time), null for pages fetched live. Duplicates are left
 out unless asked for; ``min_relevance`` keeps the articles about the topic. A file export is
 written to a temporary name and renamed when complete, so an interrupted export never leaves
 a half-written file behind.
@@ -16,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,6 +37,8 @@ EXPORT_KEYS: tuple[str, ...] = (
     "duplicate_of",
     "schema_version",
     "relevance",
+    "archive_url",
+    "archived_at",
 )
 
 
@@ -104,7 +108,18 @@ def row_to_dict(row: ArticleRow) -> dict[str, Any]:
         "duplicate_of": row.duplicate_of,
         "schema_version": row.schema_version,
         "relevance": row.relevance,
+        "archive_url": row.archive_url,
+        "archived_at": _iso(row.archived_at),
     }
+
+
+def _iso(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 with its offset (SQLite returns it without: it is UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat()
 
 
 def export(

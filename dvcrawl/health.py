@@ -171,7 +171,19 @@ def run_checks(
             )
         )
 
-    # 6. Bot challenges and maintenance pages served as 2xx.
+    # 6. Archive runs: an index query that failed leaves the pages it would have listed unread.
+    queries = get("dvcrawl/wayback/cdx_queries")
+    if queries:
+        failed = get("dvcrawl/wayback/cdx_failed")
+        detail = (
+            f"{queries - failed}/{queries} index queries read: {get('dvcrawl/wayback/cdx_rows')} "
+            f"captures listed, {get('dvcrawl/wayback/pages')} pages"
+        )
+        if failed:
+            detail += f"; {stats.get('dvcrawl/wayback/cdx_error')}"
+        results.append(CheckResult("archive_index", failed == 0, detail))
+
+    # 7. Bot challenges and maintenance pages served as 2xx.
     challenges = get("dvcrawl/challenge_pages")
     results.append(
         CheckResult(

@@ -81,6 +81,26 @@ class Article:
 
 
 @dataclass
+class CaptureRef:
+    """The web-archive capture a page was read from, as the archive's index listed it.
+
+    Attributes:
+        site: the site the capture was read for.
+        timestamp, original_url: the capture's key in the index (``yyyyMMddhhmmss``, UTC).
+        canonical_url: the page's identity.
+        digest, status: the index's payload digest and HTTP status of the capture.
+
+    """
+
+    site: str
+    timestamp: str
+    original_url: str
+    canonical_url: str
+    digest: str | None = None
+    status: str | None = None
+
+
+@dataclass
 class FetchedArticle:
     """What a spider yields and the pipelines process: a record plus how it was fetched.
 
@@ -90,6 +110,9 @@ class FetchedArticle:
         etag, last_modified: the response's HTTP validators, kept for conditional requests.
         content_hash, band_keys: the text's fingerprints (set by the dedup pipeline).
         duplicate_of, similarity: the first stored copy of this text, if any, and how alike.
+        archive_url, archived_at: for a page read from a web archive, the capture's address
+            and time (the record's provenance; ``published_at`` still comes from the page).
+        capture: the archive index's entry for that capture, recorded with the article.
 
     """
 
@@ -101,6 +124,20 @@ class FetchedArticle:
     band_keys: list[int] | None = None
     duplicate_of: str | None = None
     similarity: float | None = None
+    archive_url: str | None = None
+    archived_at: datetime | None = None
+    capture: CaptureRef | None = None
+
+
+@dataclass
+class CaptureDone:
+    """An archive capture that was read and gave no article (a listing, a redirect, a 404).
+
+    Recorded by the store so that a resumed archive run does not read it again.
+    """
+
+    capture: CaptureRef
+    outcome: str
 
 
 @dataclass

@@ -243,14 +243,15 @@ class NetworkLedgerMiddleware:
         Scrapy's offsite filter drops such a request when it is scheduled, with no errback and
         no signal; this handler sees it first.
         """
-        from scrapy.utils.url import url_is_from_any_domain
-
         chain = request.meta.get("redirect_urls")
         spider = getattr(self.crawler, "spider", None)
         domains = getattr(spider, "allowed_domains", None)
         if not chain or not domains or request.dont_filter:
             return
-        if not url_is_from_any_domain(request.url, domains):
+        # By host name, as the offsite filter compares: a port (an archive on 127.0.0.1:8080,
+        # issue 13) is no other site.
+        host = (urlsplit(request.url).hostname or "").lower()
+        if not any(host == d.lower() or host.endswith("." + d.lower()) for d in domains):
             cause = f"{chain[0]} redirects off the portal to {request.url}"
             self.stats.inc_value("dvcrawl/errors/redirect_offsite")
             self.stats.set_value("dvcrawl/cause/error", cause)

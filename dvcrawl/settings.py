@@ -9,6 +9,7 @@ import os
 
 from dvcrawl import PROJECT_URL, __version__
 from dvcrawl.db import default_db_url, storage_dir
+from dvcrawl.wayback import DEFAULT_WAYBACK_URL
 
 BOT_NAME = "dvcrawl"
 SPIDER_MODULES = ["dvcrawl.spiders"]
@@ -53,7 +54,7 @@ REDIRECT_MAX_TIMES = 10  # default 20: loops between www/non-www and http/https 
 REQUEST_FINGERPRINTER_CLASS = "dvcrawl.fingerprint.CanonicalRequestFingerprinter"
 
 # --- components ----------------------------------------------------------------------------
-ADDONS = {"dvcrawl.warc.ReplayAddon": 0}
+ADDONS = {"dvcrawl.warc.ReplayAddon": 0, "dvcrawl.wayback.WaybackAddon": 10}
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the network, so the archive holds responses as they came off the wire
     # (before decompression and redirects), which is what replay must give back.
@@ -66,6 +67,13 @@ DOWNLOADER_MIDDLEWARES = {
     # Retry-After, backoff on 429, a time budget per page.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "dvcrawl.retry.PoliteRetryMiddleware": 550,
+    # Web-archive runs only (dvcrawl/wayback.py). A 429 from the archive pauses the archive's
+    # whole slot for as long as it asks (up to an hour, where a portal's page is given up after
+    # 120 s), before the retry middleware (550) sees it ...
+    "dvcrawl.wayback.ArchivePolitenessMiddleware": 555,
+    # ... and a capture's response gets its original URL back once the archive's redirects
+    # (600) are followed, before the spider sees it.
+    "dvcrawl.wayback.ArchiveResponseMiddleware": 50,
 }
 ITEM_PIPELINES = {
     "dvcrawl.pipelines.validate.ValidatePipeline": 100,
@@ -115,5 +123,19 @@ DVCRAWL_COMMIT_EVERY = 1
 DVCRAWL_MAX_LISTING_PAGES = 20
 #: Listing pages read per listing in a --full backfill.
 DVCRAWL_FULL_MAX_PAGES = 10000
+#: The web archive of ``crawl --source wayback``: its CDX API is <base>/cdx/search/cdx, its
+#: raw captures <base>/web/<timestamp>id_/<url>.
+DVCRAWL_WAYBACK_URL = os.environ.get("DVCRAWL_WAYBACK_URL") or DEFAULT_WAYBACK_URL
+#: Seconds between two requests to the archive (one at a time; it asks for about 1 per second).
+DVCRAWL_WAYBACK_DELAY = 1.0
+#: Which capture of a page to read: "latest" (its last state) or "earliest" (as first published).
+DVCRAWL_WAYBACK_PICK = "latest"
+#: Read captured listing pages too, for article links the URL shape misses.
+DVCRAWL_WAYBACK_LISTINGS = True
+#: After a 429 without Retry-After: wait this long, doubled at each repeat, at most MAX_WAIT.
+DVCRAWL_WAYBACK_BACKOFF = 60.0
+DVCRAWL_WAYBACK_MAX_WAIT = 3600.0
+#: Retries of one archive request answered 429 before it counts as failed.
+DVCRAWL_WAYBACK_MAX_RETRIES = 10
 #: Health-check thresholds: DVCRAWL_HEALTH_<NAME> overrides dvcrawl.health.THRESHOLDS[<name>],
 #: e.g. DVCRAWL_HEALTH_MAX_SILENT_DAYS = 14.

@@ -9,7 +9,9 @@
   "interrupted", and that next run then walks the listings to their full depth instead of
   stopping at the first page of known articles, so nothing the killed run missed is lost;
 * a cursor per listing for ``--full`` backfills, saved after every listing page, so a
-  backfill of a portal's whole archive resumes where it stopped.
+  backfill of a portal's whole archive resumes where it stopped;
+* for archive runs (``--source wayback``), which captures were already read
+  (`ArchiveProgress`), so a run stopped after days resumes where it stopped.
 
 `CrawlStateExtension` opens it for a crawl, records the run, and when the spider closes runs
 the health checks (`dvcrawl.health`) and records the run's verdict (`dvcrawl.outcome`). A
@@ -39,7 +41,7 @@ from dvcrawl.db import (
     make_engine,
     utcnow,
 )
-from dvcrawl.db.models import ArticleRow, CrawlCursor, CrawlRun, UrlShape
+from dvcrawl.db.models import ArchiveCapture, ArticleRow, CrawlCursor, CrawlRun, UrlShape
 from dvcrawl.outcome import DATABASE_ERROR, Verdict, judge
 from dvcrawl.urls import path_and_query
 
@@ -86,20 +88,25 @@ class CrawlState:
                 count += 1
             return count
 
-    def last_run(self, site: str, *, before: int | None = None) -> CrawlRun | None:
-        """The site's most recent run (other than run `before`)."""
+    def last_run(
+        self, site: str, *, before: int | None = None, source: str | None = None
+    ) -> CrawlRun | None:
+        """The site's most recent run (other than run `before`; of `source` if given)."""
         with Session(self.reader, expire_on_commit=False) as session:
             query = select(CrawlRun).where(CrawlRun.site == site)
+            if source is not None:
+                query = query.where(CrawlRun.source == source)
             if before is not None:
                 query = query.where(CrawlRun.id != before)
             return session.scalar(query.order_by(CrawlRun.id.desc()).limit(1))
 
-    def start_run(self, site: str, mode: str) -> int:
+    def start_run(self, site: str, mode: str, source: str = "live") -> int:
         """Insert a "running" run row, committed at once; return its id."""
         with Session(self.engine) as session, session.begin():
             run = CrawlRun(
                 site=site,
                 mode=mode,
+                source=source,
                 pid=os.getpid(),
                 host=socket.gethostname(),
                 started_at=utcnow(),
@@ -151,29 +158,63 @@ class CrawlState:
             return run
 
     def history(self, site: str) -> tuple[datetime | None, datetime | None]:
-        """(newest article first seen, first run started) for the site."""
+        """(newest article first seen, first live run started) for the site.
+
+        Archive runs are not the portal's history: a portal read from an archive for weeks and
+        then crawled live for the first time is judged from that first live run on.
+        """
         with Session(self.reader) as session:
             newest = session.scalar(
                 select(func.max(ArticleRow.first_seen_at)).where(ArticleRow.site == site)
             )
             first = session.scalar(
-                select(func.min(CrawlRun.started_at)).where(CrawlRun.site == site)
+                select(func.min(CrawlRun.started_at)).where(
+                    CrawlRun.site == site, CrawlRun.source == "live"
+                )
             )
         return _aware(newest), _aware(first)
 
     # --- known articles ------------------------------------------------------------------
 
     def known(self, canonical_urls: list[str]) -> dict[str, tuple[str | None, str | None]]:
-        """Stored articles among `canonical_urls`: canonical URL -> (ETag, Last-Modified)."""
+        """Articles fetched from their portal among `canonical_urls`: URL -> (ETag, Last-Modified).
+
+        An article read from a web archive is not known to a live crawl: the portal's page is
+        fetched once and replaces the archive's copy in place.
+        """
         if not canonical_urls:
             return {}
         with Session(self.reader) as session:
             rows = session.execute(
                 select(
                     ArticleRow.canonical_url, ArticleRow.http_etag, ArticleRow.http_last_modified
-                ).where(ArticleRow.canonical_url.in_(canonical_urls))
+                ).where(
+                    ArticleRow.canonical_url.in_(canonical_urls), ArticleRow.archive_url.is_(None)
+                )
             ).all()
         return {row.canonical_url: (row.http_etag, row.http_last_modified) for row in rows}
+
+    # --- archive runs ---------------------------------------------------------------------
+
+    def archive_progress(self, site: str) -> ArchiveProgress:
+        """What earlier archive runs of a site have read, and the site's stored articles."""
+        progress = ArchiveProgress()
+        with Session(self.reader) as session:
+            for row in session.execute(
+                select(ArchiveCapture.timestamp, ArchiveCapture.original_url,
+                       ArchiveCapture.canonical_url, ArchiveCapture.digest)
+                .where(ArchiveCapture.site == site)
+            ):  # fmt: skip
+                progress.read.add((row.timestamp, row.original_url))
+                if row.digest:
+                    progress.digests.setdefault(row.canonical_url, set()).add(row.digest)
+            for row in session.execute(
+                select(ArticleRow.canonical_url, ArticleRow.archived_at)
+                .where(ArticleRow.site == site)
+            ):  # fmt: skip
+                # A page fetched from the portal has no capture time (and no archive URL).
+                progress.stored[row.canonical_url] = _aware(row.archived_at)
+        return progress
 
     # --- learned URL shapes ---------------------------------------------------------------
 
@@ -250,6 +291,45 @@ class CrawlState:
             )
 
 
+class ArchiveProgress:
+    """What an archive run needs to know to read each capture once, across runs.
+
+    Attributes:
+        read: ``(timestamp, original URL)`` of every capture read before (with any outcome).
+        digests: payload digests already read, by canonical URL.
+        stored: the site's stored articles: canonical URL -> capture time of the archive copy
+            stored, or None for a page fetched from the portal itself.
+
+    """
+
+    def __init__(self) -> None:
+        self.read: set[tuple[str, str]] = set()
+        self.digests: dict[str, set[str]] = {}
+        self.stored: dict[str, datetime | None] = {}
+
+    def needs(self, canonical: str, timestamp: str, original: str, digest: str) -> str | None:
+        """Why a capture need not be read (a stat name), or None if it must be.
+
+        Not read again: a capture read before; a page stored from the portal itself (the
+        portal's page is the better copy); a page stored from a capture at least as recent;
+        a capture whose payload was read before under another timestamp. A newer capture with
+        other content is read, and updates the stored article in place.
+        """
+        from dvcrawl.wayback import parse_timestamp
+
+        if (timestamp, original) in self.read:
+            return "read_before"
+        if canonical in self.stored:
+            stored_at = self.stored[canonical]
+            if stored_at is None:
+                return "stored_live"
+            if stored_at >= parse_timestamp(timestamp):
+                return "stored_newer"
+        if digest and digest in self.digests.get(canonical, ()):
+            return "same_digest"
+        return None
+
+
 class CrawlStateExtension:
     """Scrapy extension: records the run, and its verdict and health checks at the end.
 
@@ -305,8 +385,11 @@ class CrawlStateExtension:
                 raise self._open_error or DatabaseError("the database could not be opened")
             self.state.check_writable()
             recovered = self.state.recover_interrupted(spider.name)
-            self.previous = self.state.last_run(spider.name)
-            self.run_id = self.state.start_run(spider.name, getattr(spider, "mode", "incremental"))
+            source = getattr(spider, "source", "live")
+            self.previous = self.state.last_run(spider.name, source=source)
+            self.run_id = self.state.start_run(
+                spider.name, getattr(spider, "mode", "incremental"), source
+            )
         except (DatabaseError, SQLAlchemyError) as exc:
             cause = str(exc) if isinstance(exc, DatabaseError) else describe_db_error(exc)
             self.crawler.stats.set_value("dvcrawl/cause/database", cause)
@@ -327,6 +410,9 @@ class CrawlStateExtension:
             try:
                 self._learn_url_shapes(spider)
                 newest, first = self.state.history(spider.name)
+                if getattr(spider, "source", "live") != "live":
+                    # An archive holds what a portal published once: silence is what it is.
+                    newest = first = None
                 self.checks = health.run_checks(
                     stats.get_stats(),
                     newest_article=newest,

@@ -132,7 +132,7 @@ def pg_url() -> Iterator[str]:
 
 
 #: Fixtures that run dvcrawl in a child process or need a PostgreSQL server.
-CHILD_PROCESS_FIXTURES = {"dvcrawl", "pg_url"}
+CHILD_PROCESS_FIXTURES = {"dvcrawl", "pg_url", "archived"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

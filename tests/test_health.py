@@ -367,3 +367,31 @@ def test_thresholds_from_settings_and_sites() -> None:
     values = thresholds(settings, {"max_error_rate": 0.3})
     assert values["max_error_rate"] == 0.5, "settings override the site's own limit"
     assert values["min_sample"] == THRESHOLDS["min_sample"], "an empty setting is no override"
+
+
+def test_an_archive_index_that_failed_fails_the_run() -> None:
+    stats = {
+        "dvcrawl/wayback/cdx_queries": 2,
+        "dvcrawl/wayback/cdx_failed": 1,
+        "dvcrawl/wayback/cdx_rows": 40,
+        "dvcrawl/wayback/pages": 12,
+        "dvcrawl/wayback/cdx_error": "HTTP 403: Blocked Site Error",
+    }
+    check = next(
+        c
+        for c in run_checks(stats, newest_article=None, first_run=None, now=NOW)
+        if c.name == "archive_index"
+    )
+    assert not check.ok
+    assert check.detail == (
+        "1/2 index queries read: 40 captures listed, 12 pages; HTTP 403: Blocked Site Error"
+    )
+    read = run_checks(
+        stats | {"dvcrawl/wayback/cdx_failed": 0}, newest_article=None, first_run=None, now=NOW
+    )
+    check = next(c for c in read if c.name == "archive_index")
+    assert check.ok and check.detail == "2/2 index queries read: 40 captures listed, 12 pages"
+    # A live run asks no index: no such check.
+    assert "archive_index" not in {
+        c.name for c in run_checks({}, newest_article=None, first_run=None, now=NOW)
+    }

@@ -207,3 +207,79 @@ def test_a_new_database_is_made_at_the_newest_revision_by_any_command(
         created = connection.execute(text("SELECT created_at FROM schema_info")).scalar()
     engine.dispose()
     assert str(created)[:4] == str(before.year)
+
+
+# --- revision 0003: web archives (issue 13) ------------------------------------------------------
+
+
+def migrate(engine, revision: str, *, down: bool = False) -> None:
+    """Bring `engine`'s database to `revision` (up, or down), as `dvcrawl db upgrade` runs them."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "dvcrawl.db:migrations")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_a_database_before_web_archives_is_upgraded_with_its_rows(tmp_path: Path) -> None:
+    import json
+
+    from dvcrawl.search import search
+
+    url = f"sqlite:///{tmp_path / 'r2.sqlite3'}"
+    engine = make_engine(url, writer=True)
+    migrate(engine, "0002")
+    text_of_article = json.loads(TEXT)["text"]
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, canonical_url, url, site, title, text, images, "
+                "language, extractor, schema_version, content_hash, first_seen_at, fetched_at, "
+                "updated_at, relevance) VALUES (1, :url, :url, 'thanhuytphcm', 'Bài một', :text, "
+                "'[]', 'vi', 'thanhuytphcm/v1', 1, 'h', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 0.9)"
+            ),
+            {"url": "https://thanhuytphcm.vn/tin-tuc/a-1491800001", "text": text_of_article},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO crawl_runs (id, site, mode, pid, host, started_at, outcome, "
+                "pages_fetched, article_requests, new, updated, unchanged, duplicates, errors, "
+                "stats, checks) VALUES (1, 'thanhuytphcm', 'incremental', 1, 'h', "
+                "'2026-01-02 00:00:00', 'finished', 3, 1, 1, 0, 0, 0, 0, '{}', '[]')"
+            )
+        )
+    assert schema_revision(engine) == "0002"
+    with pytest.raises(DatabaseNeedsUpgrade, match="it has revision 0002"):
+        init_db(engine)
+    assert init_db(engine, upgrade=True) == f"upgraded from 0002 to {head_revision()}"
+    with engine.connect() as connection:
+        article = connection.execute(
+            text("SELECT title, relevance, archive_url, archived_at FROM articles")
+        ).all()
+        assert article == [("Bài một", 0.9, None, None)]
+        assert connection.execute(text("SELECT site, source FROM crawl_runs")).all() == [
+            ("thanhuytphcm", "live")
+        ]
+        assert connection.execute(text("SELECT count(*) FROM archive_captures")).scalar() == 0
+        assert compare_metadata(context(connection), Base.metadata) == []
+    # The search index kept its triggers: the stored article is found, and so is a new one.
+    assert [hit.title for hit in search(engine, "Củ Chi")] == ["Bài một"]
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE articles SET title = 'Bài một, sửa', archive_url = 'https://w/web/1id_/x'")
+        )
+    assert [hit.title for hit in search(engine, "sửa")] == ["Bài một, sửa"]
+    # And back: the columns and the table go, the rows and the search index stay.
+    migrate(engine, "0002", down=True)
+    with engine.connect() as connection:
+        columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(articles)")}
+        tables = set(
+            connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).scalars()
+        )
+    assert "archive_url" not in columns and "archive_captures" not in tables
+    assert [hit.title for hit in search(engine, "Củ Chi")] == ["Bài một, sửa"]
+    engine.dispose()

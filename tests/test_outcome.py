@@ -249,3 +249,28 @@ def test_errors_without_a_description_are_listed_by_kind() -> None:
 def test_without_the_ledger_no_site_is_called_unreachable() -> None:
     # Stats of a crawl without NetworkLedgerMiddleware: nothing says the portal was down.
     assert judge({"downloader/request_count": 10}, "finished") == Verdict("finished")
+
+
+def test_a_redirect_is_off_the_portal_by_host_name_whatever_the_port() -> None:
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from dvcrawl.outcome import NetworkLedgerMiddleware
+
+    crawler = get_crawler(Spider)
+    crawler.spider = Spider.from_crawler(crawler, name="archive")
+    crawler.spider.allowed_domains = ["127.0.0.1", "thanhxuan.hanoi.gov.vn"]
+    crawler.stats.open_spider()
+    ledger = NetworkLedgerMiddleware.from_crawler(crawler)
+    first = "http://127.0.0.1:8080/web/20251001000000id_/https://a.vn/x"
+    for url in (
+        "http://127.0.0.1:8080/web/20251002000000id_/https://a.vn/x",  # the archive's own port
+        "https://www.thanhxuan.hanoi.gov.vn/x",  # a subdomain
+    ):
+        ledger.request_scheduled(Request(url, meta={"redirect_urls": [first]}))
+    assert crawler.stats.get_value("dvcrawl/errors/redirect_offsite") is None
+    ledger.request_scheduled(Request("https://hanoi.gov.vn/x", meta={"redirect_urls": [first]}))
+    assert crawler.stats.get_value("dvcrawl/errors/redirect_offsite") == 1
+    assert crawler.stats.get_value("dvcrawl/cause/error") == (
+        f"{first} redirects off the portal to https://hanoi.gov.vn/x"
+    )

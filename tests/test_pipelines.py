@@ -7,6 +7,7 @@ engine in a child process, where a mutation check cannot see them; docs/testing.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +16,7 @@ from scrapy.settings import Settings
 
 from dvcrawl import settings as project_settings
 from dvcrawl.extract.text import content_hash
-from dvcrawl.items import Article, FetchedArticle, NotModified
+from dvcrawl.items import Article, CaptureDone, CaptureRef, FetchedArticle, NotModified
 from dvcrawl.pipelines import Chain, CounterStats
 from dvcrawl.pipelines.dedup import DedupPipeline
 from dvcrawl.pipelines.store import StorePipeline
@@ -322,3 +323,179 @@ def test_articles_outside_the_declared_url_shape_are_counted() -> None:
     pipeline.process_item(item(url="https://example.vn/a.html", site="generic"))
     pipeline.process_item(NotModified("https://thanhuytphcm.vn/bai-viet/b.html", WHEN))
     assert stats.get_stats() == {"dvcrawl/articles/outside_declared_shape": 1}
+
+
+# --- web-archive captures ------------------------------------------------------------------------
+
+CAPTURE = CaptureRef(
+    site="thanhuytphcm",
+    timestamp="20240315103000",
+    original_url="http://www.thanhuytphcm.vn/tin-tuc/a-1491871594",
+    canonical_url="https://thanhuytphcm.vn/tin-tuc/a-1491871594",
+    digest="DIGEST1",
+    status="200",
+)
+ARCHIVE_URL = f"https://web.archive.org/web/20240315103000id_/{CAPTURE.original_url}"
+
+
+def archived_item(**changes) -> FetchedArticle:
+    return FetchedArticle(
+        article=article(**changes),
+        fetched_at=WHEN,
+        archive_url=ARCHIVE_URL,
+        archived_at=datetime(2024, 3, 15, 10, 30, tzinfo=UTC),
+        capture=CAPTURE,
+    )
+
+
+def captures(db_url: str) -> list[tuple]:
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    try:
+        return connection.execute(
+            "SELECT archive, site, timestamp, original_url, canonical_url, digest, status, outcome "
+            "FROM archive_captures ORDER BY id"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def provenance(db_url: str) -> list[tuple]:
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    try:
+        return connection.execute(
+            "SELECT archive_url, archived_at, http_etag FROM articles"
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+def test_validate_and_dedup_pass_a_capture_that_gave_no_article_untouched(db_url: str) -> None:
+    done = CaptureDone(CAPTURE, "listing")
+    stats = CounterStats()
+    assert ValidatePipeline(Settings(), stats).process_item(done) is done
+    dedup = DedupPipeline(settings(db_url), stats)
+    dedup.open_spider()
+    assert dedup.process_item(done) is done
+    dedup.close_spider()
+    assert stats.get_stats() == {}
+
+
+def test_an_archived_article_and_its_capture_are_stored_in_one_transaction(db_url: str) -> None:
+    values = settings(db_url)
+    values.set("DVCRAWL_COMMIT_EVERY", 2)
+    store = StorePipeline(values, CounterStats())
+    store.open_spider()
+    store.process_item(archived_item())
+    assert rows(db_url) == [] and captures(db_url) == [], "neither before the commit"
+    store.process_item(CaptureDone(replace(CAPTURE, timestamp="20240101000000"), "redirect"))
+    assert len(rows(db_url)) == 1
+    assert [row[2:] for row in captures(db_url)] == [
+        ("20240315103000", CAPTURE.original_url, CAPTURE.canonical_url, "DIGEST1", "200", "stored"),
+        (
+            "20240101000000",
+            CAPTURE.original_url,
+            CAPTURE.canonical_url,
+            "DIGEST1",
+            "200",
+            "redirect",
+        ),
+    ]
+    assert captures(db_url)[0][:2] == ("wayback", "thanhuytphcm")
+    assert provenance(db_url) == [(ARCHIVE_URL, "2024-03-15 10:30:00.000000", None)]
+    # Read again (a later run, other content): one capture row, its outcome updated.
+    store.process_item(archived_item(text=TEXT + "\n\nMột đoạn mới."))
+    store.close_spider()
+    assert len(captures(db_url)) == 2 and len(rows(db_url)) == 1
+
+
+def test_a_live_fetch_clears_the_archive_provenance(db_url: str) -> None:
+    store = StorePipeline(settings(db_url), CounterStats())
+    store.open_spider()
+    store.process_item(archived_item())
+    store.process_item(item())
+    store.close_spider()
+    assert provenance(db_url) == [(None, None, '"e1"')]
+
+
+def test_a_dropped_capture_is_recorded_as_read(db_url: str) -> None:
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+    store = StorePipeline.from_crawler(crawler)
+    store.open_spider()
+    listing = archived_item(is_article=False)
+    untitled = archived_item(title=None)
+    untitled.capture = replace(CAPTURE, timestamp="20240401000000")
+    crawler.signals.send_catch_log(
+        signals.item_dropped, item=listing, response=None, exception=DropItem("x"), spider=None
+    )
+    # Called directly, so that a mistake in the handler is not caught by the signal.
+    for dropped in (untitled, item(is_article=False), NotModified("https://a.vn/x", WHEN)):
+        store.item_dropped(item=dropped, response=None, exception=DropItem("x"), spider=None)
+    store.close_spider()
+    assert [(row[2], row[7]) for row in captures(db_url)] == [
+        ("20240315103000", "not_article"),
+        ("20240401000000", "dropped"),
+    ]
+    assert rows(db_url) == []
+
+
+def failing_store(db_url: str, monkeypatch, method: str) -> tuple[StorePipeline, CounterStats]:
+    """A store pipeline whose `method` fails for good, as a read-only database would."""
+    from dvcrawl.db import StorageError
+
+    stats = CounterStats()
+    store = StorePipeline(settings(db_url), stats)
+    store.open_spider()
+
+    def fail(*args, **kwargs):
+        raise StorageError("database is read-only: attempt to write a readonly database", [])
+
+    monkeypatch.setattr(store.store, method, fail)
+    return store, stats
+
+
+def test_a_capture_that_cannot_be_recorded_loses_no_article(
+    db_url: str, monkeypatch, caplog
+) -> None:
+    from dvcrawl.pipelines.store import NotStored
+
+    store, stats = failing_store(db_url, monkeypatch, "record_capture")
+    with pytest.raises(NotStored, match="^not stored: database is read-only"):
+        store.process_item(CaptureDone(CAPTURE, "listing"))
+    assert stats.get_value("dvcrawl/storage/failed") == 0, "no article was lost"
+    assert stats.get_value("dvcrawl/cause/storage") == (
+        "database is read-only: attempt to write a readonly database"
+    )
+    assert caplog.messages[-1] == (
+        f"not stored: {CAPTURE.original_url}: database is read-only: attempt to write a "
+        "readonly database"
+    )
+    # A dropped capture whose record fails: the same, from the signal handler.
+    caplog.clear()
+    store.item_dropped(item=archived_item(is_article=False), exception=DropItem("x"))
+    assert caplog.messages == [
+        f"not stored: {CAPTURE.original_url}: database is read-only: attempt to write a "
+        "readonly database"
+    ]
+    assert stats.get_value("dvcrawl/storage/failed") == 0
+    store.close_spider()
+
+
+def test_an_archived_article_the_store_could_not_write_is_read_again(
+    db_url: str, monkeypatch, caplog
+) -> None:
+    from dvcrawl.pipelines.store import NotStored
+
+    store, stats = failing_store(db_url, monkeypatch, "save")
+    fetched = archived_item()
+    with pytest.raises(NotStored) as dropped:
+        store.process_item(fetched)
+    assert stats.get_value("dvcrawl/storage/failed") == 1
+    assert caplog.messages[-1].startswith(f"not stored: {fetched.article.url}: database is")
+    # The engine then signals the drop: the capture must not be recorded as read.
+    monkeypatch.undo()
+    store.item_dropped(item=fetched, exception=dropped.value)
+    store.close_spider()
+    assert captures(db_url) == [] and rows(db_url) == []

@@ -106,3 +106,23 @@ def test_incremental_runs_and_concurrent_writers(
     assert danvan[3] < first_run[4] and first_run[3] < danvan[4], (
         "the two writers did not overlap in time"
     )
+
+
+def test_an_archive_run_and_its_resumption(dvcrawl: Runner, pg_url: str) -> None:
+    from tests.support.wayback_archives import thanhxuan_captures
+    from tests.support.wayback_server import FakeWayback
+
+    with FakeWayback(thanhxuan_captures()) as archive:
+        arguments = ("crawl", "hanoi_thanhxuan", "--source", "wayback", "--db", pg_url)
+        quick = ("-s", "DVCRAWL_WAYBACK_DELAY=0")
+        first = dvcrawl(*arguments, *quick, env=archive.env())
+        assert first.returncode == 0, first.stdout + first.stderr
+        read = len(archive.capture_hits())
+        second = dvcrawl(*arguments, *quick, env=archive.env())
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert len(archive.capture_hits()) == read  # nothing read twice
+    assert query(
+        pg_url, "SELECT count(*), count(archive_url), count(DISTINCT canonical_url) FROM articles"
+    ) == [(6, 6, 6)]
+    assert query(pg_url, "SELECT count(*) FROM archive_captures") == [(read - 1,)]
+    assert query(pg_url, "SELECT DISTINCT source FROM crawl_runs") == [("wayback",)]

@@ -274,6 +274,14 @@ def test_the_index_is_built_for_an_existing_database(
         connection.execute("DROP TABLE topic_lists")
         connection.execute("DROP INDEX ix_articles_relevance")
         connection.execute("ALTER TABLE articles DROP COLUMN relevance")
+        # ... and from before web archives (revision 0003), which came after search.
+        connection.execute("DROP TABLE archive_captures")
+        for table, column in (
+            ("articles", "archive_url"),
+            ("articles", "archived_at"),
+            ("crawl_runs", "source"),
+        ):
+            connection.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         connection.execute("UPDATE alembic_version SET version_num = '0001'")
     refused = dvcrawl("search", "dan van kheo", "--db", url)
     assert refused.returncode == 2 and "dvcrawl db upgrade" in refused.stderr, refused.stderr

@@ -23,8 +23,8 @@ from dvcrawl import health, state
 from dvcrawl.db import ArticleStore, utcnow
 from dvcrawl.db.models import ArticleRow, CrawlRun
 from dvcrawl.extract.text import content_hash
-from dvcrawl.items import Article
-from dvcrawl.state import CrawlState, CrawlStateExtension
+from dvcrawl.items import Article, CaptureRef
+from dvcrawl.state import ArchiveProgress, CrawlState, CrawlStateExtension
 
 
 @pytest.fixture
@@ -35,7 +35,14 @@ def crawl_state(db_url: str):
 
 
 def store_article(
-    db_url: str, url: str, *, etag: str | None = None, when=None, site: str = "thanhuytphcm"
+    db_url: str,
+    url: str,
+    *,
+    etag: str | None = None,
+    when=None,
+    site: str = "thanhuytphcm",
+    archived_at: datetime | None = None,
+    capture: CaptureRef | None = None,
 ) -> None:
     from dvcrawl.db import init_db, make_engine
 
@@ -57,6 +64,9 @@ def store_article(
         fetched_at=when or utcnow(),
         etag=etag,
         last_modified="Tue, 01 Oct 2024 00:00:00 GMT" if etag else None,
+        archive_url=f"https://web.archive.org/web/2024id_/{url}" if archived_at else None,
+        archived_at=archived_at,
+        capture=capture,
     )
     store.close()
     engine.dispose()
@@ -588,3 +598,116 @@ def test_the_extension_learns_shapes_only_when_articles_missed_the_declared_one(
     extension.spider_opened(BareSpider())
     extension.spider_closed(BareSpider(), "finished")
     assert crawler.stats.get_value("dvcrawl/url_shapes/learned") is None
+
+
+# --- archive runs ----------------------------------------------------------------------------
+
+
+def test_articles_read_from_an_archive_are_not_known_to_a_live_crawl(
+    crawl_state: CrawlState, db_url: str
+) -> None:
+    live = "https://thanhuytphcm.vn/tin-tuc/a-1491871594"
+    archived = "https://thanhuytphcm.vn/tin-tuc/b-1491871595"
+    store_article(db_url, live)
+    store_article(db_url, archived, archived_at=datetime(2024, 1, 1, tzinfo=UTC))
+    assert set(crawl_state.known([live, archived])) == {live}
+    assert crawl_state.known([archived]) == {}
+
+
+def test_archive_runs_are_no_live_history(crawl_state: CrawlState) -> None:
+    crawl_state.start_run("thanhuytphcm", "incremental")  # another site's live run
+    archive_run = crawl_state.start_run("danvan", "incremental", "wayback")
+    assert crawl_state.history("danvan") == (None, None)
+    live_run = crawl_state.start_run("danvan", "incremental")
+    assert crawl_state.history("danvan")[1] == run_row(crawl_state, live_run).started_at.replace(
+        tzinfo=UTC
+    )
+    assert crawl_state.last_run("danvan", source="wayback").id == archive_run
+    assert crawl_state.last_run("danvan", source="live").id == live_run
+    assert crawl_state.last_run("danvan").id == live_run
+    assert run_row(crawl_state, archive_run).source == "wayback"
+
+
+def test_archive_progress_is_what_was_read_and_stored(crawl_state: CrawlState, db_url: str) -> None:
+    site = "hanoi_thanhxuan"
+    host = "https://thanhxuan.hanoi.gov.vn"
+    read = CaptureRef(site, "20240315103000", f"{host}/a?redirect=x", f"{host}/a", "D1", "200")
+    store_article(
+        db_url, f"{host}/a", site=site, archived_at=datetime(2024, 3, 15, tzinfo=UTC), capture=read
+    )
+    store_article(db_url, f"{host}/live", site=site)
+    store_article(db_url, "https://danvan.vn/Home/a/1/b", site="danvan")
+    progress = crawl_state.archive_progress(site)
+    assert progress.read == {("20240315103000", f"{host}/a?redirect=x")}
+    assert progress.digests == {f"{host}/a": {"D1"}}
+    assert progress.stored == {f"{host}/a": datetime(2024, 3, 15, tzinfo=UTC), f"{host}/live": None}
+    assert crawl_state.archive_progress("danvan").read == set()
+
+
+def test_what_an_archive_run_reads_again() -> None:
+    progress = ArchiveProgress()
+    progress.read.add(("20240101000000", "https://a.vn/1?redirect=x"))
+    progress.stored["https://a.vn/live"] = None
+    progress.stored["https://a.vn/old"] = datetime(2024, 1, 1, tzinfo=UTC)
+    progress.digests["https://a.vn/old"] = {"SAME"}
+    needs = progress.needs
+    assert (
+        needs("https://a.vn/1", "20240101000000", "https://a.vn/1?redirect=x", "") == "read_before"
+    )
+    # The same page under another capture key is not "read before".
+    assert needs("https://a.vn/1", "20240101000001", "https://a.vn/1?redirect=x", "") is None
+    assert needs("https://a.vn/1", "20240101000000", "https://a.vn/1", "") is None
+    assert needs("https://a.vn/live", "20250101000000", "https://a.vn/live", "X") == "stored_live"
+    assert needs("https://a.vn/old", "20231201000000", "https://a.vn/old", "X") == "stored_newer"
+    assert needs("https://a.vn/old", "20240101000000", "https://a.vn/old", "X") == "stored_newer"
+    assert needs("https://a.vn/old", "20240601000000", "https://a.vn/old", "SAME") == "same_digest"
+    # A newer capture with other content is read: it updates the stored article in place.
+    assert needs("https://a.vn/old", "20240601000000", "https://a.vn/old", "OTHER") is None
+    assert needs("https://a.vn/old", "20240601000000", "https://a.vn/old", "") is None
+    assert needs("https://a.vn/new", "20240601000000", "https://a.vn/new", "SAME") is None
+
+
+class ArchiveSpider(FakeSpider):
+    source = "wayback"
+    mode = "incremental"
+
+
+def test_the_extension_records_an_archive_run_without_the_silence_check(db_url: str) -> None:
+    for spider, silence_checked in ((FakeSpider(), True), (ArchiveSpider(), False)):
+        crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+        crawler.stats.open_spider()
+        extension = CrawlStateExtension(crawler)
+        extension.spider_opened(spider)
+        # The site published 60 days ago and was first crawled 90 days ago (live).
+        with Session(extension.state.engine) as session, session.begin():
+            session.execute(update(CrawlRun).values(started_at=utcnow() - timedelta(days=90)))
+        store_article(
+            db_url, "http://danvan.vn/Home/a/1/b", when=utcnow() - timedelta(days=60), site="danvan"
+        )
+        extension.spider_closed(spider, "finished")
+        names = {check.name for check in extension.checks}
+        assert ("new_articles" in names) == silence_checked, spider
+    reader = CrawlState(db_url)
+    try:
+        with Session(reader.reader) as session:
+            sources = session.scalars(select(CrawlRun.source).order_by(CrawlRun.id)).all()
+        assert sources == ["live", "wayback"]
+    finally:
+        reader.close()
+
+
+def test_a_live_run_follows_the_last_live_run_not_an_archive_run(db_url: str) -> None:
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url})
+    crawler.stats.open_spider()
+    extension = CrawlStateExtension(crawler)
+    live = extension.state.start_run("danvan", "incremental")
+    extension.state.finish_run(live, reason="finished", stats={}, checks=[])
+    archive = extension.state.start_run("danvan", "incremental", "wayback")
+    extension.state.finish_run(archive, reason="closespider_pagecount", stats={}, checks=[])
+    extension.spider_opened(FakeSpider())
+    assert extension.previous.id == live and extension.previous_was_complete
+    archive_extension = CrawlStateExtension(crawler)
+    archive_extension.spider_opened(ArchiveSpider())
+    assert archive_extension.previous.id == archive
+    extension.state.close()
+    archive_extension.state.close()

@@ -53,6 +53,27 @@ def register(commands: Any) -> None:
         help="ask again for known articles, conditionally (only changed ones download)",
     )
     parser.add_argument(
+        "--source",
+        choices=("live", "wayback"),
+        default="live",
+        help="live: the portals (default); wayback: their captures in the web archive at "
+        "$DVCRAWL_WAYBACK_URL (default https://web.archive.org)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="capture_from",
+        type=capture_bound,
+        metavar="YYYY[MM[DD]]",
+        help="with --source wayback: only captures made on or after this date",
+    )
+    parser.add_argument(
+        "--to",
+        dest="capture_to",
+        type=capture_bound,
+        metavar="YYYY[MM[DD]]",
+        help="with --source wayback: only captures made on or before this date",
+    )
+    parser.add_argument(
         "-s",
         "--set",
         action="append",
@@ -98,6 +119,21 @@ def choose_sites(args: argparse.Namespace) -> tuple[list[Any], dict[str, list[st
         raise UserError("name at least one site (see `dvcrawl sites`), or use --all")
     if args.full and args.refresh:
         raise UserError("--full and --refresh cannot be combined")
+    wayback = args.source == "wayback"
+    if not wayback and (args.capture_from or args.capture_to):
+        raise UserError("--from and --to select archive captures: add --source wayback")
+    if wayback:
+        for flag, given in (("--full", args.full), ("--refresh", args.refresh)):
+            if given:
+                raise UserError(
+                    f"{flag} is for live runs; --source wayback reads every captured page once"
+                )
+        if args.start_url:
+            raise UserError(
+                "--start-url is for live runs; --source wayback reads the archive's index"
+            )
+        if args.capture_from and args.capture_to and _after(args.capture_from, args.capture_to):
+            raise UserError(f"--from {args.capture_from} is after --to {args.capture_to}")
     for path in args.replay or []:
         if not Path(path).is_file():
             raise UserError(f"no such WARC file: {path}")
@@ -109,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     from dvcrawl.db import DatabaseUnwritable
 
     chosen, start_urls = choose_sites(args)
+    wayback = args.source == "wayback"
     settings = project_settings(args.db)
     settings.set("LOG_LEVEL", log_level(args), priority="cmdline")
     if args.replay:
@@ -133,6 +170,18 @@ def run(args: argparse.Namespace) -> int:
 
     if progress_wanted(quiet=args.quiet):
         settings.set("DVCRAWL_PROGRESS", True, priority="cmdline")
+    if wayback:
+        from dvcrawl.wayback import PICKS, wayback_base
+
+        try:
+            wayback_base(settings.get("DVCRAWL_WAYBACK_URL"))
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if settings.get("DVCRAWL_WAYBACK_PICK") not in PICKS:
+            raise UserError(
+                f"DVCRAWL_WAYBACK_PICK must be one of {', '.join(PICKS)}, "
+                f"not {settings.get('DVCRAWL_WAYBACK_PICK')!r}"
+            )
 
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
@@ -166,12 +215,31 @@ def run(args: argparse.Namespace) -> int:
         configure_logging(settings.get("LOG_LEVEL"), tracebacks=args.verbose >= 2)
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
         process = CrawlerProcess(settings)
-        crawlers = []
+        crawlers: list[Any] = []
         started = time.monotonic()
-        for site in chosen:
-            crawler = process.create_crawler(loader.load(site.id))
-            process.crawl(crawler, start_url=start_urls.get(site.id), mode=mode)
-            crawlers.append(crawler)
+        pending = list(chosen)
+
+        def crawl_next(result: Any = None) -> Any:
+            """Start the next site's crawl (all at once live; one after another from an archive)."""
+            while pending:
+                site = pending.pop(0)
+                crawler = process.create_crawler(loader.load(site.id))
+                crawlers.append(crawler)
+                arguments: dict[str, Any] = {"start_url": start_urls.get(site.id), "mode": mode}
+                if wayback:
+                    arguments |= {
+                        "source": "wayback",
+                        "capture_from": args.capture_from,
+                        "capture_to": args.capture_to,
+                    }
+                done = process.crawl(crawler, **arguments)
+                if wayback:
+                    # The archive is asked one request at a time, whatever the number of sites.
+                    done.addBoth(crawl_next)
+                    break
+            return result
+
+        crawl_next()
         process.start()
         elapsed = time.monotonic() - started
     finally:
@@ -198,6 +266,21 @@ _REPORT_COLUMNS = (
     ("dead links", "dvcrawl/dead_links"),
     ("errors", None),
 )
+
+
+def capture_bound(value: str) -> str:
+    """An argparse type: a ``--from``/``--to`` date of archive captures."""
+    from dvcrawl.wayback import check_timestamp_bound
+
+    try:
+        return check_timestamp_bound(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _after(since: str, until: str) -> bool:
+    width = max(len(since), len(until))
+    return since.ljust(width, "0") > until.ljust(width, "9")
 
 
 def print_report(runs: list[dict[str, Any]]) -> bool:
@@ -257,9 +340,37 @@ def print_report(runs: list[dict[str, Any]]) -> bool:
                 f"outside the declared URL shape; learned: {stats.get('dvcrawl/url_shapes/learned') or '-'}"
                 " (update the site's article_url)"
             )
+        if stats.get("dvcrawl/wayback/base"):
+            notes.append(f"{stats['site']}: {_archive_note(stats)}")
         if stats.get("dvcrawl/warc_file"):
             notes.append(f"{stats['site']}: archive {stats['dvcrawl/warc_file']}")
     print_table(header, rows, numeric_from=2)
     for note in notes:
         print(note)
     return failed
+
+
+def _archive_note(stats: dict[str, Any]) -> str:
+    """What an archive run found in the archive's index and what it read."""
+    get = lambda key: int(stats.get(f"dvcrawl/wayback/{key}", 0) or 0)  # noqa: E731
+    skipped = sum(
+        int(value or 0)
+        for key, value in stats.items()
+        if key.startswith("dvcrawl/wayback/skipped/")
+    )
+    note = (
+        f"archive {stats['dvcrawl/wayback/base']}: {get('cdx_rows')} captures listed in "
+        f"{get('cdx_pages')} index pages, {get('pages')} pages; selected "
+        f"{get('selected/article')} article and {get('selected/listing')} listing pages, "
+        f"{skipped} of them read before; {get('redirects')} redirect captures followed"
+    )
+    if get("links_not_archived"):
+        note += f", {get('links_not_archived')} listing links not archived"
+    if get("throttled"):
+        waited = float(stats.get("dvcrawl/wayback/throttled_seconds", 0) or 0)
+        note += f"; paused {get('throttled')} times ({waited:.0f} s) at the archive's request"
+    if get("cdx_failed"):
+        note += (
+            f"; {get('cdx_failed')} index queries FAILED: {stats.get('dvcrawl/wayback/cdx_error')}"
+        )
+    return note

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from dvcrawl.progress import display, progress_wanted
     from dvcrawl.urls import InvalidURL
     from dvcrawl.warc import WarcError, iter_responses
+    from dvcrawl.wayback import archived_page
 
     configure_logging(log_level(args), tracebacks=args.verbose >= 2)
     for path in args.warcs:
@@ -71,25 +72,28 @@ def run(args: argparse.Namespace) -> int:
                     ):
                         stats.inc_value("dvcrawl/import/skipped")
                         continue
+                    # A web-archive run's capture is the portal's page under its original URL.
+                    archived = archived_page(response.url)
+                    url = archived.original_url if archived else response.url
                     try:
                         decoded = decode_page(response.body, content_type)
-                        article = extract_article(
-                            decoded.text, response.url, fetched_at=response.date
-                        )
+                        article = extract_article(decoded.text, url, fetched_at=response.date)
                     except (NotHTML, InvalidURL):
                         stats.inc_value("dvcrawl/import/skipped")
                         continue
                     for problem in decoded.problems:
                         stats.inc_value(f"dvcrawl/decoding/{problem.kind}")
                         logger.warning("%s: %s", response.url, problem.detail)
-                    chain.process(
-                        FetchedArticle(
-                            article=article,
-                            fetched_at=response.date or datetime.now(UTC),
-                            etag=response.header("ETag"),
-                            last_modified=response.header("Last-Modified"),
-                        )
+                    item = FetchedArticle(
+                        article=article,
+                        fetched_at=response.date or datetime.now(UTC),
+                        etag=None if archived else response.header("ETag"),
+                        last_modified=None if archived else response.header("Last-Modified"),
                     )
+                    if archived:
+                        item.archive_url = response.url
+                        item.archived_at = archived.archived_at
+                    chain.process(item)
             except WarcError as exc:
                 raise UserError(str(exc)) from None
             shown.show(task, _counts(stats), rate_of="responses")

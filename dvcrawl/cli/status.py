@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     engine = make_engine(url, create=False)
     header = [
         "site",
+        "source",
         "last run (UTC)",
         "result",
         "new",
@@ -76,12 +77,26 @@ def run(args: argparse.Namespace) -> int:
                 ).all()
             )
             sites = list(SITES) + sorted(str(site) for site in set(counts) - set(SITES))
-            for site in sites:
-                run = session.scalar(
-                    select(CrawlRun)
-                    .where(CrawlRun.site == site)
-                    .order_by(CrawlRun.id.desc())
-                    .limit(1)
+            sources: dict[str, list[str]] = {}
+            for site, source in session.execute(
+                select(CrawlRun.site, CrawlRun.source).distinct().order_by(CrawlRun.source)
+            ):
+                sources.setdefault(site, []).append(source)
+            # One row per site and source: an archive run's outcome and checks show like a
+            # live run's, and neither hides the other.
+            pairs = [
+                (site_id, source) for site_id in sites for source in sources.get(site_id) or [None]
+            ]
+            for site, source in pairs:
+                run = (
+                    session.scalar(
+                        select(CrawlRun)
+                        .where(CrawlRun.site == site, CrawlRun.source == source)
+                        .order_by(CrawlRun.id.desc())
+                        .limit(1)
+                    )
+                    if source
+                    else None
                 )
                 failed_checks = [c for c in (run.checks or []) if not c.get("ok")] if run else []
                 if run is not None and run.outcome in {"failed", "interrupted"}:
@@ -89,10 +104,12 @@ def run(args: argparse.Namespace) -> int:
                     # The run's cause in one line ("unreachable: DNS lookup failed for ...").
                     problems.append(f"{site}: {run.outcome}: {run.cause or run.finish_reason}")
                 failing |= bool(failed_checks)
-                problems += [f"{site}: {c['name']}: {c['detail']}" for c in failed_checks]
+                label = site if source in (None, "live") else f"{site} ({source})"
+                problems += [f"{label}: {c['name']}: {c['detail']}" for c in failed_checks]
                 rows.append(
                     [
                         site,
+                        source or "-",
                         run.started_at.strftime("%Y-%m-%d %H:%M") if run else "never",
                         run.outcome if run else "-",
                         str(run.new) if run else "-",

@@ -29,8 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
-from dvcrawl.db.models import ArticleRow, ArticleVersion, LshBand, SchemaInfo
-from dvcrawl.items import SCHEMA_VERSION, Article
+from dvcrawl.db.models import ArchiveCapture, ArticleRow, ArticleVersion, LshBand, SchemaInfo
+from dvcrawl.items import SCHEMA_VERSION, Article, CaptureRef
 
 if TYPE_CHECKING:
     from dvcrawl.topic import Topic
@@ -463,6 +463,9 @@ class ArticleStore:
         etag: str | None = None,
         last_modified: str | None = None,
         band_keys: list[int] | None = None,
+        archive_url: str | None = None,
+        archived_at: datetime | None = None,
+        capture: CaptureRef | None = None,
     ) -> StoreResult:
         """Insert or update the row of `article` (by canonical URL).
 
@@ -471,6 +474,10 @@ class ArticleStore:
         applies to new rows only: an article keeps the identity it was first stored with.
         `band_keys` (from `dvcrawl.dedup`) are stored with new and changed texts, in the same
         transaction as the row.
+
+        A page read from a web archive carries its provenance (`archive_url`, `archived_at`)
+        and the index entry of its capture (`capture`), recorded in the same transaction; a
+        page fetched from the portal clears the provenance of a row first read from an archive.
 
         Raises:
             StorageError: if the write failed for good (see the class docstring).
@@ -486,6 +493,9 @@ class ArticleStore:
             etag=etag,
             last_modified=last_modified,
             band_keys=band_keys,
+            archive_url=archive_url,
+            archived_at=archived_at,
+            capture=capture,
         )
         result: StoreResult = self._write(operation)
         return result
@@ -501,6 +511,9 @@ class ArticleStore:
         etag: str | None,
         last_modified: str | None,
         band_keys: list[int] | None,
+        archive_url: str | None = None,
+        archived_at: datetime | None = None,
+        capture: CaptureRef | None = None,
     ) -> StoreResult:
         row = self.get(article.canonical_url)
         fields = {
@@ -517,6 +530,8 @@ class ArticleStore:
             "extractor": article.extractor,
             "schema_version": SCHEMA_VERSION,
             "content_hash": content_hash,
+            "archive_url": archive_url,
+            "archived_at": archived_at,
         }
         if self.topic is not None:
             fields["relevance"] = self.topic.score(article.title, article.text)
@@ -559,6 +574,8 @@ class ArticleStore:
             if changed:
                 row.updated_at = now
             outcome = "updated" if changed else "unchanged"
+        if capture is not None:
+            self._record_capture(capture, "stored")
         self.session.flush()
         return StoreResult(outcome=outcome, row_id=row.id)
 
@@ -615,6 +632,42 @@ class ArticleStore:
         logger.warning("%s; trying again in %.1f s", description, delay)
         self._sleep(delay)
         return attempt + 1
+
+    def record_capture(self, capture: CaptureRef, outcome: str) -> None:
+        """Record an archive capture that was read and gave no article (`CaptureDone`).
+
+        Raises:
+            StorageError: if the write failed for good.
+
+        """
+        self._write(partial(self._record_capture_alone, capture, outcome))
+
+    def _record_capture_alone(self, capture: CaptureRef, outcome: str) -> None:
+        self._record_capture(capture, outcome)
+        self.session.flush()
+        return None  # no article: nothing to take back from the counters if it is lost
+
+    def _record_capture(self, capture: CaptureRef, outcome: str) -> None:
+        row = self.session.scalar(
+            select(ArchiveCapture).where(
+                ArchiveCapture.archive == "wayback",
+                ArchiveCapture.timestamp == capture.timestamp,
+                ArchiveCapture.original_url == capture.original_url,
+            )
+        )
+        if row is None:
+            row = ArchiveCapture(
+                archive="wayback",
+                site=capture.site,
+                timestamp=capture.timestamp,
+                original_url=capture.original_url,
+            )
+            self.session.add(row)
+        row.canonical_url = capture.canonical_url
+        row.digest = capture.digest
+        row.status = capture.status
+        row.outcome = outcome
+        row.fetched_at = utcnow()
 
     def _replace_bands(self, article_id: int, band_keys: list[int] | None) -> None:
         if band_keys is None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,6 +58,10 @@ class ArticleRow(Base):
     http_last_modified: Mapped[str | None] = mapped_column(String(64))
     #: How much the article is about the topic, 0-1 (`dvcrawl.topic`); null until scored.
     relevance: Mapped[float | None] = mapped_column(Float, index=True)
+    # Provenance of a record read from a web archive (`dvcrawl.wayback`): the capture's address
+    # and time. Null for a page fetched from the portal; a live fetch clears them.
+    archive_url: Mapped[str | None] = mapped_column(String(2048))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ArticleVersion(Base):
@@ -103,6 +108,8 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site: Mapped[str] = mapped_column(String(64), index=True)
     mode: Mapped[str] = mapped_column(String(16))
+    #: "live" (the portal) or "wayback" (the web archive).
+    source: Mapped[str] = mapped_column(String(16), default="live", server_default="live")
     pid: Mapped[int] = mapped_column(Integer)
     host: Mapped[str] = mapped_column(String(255))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -179,6 +186,35 @@ class TopicList(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ArchiveCapture(Base):
+    """A capture of a web archive that an archive run has read, and what it gave.
+
+    An archive run skips the captures listed here, so a run stopped after days resumes where it
+    stopped. A capture that gave an article is recorded in the article's own transaction; a
+    killed run loses neither, and never records one without the other.
+    """
+
+    __tablename__ = "archive_captures"
+    __table_args__ = (
+        UniqueConstraint(
+            "archive", "timestamp", "original_url", name="uq_archive_captures_capture"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    archive: Mapped[str] = mapped_column(String(16), default="wayback")
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    timestamp: Mapped[str] = mapped_column(String(14))
+    original_url: Mapped[str] = mapped_column(String(2048))
+    canonical_url: Mapped[str] = mapped_column(String(2048), index=True)
+    digest: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(8))
+    #: "stored" (an article row was written), "not_article", "dropped", "listing", "redirect",
+    #: "dead" (the archive answered 4xx), "not_html".
+    outcome: Mapped[str] = mapped_column(String(16))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SchemaInfo(Base):

@@ -62,8 +62,8 @@ class DedupPipeline:
 
     def process_item(self, item: FetchedArticle | NotModified) -> FetchedArticle | NotModified:
         """Set the item's fingerprints and, for a copy, the first copy it duplicates."""
-        if isinstance(item, NotModified):
-            return item
+        if not isinstance(item, FetchedArticle):
+            return item  # NotModified, CaptureDone: nothing to check
         assert self.deduplicator is not None and self.session is not None, (
             "open_spider was not called"
         )

@@ -17,7 +17,7 @@ from dvcrawl.db import (
     make_engine,
 )
 from dvcrawl.extract.text import content_hash
-from dvcrawl.items import FetchedArticle, NotModified
+from dvcrawl.items import CaptureDone, FetchedArticle, NotModified
 from dvcrawl.topic import load_topic, refresh_scores
 
 if TYPE_CHECKING:
@@ -39,6 +39,10 @@ class StorePipeline:
     an article that still cannot be written is counted, its cause kept for the run's verdict
     (`dvcrawl.outcome`), and dropped, and the next article is written as usual.
 
+    Archive captures (`dvcrawl.wayback`) are recorded here too, in the store's transactions:
+    with the article they gave, or alone (`CaptureDone`, or an item the validator dropped), so
+    that what an archive run has read is known exactly as far as what it stored.
+
     Stats: ``dvcrawl/articles/new``, ``…/updated``, ``…/unchanged``, ``dvcrawl/storage/failed``
     (articles lost to a failed write), ``dvcrawl/storage/retried`` (written on a later try),
     ``dvcrawl/cause/storage`` (the last failure, one line).
@@ -57,7 +61,26 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         """Build the pipeline (Scrapy component protocol)."""
-        return cls(crawler.settings, crawler.stats)
+        from scrapy import signals
+
+        pipeline = cls(crawler.settings, crawler.stats)
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        return pipeline
+
+    def item_dropped(self, item: object, exception: object = None, **_: object) -> None:
+        """An archive capture whose page was no article (or an incomplete one) is read all the same.
+
+        Not one the store itself failed to write: that page must be read again.
+        """
+        if isinstance(exception, NotStored):
+            return
+        if isinstance(item, FetchedArticle) and item.capture is not None and self.store is not None:
+            outcome = "not_article" if not item.article.is_article else "dropped"
+            try:
+                self.store.record_capture(item.capture, outcome)
+            except StorageError as error:
+                self._lost(error, count=0)
+                logger.error("not stored: %s: %s", item.capture.original_url, error.description)
 
     def open_spider(self) -> None:
         """Open the database and create missing tables."""
@@ -85,11 +108,16 @@ class StorePipeline:
             if self.engine is not None:
                 self.engine.dispose()
 
-    def process_item(self, item: FetchedArticle | NotModified) -> FetchedArticle | NotModified:
+    def process_item(
+        self, item: FetchedArticle | NotModified | CaptureDone
+    ) -> FetchedArticle | NotModified | CaptureDone:
         """Insert or update the article's row (or note that it was confirmed unchanged)."""
         assert self.store is not None, "open_spider was not called"
         retried = self.store.retried
         try:
+            if isinstance(item, CaptureDone):
+                self.store.record_capture(item.capture, item.outcome)
+                return item
             if isinstance(item, NotModified):
                 self.store.touch(item.canonical_url, item.fetched_at)
                 self.stats.inc_value("dvcrawl/articles/not_modified")
@@ -104,13 +132,20 @@ class StorePipeline:
                 duplicate_of=item.duplicate_of,
                 similarity=item.similarity,
                 band_keys=item.band_keys,
+                archive_url=item.archive_url,
+                archived_at=item.archived_at,
+                capture=item.capture,
             )
         except StorageError as error:
-            url = item.canonical_url if isinstance(item, NotModified) else item.article.url
-            self._lost(error, count=1)
+            if isinstance(item, CaptureDone):
+                url, count = item.capture.original_url, 0  # no article lost: read again later
+            else:
+                url = item.canonical_url if isinstance(item, NotModified) else item.article.url
+                count = 1
+            self._lost(error, count=count)
             logger.error("not stored: %s: %s", url, error.description)
             # Logged above in one line; Scrapy's own "Dropped" line would print the item.
-            raise DropItem(f"not stored: {error.description}", log_level="DEBUG") from None
+            raise NotStored(f"not stored: {error.description}", log_level="DEBUG") from None
         finally:
             if self.store.retried > retried:
                 self.stats.inc_value("dvcrawl/storage/retried", self.store.retried - retried)
@@ -124,6 +159,10 @@ class StorePipeline:
             self.stats.inc_value(f"dvcrawl/articles/{key}", -1)
         self.stats.inc_value("dvcrawl/storage/failed", count + len(error.lost))
         self.stats.set_value("dvcrawl/cause/storage", error.description)
+
+
+class NotStored(DropItem):
+    """An item the store could not write (its cause is in the run's verdict)."""
 
 
 def open_schema(engine: Engine, stats: Stats) -> None:

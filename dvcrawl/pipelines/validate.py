@@ -37,8 +37,8 @@ class ValidatePipeline:
 
     def process_item(self, item: FetchedArticle | NotModified) -> FetchedArticle | NotModified:
         """Pass `item` on, or raise DropItem saying why not."""
-        if isinstance(item, NotModified):
-            return item
+        if not isinstance(item, FetchedArticle):
+            return item  # NotModified, CaptureDone: nothing to check
         article = item.article
         self._count(article)
         if not article.is_article:

@@ -6,7 +6,8 @@ What is known from its pages: Liferay's asset publisher renders the article
 Đang online / Tổng số truy cập") is *also* a web-content portlet wrapped in
 ``.journal-content-article``, so the article is the best-scoring match, never the first one.
 The district level was abolished on 1-7-2025: the portal is archival, disabled in ``--all``;
-crawl it by name for backfills of archived copies.
+read it from the web archive with ``dvcrawl crawl hanoi_thanhxuan --source wayback``
+(docs/web-archives.md).
 """
 
 from dvcrawl.extract.selectors import SelectorExtractor

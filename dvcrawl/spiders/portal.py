@@ -13,6 +13,10 @@ A spider only navigates; what a page says is the extractor's business.
   the current page.
 * Article pages: the extractor turns the response into an Article record; whether the page is
   an article is the page's business, not the URL's.
+
+With ``source="wayback"`` the same spider reads the portal from a web archive instead
+(`dvcrawl.spiders.archive`): the archive's index replaces the listings as the source of
+article URLs, and each page is fetched as a raw capture under its original URL.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.utils.asyncio import sleep
 
 from dvcrawl.extract.page import NotHTML, Page, decode_page
 from dvcrawl.extract.text import clean_line
@@ -34,6 +39,7 @@ from dvcrawl.items import Article, FetchedArticle, NotModified
 from dvcrawl.navigation import DECLARED, LEARNED, STRUCTURE, ArticleLink
 from dvcrawl.navigation import article_links as find_article_links
 from dvcrawl.sites import Site
+from dvcrawl.spiders.archive import ArchiveSource
 from dvcrawl.state import CrawlStateExtension
 from dvcrawl.urls import InvalidURL, canonicalize, path_and_query, strip_host
 from dvcrawl.urlshapes import matches_any
@@ -51,7 +57,7 @@ _PAGE_PARAM = re.compile(r"^(?:page|p|trang|pageindex|pagenum|pg|.*_cur)$", re.I
 _PAGE_PATH = re.compile(r"(?:/trang-|/page/|/p|-p|/trang/)(\d+)(?:\.\w+)?/?$", re.IGNORECASE)
 
 
-class PortalSpider(scrapy.Spider):
+class PortalSpider(ArchiveSource, scrapy.Spider):
     """Crawl one portal's sections for articles, fetching only what is new.
 
     Arguments (``-a name=value`` with ``scrapy crawl``):
@@ -64,26 +70,38 @@ class PortalSpider(scrapy.Spider):
             (If-None-Match / If-Modified-Since), so only changed ones are downloaded;
             "full": a backfill of every listing to its last page, resumed where the previous
             backfill stopped.
+        source: "live" (default): the portal itself; "wayback": the portal's captures in the
+            web archive at ``DVCRAWL_WAYBACK_URL`` (`dvcrawl.spiders.archive`).
+        capture_from, capture_to: with ``source="wayback"``, only captures made in this
+            period (``YYYY``, ``YYYYMM`` or ``YYYYMMDD``, inclusive).
     """
 
     site: ClassVar[Site]
     MODES: ClassVar[tuple[str, ...]] = ("incremental", "refresh", "full")
+    SOURCES: ClassVar[tuple[str, ...]] = ("live", "wayback")
 
     def __init__(
         self,
         *args: Any,
         start_url: str | list[str] | None = None,
         mode: str = "incremental",
+        source: str = "live",
+        capture_from: str | None = None,
+        capture_to: str | None = None,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
         if mode not in self.MODES:
             raise ValueError(f"mode must be one of {', '.join(self.MODES)}, not {mode!r}")
+        if source not in self.SOURCES:
+            raise ValueError(f"source must be one of {', '.join(self.SOURCES)}, not {source!r}")
         self.mode = mode
+        self.source = source
         self.allowed_domains = list(self.site.domains)
         if isinstance(start_url, str):
             start_url = [u for u in start_url.split(",") if u.strip()]
         self.custom_start_urls: list[str] = list(start_url or [])
+        self.archive_init(capture_from, capture_to)
         self.state: CrawlStateExtension | None = None
         # Article URLs requested in this run (canonical), and backfill progress per listing.
         self._requested: set[str] = set()
@@ -95,8 +113,14 @@ class PortalSpider(scrapy.Spider):
         """The site's start pages (or the ones given on the command line).
 
         Start requests are marked (``dvcrawl_start``) and counted: a run whose every start page
-        robots.txt forbids fails instead of ending quietly empty (`dvcrawl.outcome`).
+        robots.txt forbids fails instead of ending quietly empty (`dvcrawl.outcome`). An
+        archive run's start requests are its index queries.
         """
+        if self.source == "wayback":
+            # After another site's archive crawl in this process: the archive's delay holds.
+            wait = self.archive_wait()
+            if wait > 0:
+                await sleep(wait)
         for request in self._start_requests():
             request.meta["dvcrawl_start"] = True
             self.crawler.stats.inc_value("dvcrawl/start_pages")
@@ -110,6 +134,9 @@ class PortalSpider(scrapy.Spider):
                 for shape in self.state.state.learned_shapes(self.site.id)
                 if shape.articles >= LEARNED_SHAPE_MIN_ARTICLES
             ]
+        if self.source == "wayback":
+            yield from self.archive_start()
+            return
         if self.custom_start_urls:
             menus = (
                 {_canonical(u) for u in self.site.start_urls}
@@ -227,12 +254,15 @@ class PortalSpider(scrapy.Spider):
             return
         if not isinstance(response, TextResponse):
             stats.inc_value("dvcrawl/not_html")
+            yield from self.capture_done(response.request, "not_html")
             return
         if self._challenged(response):
             return
         article = self._article_of(response)
         if article is not None:
             yield self._fetched(article, response)
+        else:
+            yield from self.capture_done(response.request, "not_html")
 
     def _article_of(self, response: TextResponse) -> Article | None:
         """The page's Article record, decoded as `dvcrawl import` and `dvcrawl extract` do.
@@ -254,6 +284,16 @@ class PortalSpider(scrapy.Spider):
         return extract_article(decoded.text, response.url, fetched_at=datetime.now(UTC))
 
     def _fetched(self, article: Any, response: Response) -> FetchedArticle:
+        archived = response.meta.get("dvcrawl_archived")
+        if archived is not None:
+            # A capture: the archive's validators say nothing about the portal's page.
+            return FetchedArticle(
+                article=article,
+                fetched_at=datetime.now(UTC),
+                archive_url=archived["archive_url"],
+                archived_at=archived["archived_at"],
+                capture=self.capture_ref(response.request),
+            )
         return FetchedArticle(
             article=article,
             fetched_at=datetime.now(UTC),
@@ -388,7 +428,7 @@ class PortalSpider(scrapy.Spider):
         self.logger.warning("bot challenge or maintenance page at %s", response.url)
         return True
 
-    def on_error(self, failure: Any) -> None:
+    def on_error(self, failure: Any) -> Iterator[Any]:
         """Count failed requests by kind; the crawl goes on.
 
         A page robots.txt forbids is not an error, nor is a 4xx page (a dead link), except 429.
@@ -415,6 +455,8 @@ class PortalSpider(scrapy.Spider):
             if 400 <= status < 500 and status != 429:
                 stats.inc_value("dvcrawl/dead_links")
                 self.logger.info("dead link (%d): %s", status, url)
+                # A capture the archive cannot serve will not be served next time either.
+                yield from self.capture_done(failure.request, "dead")
                 return
             kind, cause = f"http_{status}", describe_response(response)
             refused = response.meta.get("dvcrawl_refused_wait")
