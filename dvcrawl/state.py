@@ -70,8 +70,17 @@ class CrawlState:
 
     # --- runs ----------------------------------------------------------------------------
 
-    def recover_interrupted(self, site: str) -> int:
-        """Record the site's runs left "running" by a process that is gone; return how many."""
+    def recover_interrupted(
+        self, site: str, *, alive: Callable[[str, int], bool] | None = None
+    ) -> int:
+        """Record the site's runs left "running" by a process that is gone; return how many.
+
+        Args:
+            site: the site id.
+            alive: whether the worker on (host, pid) is alive elsewhere (a shared frontier's
+                heartbeat); without it a run on another host counts as gone.
+
+        """
         host = socket.gethostname()
         with Session(self.engine) as session, session.begin():
             stale = session.scalars(
@@ -80,6 +89,8 @@ class CrawlState:
             count = 0
             for run in stale:
                 if run.host == host and _process_alive(run.pid):
+                    continue
+                if alive is not None and alive(run.host, run.pid):
                     continue
                 run.outcome = "interrupted"
                 run.finish_reason = "killed"
@@ -94,8 +105,12 @@ class CrawlState:
                 query = query.where(CrawlRun.id != before)
             return session.scalar(query.order_by(CrawlRun.id.desc()).limit(1))
 
-    def start_run(self, site: str, mode: str) -> int:
-        """Insert a "running" run row, committed at once; return its id."""
+    def start_run(self, site: str, mode: str, *, stats: dict[str, Any] | None = None) -> int:
+        """Insert a "running" run row, committed at once; return its id.
+
+        `stats` are stored with the row from the start (a shared run's id, so that
+        ``dvcrawl status`` can gather a running worker with the others).
+        """
         with Session(self.engine) as session, session.begin():
             run = CrawlRun(
                 site=site,
@@ -104,6 +119,7 @@ class CrawlState:
                 host=socket.gethostname(),
                 started_at=utcnow(),
                 outcome="running",
+                stats=dict(stats or {}),
             )
             session.add(run)
             session.flush()
@@ -271,6 +287,8 @@ class CrawlStateExtension:
         self.previous: CrawlRun | None = None
         self.checks: list[health.CheckResult] = []
         self.verdict: Verdict | None = None
+        # With a shared frontier (dvcrawl.frontier): the run this worker joined.
+        self.frontier: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
@@ -289,7 +307,34 @@ class CrawlStateExtension:
         Only then may known pages end paging: a run that lost pages to errors, or was killed,
         may have left articles behind on deeper listing pages.
         """
+        if self.frontier is not None and self.frontier.run is not None:
+            # Every worker of a shared run pages alike: the frontier decided once, for all.
+            return bool(self.frontier.run.previous_complete)
         return self.previous is not None and self.previous.outcome == "finished"
+
+    def database_previous_complete(self, site: str) -> bool:
+        """Whether the site's last run in the database was complete (a new shared run asks)."""
+        if self.state is None:
+            return False
+        previous = self.state.last_run(site)
+        return previous is not None and previous.outcome == "finished"
+
+    def record_dead_workers(self, site: str) -> None:
+        """Workers of the shared run died: record their runs as interrupted now."""
+        if self.state is None or self.frontier is None:
+            return
+        try:
+            self.state.recover_interrupted(site, alive=self._worker_alive)
+        except SQLAlchemyError as exc:
+            logger.error("%s: %s", site, describe_db_error(exc))
+
+    def _worker_alive(self, host: str, pid: int) -> bool:
+        from dvcrawl.frontier import worker_id
+
+        try:
+            return bool(self.frontier.alive(worker_id(host, pid)))
+        except Exception:  # Redis failed: assume alive rather than mark a live run interrupted
+            return True
 
     def spider_opened(self, spider: Any) -> None:
         """Recover interrupted runs and start this one; stop at once if the database is unusable.
@@ -300,13 +345,25 @@ class CrawlStateExtension:
         """
         from scrapy.exceptions import CloseSpider
 
+        from dvcrawl.frontier import frontier_of
+
+        self.frontier = frontier_of(self.crawler)
+        shared = (
+            {"dvcrawl/frontier/run": self.frontier.run.id}
+            if self.frontier is not None and self.frontier.run is not None
+            else {}
+        )
         try:
             if self.state is None:
                 raise self._open_error or DatabaseError("the database could not be opened")
             self.state.check_writable()
-            recovered = self.state.recover_interrupted(spider.name)
+            recovered = self.state.recover_interrupted(
+                spider.name, alive=self._worker_alive if self.frontier is not None else None
+            )
             self.previous = self.state.last_run(spider.name)
-            self.run_id = self.state.start_run(spider.name, getattr(spider, "mode", "incremental"))
+            self.run_id = self.state.start_run(
+                spider.name, getattr(spider, "mode", "incremental"), stats=shared
+            )
         except (DatabaseError, SQLAlchemyError) as exc:
             cause = str(exc) if isinstance(exc, DatabaseError) else describe_db_error(exc)
             self.crawler.stats.set_value("dvcrawl/cause/database", cause)
@@ -358,6 +415,12 @@ class CrawlStateExtension:
                 problem = f"the run could not be recorded: {describe_db_error(exc)}"
                 self.verdict = Verdict("failed", self.verdict.cause or problem)
         stats.set_value("dvcrawl/outcome", self.verdict.outcome)
+        if self.frontier is not None and self.verdict.outcome == "failed":
+            # The shared run lost something: the next run must not stop at known pages.
+            try:
+                self.frontier.mark_incomplete()
+            except Exception as exc:  # Redis gone: the run row says "failed" all the same
+                logger.error("%s: could not mark the shared run incomplete: %s", spider.name, exc)
         if self.verdict.cause:
             stats.set_value("dvcrawl/cause", self.verdict.cause)
             log = logger.warning if self.verdict.outcome == "interrupted" else logger.error

@@ -180,7 +180,11 @@ class PortalSpider(scrapy.Spider):
             validators = known.get(canonical[url])
             meta = {"page": page, "listing": listing, "evidence": link.evidence}
             if validators is None:
-                requests.append(self._request(url, self.parse_article, **meta))
+                request = self._request(url, self.parse_article, **meta)
+                # A shared frontier skips it if another worker stored the article first (one
+                # that died before saying it was done: its requests are handed out again).
+                request.meta["dvcrawl_new_article"] = canonical[url]
+                requests.append(request)
             elif self.mode == "refresh":
                 requests.append(self._conditional(url, *validators, **meta))
             else:

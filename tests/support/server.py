@@ -59,6 +59,8 @@ class Hit:
     url: str
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    #: When the answer was written (None: not yet, or the connection failed first).
+    finished: float | None = None
 
 
 class FixtureServer:
@@ -161,8 +163,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, head: bool) -> None:
         fixture: FixtureServer = self.server.fixture  # type: ignore[attr-defined]
-        url = self._url()
-        fixture.record(Hit(self.command, url, {k.lower(): v for k, v in self.headers.items()}))
+        hit = Hit(self.command, self._url(), {k.lower(): v for k, v in self.headers.items()})
+        fixture.record(hit)
+        try:
+            self._answer(fixture, hit.url, head=head)
+        finally:
+            hit.finished = time.monotonic()
+
+    def _answer(self, fixture: FixtureServer, url: str, *, head: bool) -> None:
         if not fixture.serves(urlsplit(url).hostname or ""):
             self._send(502, b"Bad Gateway", [("Content-Type", "text/plain")], head)
             return
