@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -484,3 +485,87 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return str(value)
+
+
+@dataclass(frozen=True)
+class SharedRun:
+    """The runs of one site's workers on a shared frontier, read as one run.
+
+    Outcome: "running" while a worker runs; "failed" if one failed; "finished" if one
+    finished (it saw the frontier drained, so the work of workers that were stopped or died
+    was done by the others); else the last worker's outcome.
+    """
+
+    id: str
+    runs: tuple[CrawlRun, ...]
+    outcome: str
+    cause: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    #: The workers' counters added up: what one process doing all the work would have counted.
+    stats: dict[str, Any]
+
+    @property
+    def new(self) -> int:
+        """Articles stored for the first time, by all workers."""
+        return sum(run.new or 0 for run in self.runs)
+
+    @property
+    def updated(self) -> int:
+        """Articles updated, by all workers."""
+        return sum(run.updated or 0 for run in self.runs)
+
+    def describe(self) -> str:
+        """``run 3f2a... by 3 workers: 2 finished, 1 interrupted``."""
+        counts: dict[str, int] = {}
+        for run in self.runs:
+            counts[run.outcome] = counts.get(run.outcome, 0) + 1
+        parts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+        return f"run {self.id} by {len(self.runs)} workers: {parts}"
+
+
+def shared_run_of(runs: list[CrawlRun]) -> SharedRun | None:
+    """The shared run of the newest of `runs` (newest first), or None if it ran alone.
+
+    Workers of one shared run carry its id in their stats from the start
+    (``dvcrawl/frontier/run``).
+    """
+    if not runs:
+        return None
+    run_id = (runs[0].stats or {}).get("dvcrawl/frontier/run")
+    if not run_id:
+        return None
+    members = tuple(
+        sorted(
+            (run for run in runs if (run.stats or {}).get("dvcrawl/frontier/run") == run_id),
+            key=lambda run: run.id,
+        )
+    )
+    outcomes = [run.outcome for run in members]
+    cause = None
+    if "running" in outcomes:
+        outcome = "running"
+    elif "failed" in outcomes:
+        outcome = "failed"
+        failed = next(run for run in members if run.outcome == "failed")
+        cause = f"worker {failed.host}:{failed.pid}: {failed.cause or failed.finish_reason}"
+    elif "finished" in outcomes:
+        outcome = "finished"
+    else:
+        outcome = members[-1].outcome
+        cause = members[-1].cause or members[-1].finish_reason
+    totals: dict[str, Any] = {}
+    for run in members:
+        for key, value in (run.stats or {}).items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+    finished = [run.finished_at for run in members if run.finished_at is not None]
+    return SharedRun(
+        id=str(run_id),
+        runs=members,
+        outcome=outcome,
+        cause=cause,
+        started_at=min(run.started_at for run in members),
+        finished_at=max(finished) if finished and outcome != "running" else None,
+        stats=totals,
+    )

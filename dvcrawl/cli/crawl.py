@@ -223,10 +223,12 @@ def run(args: argparse.Namespace) -> int:
         for crawler in crawlers:
             stats = crawler.stats.get_stats()
             if stats.get("dvcrawl/frontier/run"):
+                recovered = int(stats.get("dvcrawl/frontier/recovered", 0) or 0)
                 print(
                     f"{crawler.spidercls.name}: worker {stats.get('dvcrawl/frontier/worker')} of "
                     f"run {stats['dvcrawl/frontier/run']}; "
-                    f"{int(stats.get('dvcrawl/frontier/left_queued', 0) or 0)} requests left queued"
+                    + (f"took back {recovered} requests of stopped workers; " if recovered else "")
+                    + f"{int(stats.get('dvcrawl/frontier/left_queued', 0) or 0)} requests left queued"
                 )
         print(f"shared frontier: {redact_url(redis_url)}")
     print(f"done in {elapsed:.1f} s; database: {redact(db_url)}")
