@@ -483,6 +483,70 @@ class Frontier:
         )
 
 
+# KEYS: pages, outstanding of the page, last. ARGV: page, url, next url ('' for none), ttl s,
+# then the article URLs requested from the page.
+_LISTED = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if #ARGV > 4 then
+  redis.call('SADD', KEYS[2], unpack(ARGV, 5))
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+if tonumber(ARGV[1]) >= tonumber(redis.call('HGET', KEYS[3], 'page') or '0') then
+  redis.call('HSET', KEYS[3], 'page', ARGV[1], 'next', ARGV[3])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+return 1
+"""
+
+# KEYS: outstanding of the page. ARGV: url. 1 when this answer completed the page.
+_DONE = """
+if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+return redis.call('SCARD', KEYS[1]) == 0 and 1 or 0
+"""
+
+
+class SharedBackfillProgress:
+    """`dvcrawl.spiders.portal.BackfillProgress` kept in Redis, for every worker of a run.
+
+    A listing page read by one worker has its articles answered by others; the cursor (the
+    first page with an article still waiting, else the next page) is the same whoever asks.
+    Keys live under the run's id and expire after 30 days.
+    """
+
+    TTL = 30 * 86400
+
+    def __init__(self, frontier: Frontier, listing: str):
+        import hashlib
+
+        run = frontier.run.id if frontier.run else "-"
+        digest = hashlib.sha1(listing.encode("utf-8")).hexdigest()[:16]
+        self.client = frontier.client
+        self.key = frontier.key(f"backfill:{run}:{digest}")
+        self._listed = frontier.client.register_script(_LISTED)
+        self._done = frontier.client.register_script(_DONE)
+
+    def listed(self, page: int, url: str, articles: list[str], next_url: str | None) -> None:
+        """A listing page was read: these article requests are now outstanding."""
+        self._listed(
+            keys=[f"{self.key}:pages", f"{self.key}:out:{page}", f"{self.key}:last"],
+            args=[page, url, next_url or "", self.TTL, *articles],
+        )
+
+    def done(self, page: int, url: str) -> bool:
+        """An article request of `page` was answered; True if that changes the cursor."""
+        return bool(int(self._done(keys=[f"{self.key}:out:{page}"], args=[url])))
+
+    def cursor(self) -> tuple[str | None, int]:
+        """(URL to resume from, its page number); (None, n) once the listing is complete."""
+        pages = self.client.hgetall(f"{self.key}:pages")
+        for page in sorted(pages, key=int):
+            if self.client.scard(f"{self.key}:out:{page}"):
+                return pages[page], int(page)
+        last = self.client.hgetall(f"{self.key}:last")
+        return (last.get("next") or None), int(last.get("page") or 0) + 1
+
+
 def request_body(entry: str) -> str:
     """The request JSON of a queue entry (``<sequence> <JSON>``)."""
     return entry.split(" ", 1)[1]

@@ -200,3 +200,41 @@ def test_redis_urls_are_checked_and_passwords_hidden() -> None:
     assert redact_url("redis://u:secret@host:6379/0") == "redis://u:***@host:6379/0"
     with pytest.raises(FrontierError, match="cannot use Redis at redis://127.0.0.1:1/0"):
         connect("redis://127.0.0.1:1/0", timeout=1)
+
+
+def test_backfill_progress_is_shared_by_the_workers_of_a_run(
+    client: object, redis_prefix: str
+) -> None:
+    from dvcrawl.frontier import SharedBackfillProgress
+    from dvcrawl.spiders.portal import BackfillProgress
+
+    a, b = worker(client, "a", redis_prefix), worker(client, "b", redis_prefix)
+    a.join(previous_complete=True)
+    b.join(previous_complete=True)
+    listing = "https://thanhuytphcm.vn/nhom-tin/dan-van"
+    # a reads two listing pages; b answers their articles: both see one cursor, as one
+    # process's BackfillProgress would.
+    local = BackfillProgress()
+    shared_a, shared_b = SharedBackfillProgress(a, listing), SharedBackfillProgress(b, listing)
+    for progress in (local, shared_a):
+        progress.listed(1, f"{listing}?page=1", ["x1", "x2"], f"{listing}?page=2")
+        progress.listed(2, f"{listing}?page=2", ["x3"], f"{listing}?page=3")
+    for progress in (local, shared_b):
+        assert progress.cursor() == (f"{listing}?page=1", 1)
+        assert not progress.done(1, "x1")
+        assert not progress.done(1, "x9")  # never listed
+    assert shared_a.cursor() == local.cursor() == (f"{listing}?page=1", 1)
+    for progress in (local, shared_b):
+        assert progress.done(1, "x2")  # page 1 complete: the cursor moves
+        assert not progress.done(1, "x2")  # an answer counts once
+    assert shared_a.cursor() == local.cursor() == (f"{listing}?page=2", 2)
+    for progress in (local, shared_a):
+        progress.listed(3, f"{listing}?page=3", [], None)  # the last page
+        assert progress.done(2, "x3")
+    assert shared_b.cursor() == local.cursor() == (None, 4)
+    # Another run of the site starts its own progress.
+    for frontier in (a, b):
+        frontier.seeded()
+        frontier.leave()
+    a.join(previous_complete=True)
+    assert SharedBackfillProgress(a, listing).cursor() == (None, 1)

@@ -189,3 +189,22 @@ def test_a_killed_worker_loses_nothing_and_another_finishes_its_work(
     line = next(line for line in status.stdout.splitlines() if line.startswith("thanhuytphcm "))
     assert line.split()[3] == "finished", line
     assert "back in the queue" in output and "took back" in output
+
+
+def test_a_backfill_by_two_workers_completes_its_cursor(
+    dvcrawl: Runner, tmp_path: Path, tls_dir: Path, redis_url: str, redis_prefix: str
+) -> None:
+    """Articles listed by one worker and answered by the other still move the cursor."""
+    site = SyntheticSite(per_page=5)
+    site.publish(20)
+    db_url = f"sqlite:///{tmp_path / 'full.sqlite3'}"
+    args = worker_args(db_url, redis_url, redis_prefix, "--full", "-s", "DOWNLOAD_DELAY=0.05")
+    with FixtureServer(site.routes(), tls_dir) as server:
+        results = finish([dvcrawl.popen(*args, env=server.env()) for _ in range(2)])
+    assert all(code == 0 for code, _ in results), results
+    rows = [report(output)["thanhuytphcm"] for _, output in results]
+    assert sum(int(row["new"]) > 0 for row in rows) == 2, rows
+    assert len(articles(db_url)) == 20
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
+        cursors = connection.execute("SELECT next_url, done_at FROM crawl_cursors").fetchall()
+    assert len(cursors) == 1 and cursors[0][0] is None and cursors[0][1] is not None, cursors
