@@ -7,16 +7,19 @@ was written, so overlapping requests to the portal would show.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sqlite3
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from dvcrawl.frontier import Frontier, connect
 from dvcrawl.warc import ArchivedResponse, write_warc
 from tests.conftest import Runner, report
 from tests.support.server import FixtureServer, Hit
@@ -46,6 +49,26 @@ def worker_args(db_url: str, redis_url: str, prefix: str, *extra: str) -> list[s
         "AUTOTHROTTLE_ENABLED=False",
         *extra,
     ]
+
+
+@contextlib.contextmanager
+def all_joined(redis_url: str, prefix: str, count: int) -> Iterator[None]:
+    """Hold the portal's lease until `count` workers have joined the run, so that none
+    downloads anything before the others are there (however slowly Python starts)."""
+    client = connect(redis_url)
+    barrier = Frontier(client, "thanhuytphcm", worker="test-barrier", prefix=prefix)
+    client.set(barrier.key("alive:test-barrier"), 1, px=120_000)
+    assert barrier.acquire_portal("hold", slots=1) == 0
+    try:
+        yield
+        deadline = time.monotonic() + 60
+        while client.hlen(barrier.key("workers")) < count:
+            assert time.monotonic() < deadline, "the workers did not all join"
+            time.sleep(0.02)
+    finally:
+        barrier.release_portal("hold", started_ago=0.0, delay=0.0)
+        client.delete(barrier.key("alive:test-barrier"))
+        client.close()
 
 
 def finish(workers: list[subprocess.Popen[str]], timeout: float = 120) -> list[tuple[int, str]]:
@@ -95,7 +118,8 @@ def test_workers_split_one_site_politely_and_fetch_each_article_once(
     db_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     args = worker_args(db_url, redis_url, redis_prefix, "-s", f"DOWNLOAD_DELAY={DELAY}")
     with FixtureServer(site.routes(), tls_dir) as server:
-        workers = [dvcrawl.popen(*args, env=server.env()) for _ in range(count)]
+        with all_joined(redis_url, redis_prefix, count):
+            workers = [dvcrawl.popen(*args, env=server.env()) for _ in range(count)]
         results = finish(workers)
     assert all(code == 0 for code, _ in results), results
     rows = [report(output)["thanhuytphcm"] for _, output in results]
@@ -135,15 +159,18 @@ def test_workers_replaying_an_archive_store_each_article_once(
         ],
     )
     db_url = f"sqlite:///{tmp_path / 'replay.sqlite3'}"
-    # Replay drops the delay; a small one keeps both workers in the run.
+    # Replay drops the delay; a small one lets both workers take turns at the portal.
     args = worker_args(
         db_url, redis_url, redis_prefix, "--replay", str(archive), "-s", "DOWNLOAD_DELAY=0.05"
     )
-    results = finish([dvcrawl.popen(*args) for _ in range(2)])
+    with all_joined(redis_url, redis_prefix, 2):
+        workers = [dvcrawl.popen(*args) for _ in range(2)]
+    results = finish(workers)
     assert all(code == 0 for code, _ in results), results
     rows = [report(output)["thanhuytphcm"] for _, output in results]
     assert sorted(articles(db_url)) == sorted(a.url for a in site.articles)
     assert sum(int(row["new"]) for row in rows) == 20
+    assert all(int(row["new"]) > 0 for row in rows), rows
     assert sum(int(row["article req"]) for row in rows) == 20
     # Each replayed response once over both workers, robots.txt once per worker.
     replayed = [int(output.split("replayed ")[1].split(",")[0]) for _, output in results]
@@ -162,8 +189,9 @@ def test_a_killed_worker_loses_nothing_and_another_finishes_its_work(
     db_url = f"sqlite:///{tmp_path / 'kill.sqlite3'}"
     args = worker_args(db_url, redis_url, redis_prefix, "-s", f"DOWNLOAD_DELAY={DELAY}")
     with FixtureServer(site.routes(), tls_dir) as server:
-        victim = dvcrawl.popen(*args, env=server.env())
-        survivor = dvcrawl.popen(*args, env=server.env())
+        with all_joined(redis_url, redis_prefix, 2):
+            victim = dvcrawl.popen(*args, env=server.env())
+            survivor = dvcrawl.popen(*args, env=server.env())
         deadline = time.monotonic() + 60
         while article_count(db_url) < 8:
             assert time.monotonic() < deadline and victim.poll() is None, "no progress"
@@ -200,7 +228,9 @@ def test_a_backfill_by_two_workers_completes_its_cursor(
     db_url = f"sqlite:///{tmp_path / 'full.sqlite3'}"
     args = worker_args(db_url, redis_url, redis_prefix, "--full", "-s", "DOWNLOAD_DELAY=0.05")
     with FixtureServer(site.routes(), tls_dir) as server:
-        results = finish([dvcrawl.popen(*args, env=server.env()) for _ in range(2)])
+        with all_joined(redis_url, redis_prefix, 2):
+            workers = [dvcrawl.popen(*args, env=server.env()) for _ in range(2)]
+        results = finish(workers)
     assert all(code == 0 for code, _ in results), results
     rows = [report(output)["thanhuytphcm"] for _, output in results]
     assert sum(int(row["new"]) > 0 for row in rows) == 2, rows
