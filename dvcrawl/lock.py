@@ -20,10 +20,15 @@ class Busy(RuntimeError):
 
 
 class FileLock:
-    """An exclusive, non-blocking lock on a file; the holder's pid is written into it."""
+    """A non-blocking lock on a file; the holder's pid is written into it.
 
-    def __init__(self, path: Path):
+    Exclusive by default. Shared locks (workers of one shared frontier, `dvcrawl.frontier`)
+    admit each other and keep exclusive holders out, and the other way round.
+    """
+
+    def __init__(self, path: Path, *, shared: bool = False):
         self.path = path
+        self.shared = shared
         self._handle: IO[str] | None = None
 
     def acquire(self) -> None:
@@ -36,16 +41,18 @@ class FileLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "?"
             handle.close()
             raise Busy(holder) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        if not self.shared:
+            # Shared holders leave the file alone: it names the last exclusive holder, or none.
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
         self._handle = handle
 
     def release(self) -> None:
@@ -63,7 +70,7 @@ class FileLock:
         self.release()
 
 
-def lock_for(storage: Path, db_url: str, name: str) -> FileLock:
+def lock_for(storage: Path, db_url: str, name: str, *, shared: bool = False) -> FileLock:
     """The lock of `name` (a site id, or "schedule") for one database."""
     digest = hashlib.sha1(db_url.encode("utf-8")).hexdigest()[:12]
-    return FileLock(storage / "locks" / f"{name}-{digest}.lock")
+    return FileLock(storage / "locks" / f"{name}-{digest}.lock", shared=shared)

@@ -48,6 +48,8 @@ STOPPED_REASONS = frozenset(
 )
 #: The finish reason of a run closed because its database could not be written.
 DATABASE_ERROR = "database_error"
+#: The finish reason of a worker whose shared frontier (Redis) could not be used.
+FRONTIER_ERROR = "frontier_unreachable"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def judge(stats: dict[str, Any], reason: str) -> Verdict:
 
     if reason == DATABASE_ERROR:
         return Verdict("failed", f"{stats.get('dvcrawl/cause/database')}: nothing fetched")
+    if reason == FRONTIER_ERROR:
+        return Verdict("failed", str(stats.get("dvcrawl/cause/frontier") or "Redis failed"))
     if reason == "shutdown":
         return Verdict("interrupted", "stopped by a signal (SIGTERM or Ctrl-C) before the end")
     if count("dvcrawl/storage/failed"):

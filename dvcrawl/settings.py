@@ -54,7 +54,11 @@ REDIRECT_MAX_TIMES = 10  # default 20: loops between www/non-www and http/https 
 REQUEST_FINGERPRINTER_CLASS = "dvcrawl.fingerprint.CanonicalRequestFingerprinter"
 
 # --- components ----------------------------------------------------------------------------
-ADDONS = {"dvcrawl.warc.ReplayAddon": 0, "dvcrawl.wayback.WaybackAddon": 10}
+ADDONS = {
+    "dvcrawl.warc.ReplayAddon": 0,
+    "dvcrawl.wayback.WaybackAddon": 10,
+    "dvcrawl.frontier.FrontierAddon": 0,
+}
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the network, so the archive holds responses as they came off the wire
     # (before decompression and redirects), which is what replay must give back.
@@ -74,6 +78,13 @@ DOWNLOADER_MIDDLEWARES = {
     # ... and a capture's response gets its original URL back once the archive's redirects
     # (600) are followed, before the spider sees it.
     "dvcrawl.wayback.ArchiveResponseMiddleware": 50,
+    # With a shared frontier only (DVCRAWL_REDIS_URL): the per-portal lease every worker
+    # shares, after everything else, so robots.txt, retries and redirects all pass it.
+    "dvcrawl.frontier.PortalGateMiddleware": 990,
+}
+SPIDER_MIDDLEWARES = {
+    # With a shared frontier only: a run is not drained while start pages are being queued.
+    "dvcrawl.frontier.FrontierStartMiddleware": 10,
 }
 ITEM_PIPELINES = {
     "dvcrawl.pipelines.validate.ValidatePipeline": 100,
@@ -139,3 +150,20 @@ DVCRAWL_WAYBACK_MAX_WAIT = 3600.0
 DVCRAWL_WAYBACK_MAX_RETRIES = 10
 #: Health-check thresholds: DVCRAWL_HEALTH_<NAME> overrides dvcrawl.health.THRESHOLDS[<name>],
 #: e.g. DVCRAWL_HEALTH_MAX_SILENT_DAYS = 14.
+
+# --- many workers (dvcrawl/frontier.py, docs/deployment.md) -----------------------------------
+#: A Redis URL (redis://host:port/db): the crawl becomes a worker of a frontier shared with
+#: every other worker of the site on that Redis database. Empty: one process, Scrapy's own
+#: scheduler.
+DVCRAWL_REDIS_URL = os.environ.get("DVCRAWL_REDIS_URL", "")
+#: Keys are <prefix>:<site>:...; two corpora can share one Redis database with two prefixes.
+DVCRAWL_REDIS_PREFIX = "dvcrawl"
+#: Seconds the shared frontier must stay empty before a worker stops (0: wait for work).
+DVCRAWL_REDIS_IDLE_EXIT = 0
+#: Seconds between heartbeats; a worker silent for WORKER_TIMEOUT seconds is dead and its
+#: requests go back to the queue. A worker's reactor can be busy for seconds (a large page,
+#: a database lock), so the timeout is generous.
+DVCRAWL_REDIS_HEARTBEAT = 1.0
+DVCRAWL_REDIS_WORKER_TIMEOUT = 30.0
+#: Requests a worker takes from the shared queue ahead (the rest stay for other workers).
+DVCRAWL_REDIS_PREFETCH = 2

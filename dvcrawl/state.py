@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,8 +73,17 @@ class CrawlState:
 
     # --- runs ----------------------------------------------------------------------------
 
-    def recover_interrupted(self, site: str) -> int:
-        """Record the site's runs left "running" by a process that is gone; return how many."""
+    def recover_interrupted(
+        self, site: str, *, alive: Callable[[str, int], bool] | None = None
+    ) -> int:
+        """Record the site's runs left "running" by a process that is gone; return how many.
+
+        Args:
+            site: the site id.
+            alive: whether the worker on (host, pid) is alive elsewhere (a shared frontier's
+                heartbeat); without it a run on another host counts as gone.
+
+        """
         host = socket.gethostname()
         with Session(self.engine) as session, session.begin():
             stale = session.scalars(
@@ -82,6 +92,8 @@ class CrawlState:
             count = 0
             for run in stale:
                 if run.host == host and _process_alive(run.pid):
+                    continue
+                if alive is not None and alive(run.host, run.pid):
                     continue
                 run.outcome = "interrupted"
                 run.finish_reason = "killed"
@@ -100,8 +112,14 @@ class CrawlState:
                 query = query.where(CrawlRun.id != before)
             return session.scalar(query.order_by(CrawlRun.id.desc()).limit(1))
 
-    def start_run(self, site: str, mode: str, source: str = "live") -> int:
-        """Insert a "running" run row, committed at once; return its id."""
+    def start_run(
+        self, site: str, mode: str, source: str = "live", *, stats: dict[str, Any] | None = None
+    ) -> int:
+        """Insert a "running" run row, committed at once; return its id.
+
+        `stats` are stored with the row from the start (a shared run's id, so that
+        ``dvcrawl status`` can gather a running worker with the others).
+        """
         with Session(self.engine) as session, session.begin():
             run = CrawlRun(
                 site=site,
@@ -111,6 +129,7 @@ class CrawlState:
                 host=socket.gethostname(),
                 started_at=utcnow(),
                 outcome="running",
+                stats=dict(stats or {}),
             )
             session.add(run)
             session.flush()
@@ -351,6 +370,8 @@ class CrawlStateExtension:
         self.previous: CrawlRun | None = None
         self.checks: list[health.CheckResult] = []
         self.verdict: Verdict | None = None
+        # With a shared frontier (dvcrawl.frontier): the run this worker joined.
+        self.frontier: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
@@ -369,7 +390,34 @@ class CrawlStateExtension:
         Only then may known pages end paging: a run that lost pages to errors, or was killed,
         may have left articles behind on deeper listing pages.
         """
+        if self.frontier is not None and self.frontier.run is not None:
+            # Every worker of a shared run pages alike: the frontier decided once, for all.
+            return bool(self.frontier.run.previous_complete)
         return self.previous is not None and self.previous.outcome == "finished"
+
+    def database_previous_complete(self, site: str) -> bool:
+        """Whether the site's last run in the database was complete (a new shared run asks)."""
+        if self.state is None:
+            return False
+        previous = self.state.last_run(site)
+        return previous is not None and previous.outcome == "finished"
+
+    def record_dead_workers(self, site: str) -> None:
+        """Workers of the shared run died: record their runs as interrupted now."""
+        if self.state is None or self.frontier is None:
+            return
+        try:
+            self.state.recover_interrupted(site, alive=self._worker_alive)
+        except SQLAlchemyError as exc:
+            logger.error("%s: %s", site, describe_db_error(exc))
+
+    def _worker_alive(self, host: str, pid: int) -> bool:
+        from dvcrawl.frontier import worker_id
+
+        try:
+            return bool(self.frontier.alive(worker_id(host, pid)))
+        except Exception:  # Redis failed: assume alive rather than mark a live run interrupted
+            return True
 
     def spider_opened(self, spider: Any) -> None:
         """Recover interrupted runs and start this one; stop at once if the database is unusable.
@@ -380,15 +428,25 @@ class CrawlStateExtension:
         """
         from scrapy.exceptions import CloseSpider
 
+        from dvcrawl.frontier import frontier_of
+
+        self.frontier = frontier_of(self.crawler)
+        shared = (
+            {"dvcrawl/frontier/run": self.frontier.run.id}
+            if self.frontier is not None and self.frontier.run is not None
+            else {}
+        )
         try:
             if self.state is None:
                 raise self._open_error or DatabaseError("the database could not be opened")
             self.state.check_writable()
-            recovered = self.state.recover_interrupted(spider.name)
+            recovered = self.state.recover_interrupted(
+                spider.name, alive=self._worker_alive if self.frontier is not None else None
+            )
             source = getattr(spider, "source", "live")
             self.previous = self.state.last_run(spider.name, source=source)
             self.run_id = self.state.start_run(
-                spider.name, getattr(spider, "mode", "incremental"), source
+                spider.name, getattr(spider, "mode", "incremental"), source, stats=shared
             )
         except (DatabaseError, SQLAlchemyError) as exc:
             cause = str(exc) if isinstance(exc, DatabaseError) else describe_db_error(exc)
@@ -444,6 +502,12 @@ class CrawlStateExtension:
                 problem = f"the run could not be recorded: {describe_db_error(exc)}"
                 self.verdict = Verdict("failed", self.verdict.cause or problem)
         stats.set_value("dvcrawl/outcome", self.verdict.outcome)
+        if self.frontier is not None and self.verdict.outcome == "failed":
+            # The shared run lost something: the next run must not stop at known pages.
+            try:
+                self.frontier.mark_incomplete()
+            except Exception as exc:  # Redis gone: the run row says "failed" all the same
+                logger.error("%s: could not mark the shared run incomplete: %s", spider.name, exc)
         if self.verdict.cause:
             stats.set_value("dvcrawl/cause", self.verdict.cause)
             log = logger.warning if self.verdict.outcome == "interrupted" else logger.error
@@ -507,3 +571,87 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return str(value)
+
+
+@dataclass(frozen=True)
+class SharedRun:
+    """The runs of one site's workers on a shared frontier, read as one run.
+
+    Outcome: "running" while a worker runs; "failed" if one failed; "finished" if one
+    finished (it saw the frontier drained, so the work of workers that were stopped or died
+    was done by the others); else the last worker's outcome.
+    """
+
+    id: str
+    runs: tuple[CrawlRun, ...]
+    outcome: str
+    cause: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    #: The workers' counters added up: what one process doing all the work would have counted.
+    stats: dict[str, Any]
+
+    @property
+    def new(self) -> int:
+        """Articles stored for the first time, by all workers."""
+        return sum(run.new or 0 for run in self.runs)
+
+    @property
+    def updated(self) -> int:
+        """Articles updated, by all workers."""
+        return sum(run.updated or 0 for run in self.runs)
+
+    def describe(self) -> str:
+        """``run 3f2a... by 3 workers: 2 finished, 1 interrupted``."""
+        counts: dict[str, int] = {}
+        for run in self.runs:
+            counts[run.outcome] = counts.get(run.outcome, 0) + 1
+        parts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+        return f"run {self.id} by {len(self.runs)} workers: {parts}"
+
+
+def shared_run_of(runs: list[CrawlRun]) -> SharedRun | None:
+    """The shared run of the newest of `runs` (newest first), or None if it ran alone.
+
+    Workers of one shared run carry its id in their stats from the start
+    (``dvcrawl/frontier/run``).
+    """
+    if not runs:
+        return None
+    run_id = (runs[0].stats or {}).get("dvcrawl/frontier/run")
+    if not run_id:
+        return None
+    members = tuple(
+        sorted(
+            (run for run in runs if (run.stats or {}).get("dvcrawl/frontier/run") == run_id),
+            key=lambda run: run.id,
+        )
+    )
+    outcomes = [run.outcome for run in members]
+    cause = None
+    if "running" in outcomes:
+        outcome = "running"
+    elif "failed" in outcomes:
+        outcome = "failed"
+        failed = next(run for run in members if run.outcome == "failed")
+        cause = f"worker {failed.host}:{failed.pid}: {failed.cause or failed.finish_reason}"
+    elif "finished" in outcomes:
+        outcome = "finished"
+    else:
+        outcome = members[-1].outcome
+        cause = members[-1].cause or members[-1].finish_reason
+    totals: dict[str, Any] = {}
+    for run in members:
+        for key, value in (run.stats or {}).items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+    finished = [run.finished_at for run in members if run.finished_at is not None]
+    return SharedRun(
+        id=str(run_id),
+        runs=members,
+        outcome=outcome,
+        cause=cause,
+        started_at=min(run.started_at for run in members),
+        finished_at=max(finished) if finished and outcome != "running" else None,
+        stats=totals,
+    )

@@ -131,8 +131,63 @@ def pg_url() -> Iterator[str]:
         admin.dispose()
 
 
-#: Fixtures that run dvcrawl in a child process or need a PostgreSQL server.
-CHILD_PROCESS_FIXTURES = {"dvcrawl", "pg_url", "archived"}
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a Redis server on loopback: DVCRAWL_TEST_REDIS_URL (.ci/run starts one), else a
+    redis-server started here from the binary on PATH; the test is skipped when there is none."""
+    import shutil
+    import socket
+    import time
+
+    given = os.environ.get("DVCRAWL_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no Redis: install redis-server (.ci/run does) or set DVCRAWL_TEST_REDIS_URL")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        + ["--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The test Redis; each test's crawls use their own key prefix (`redis_prefix`)."""
+    return redis_server
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of the test's own (``-s DVCRAWL_REDIS_PREFIX=...``): tests never share keys."""
+    import uuid
+
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+#: Fixtures that run dvcrawl in a child process or need a PostgreSQL or Redis server.
+CHILD_PROCESS_FIXTURES = {"dvcrawl", "pg_url", "archived", "redis_server", "redis_url"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

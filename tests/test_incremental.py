@@ -260,3 +260,15 @@ def test_two_crawls_open_a_new_sqlite_database_at_once(
         ("danvan", 3),
         ("thanhuytphcm", 4),
     ]
+
+
+def test_a_backfill_whose_article_redirects_completes(
+    dvcrawl: Runner, db_url: str, thanhuytphcm_warc: Path
+) -> None:
+    """The fixture's page 2 links an article through a www. redirect: its answer comes back
+    for the redirect's target, and must still count for the URL the listing gave."""
+    result = dvcrawl(
+        "crawl", "thanhuytphcm", "--full", "--db", db_url, "--replay", str(thanhuytphcm_warc)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert query(db_url, "SELECT next_url, done_at IS NOT NULL FROM crawl_cursors") == [(None, 1)]

@@ -946,6 +946,7 @@ def test_a_killed_archive_run_resumes_where_it_stopped(
         (["--source", "archive"], "invalid choice"),
         (["--source", "wayback", "--start-url", "https://thanhxuan.hanoi.gov.vn/"], "--start-url"),
         (["--source", "wayback", "-s", "DVCRAWL_WAYBACK_PICK=best"], "DVCRAWL_WAYBACK_PICK"),
+        (["--source", "wayback", "--redis", "redis://127.0.0.1:9/0"], "runs in one process"),
     ],
 )
 def test_bad_archive_arguments_get_one_line(

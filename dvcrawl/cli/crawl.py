@@ -20,6 +20,7 @@ from dvcrawl.cli.common import (
     configure_logging,
     configured_topic,
     log_level,
+    positive_float,
     positive_int,
     print_table,
     project_settings,
@@ -72,6 +73,19 @@ def register(commands: Any) -> None:
         type=capture_bound,
         metavar="YYYY[MM[DD]]",
         help="with --source wayback: only captures made on or before this date",
+    )
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="be one worker of a crawl shared through this Redis (redis://host:port/db; "
+        "default: $DVCRAWL_REDIS_URL, else one process)",
+    )
+    parser.add_argument(
+        "--idle-exit",
+        type=positive_float,
+        metavar="SECONDS",
+        help="with --redis: stop once the shared frontier has been empty this long "
+        "(default: wait for work)",
     )
     parser.add_argument(
         "-s",
@@ -159,6 +173,31 @@ def run(args: argparse.Namespace) -> int:
         if not sep or not name:
             raise UserError(f"-s takes NAME=VALUE, not {assignment!r}")
         settings.set(name, value, priority="cmdline")
+    if args.redis:
+        settings.set("DVCRAWL_REDIS_URL", args.redis, priority="cmdline")
+    redis_url = settings.get("DVCRAWL_REDIS_URL") or ""
+    if args.idle_exit is not None:
+        if not redis_url:
+            raise UserError("--idle-exit needs a shared frontier (--redis URL)")
+        settings.set("DVCRAWL_REDIS_IDLE_EXIT", args.idle_exit, priority="cmdline")
+    if redis_url and wayback:
+        # The archive asks for one request at a time from everyone, and an archive run already
+        # resumes where it stopped: many workers would gain nothing (docs/web-archives.md).
+        raise UserError(
+            "--source wayback runs in one process: drop --redis (or unset DVCRAWL_REDIS_URL)"
+        )
+    if redis_url:
+        from dvcrawl.frontier import FrontierError, check_url, connect
+
+        problem = check_url(redis_url)
+        if problem:
+            raise UserError(problem)
+        try:
+            connect(redis_url).close()
+        except FrontierError as exc:
+            # Not the user's input but the machine's state, like an unwritable database.
+            print(f"dvcrawl: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     db_url = settings.get("DVCRAWL_DB_URL")
     # A database that takes no writes is not bad input: each site's run stops before fetching
     # anything, and the report gives the cause (exit status 1).
@@ -198,14 +237,17 @@ def run(args: argparse.Namespace) -> int:
     locks = []
     try:
         for site in chosen:
-            lock = lock_for(storage_dir(), db_url, site.id)
+            # Workers of a shared frontier crawl one site together: they share the lock, and a
+            # crawl in one process (which takes it alone) waits for none of them to overlap.
+            lock = lock_for(storage_dir(), db_url, site.id, shared=bool(redis_url))
             lock.acquire()
             locks.append(lock)
     except Busy as busy:
         for lock in locks:
             lock.release()
+        kind = "a crawl in one process" if redis_url else "another crawl"
         print(
-            f"dvcrawl: another crawl of {site.id} into this database is running (pid {busy}); not starting",
+            f"dvcrawl: {kind} of {site.id} into this database is running (pid {busy}); not starting",
             file=sys.stderr,
         )
         return EXIT_BUSY
@@ -249,6 +291,20 @@ def run(args: argparse.Namespace) -> int:
     failed = print_report(
         [crawler.stats.get_stats() | {"site": crawler.spidercls.name} for crawler in crawlers]
     )
+    if redis_url:
+        from dvcrawl.frontier import redact_url
+
+        for crawler in crawlers:
+            stats = crawler.stats.get_stats()
+            if stats.get("dvcrawl/frontier/run"):
+                recovered = int(stats.get("dvcrawl/frontier/recovered", 0) or 0)
+                print(
+                    f"{crawler.spidercls.name}: worker {stats.get('dvcrawl/frontier/worker')} of "
+                    f"run {stats['dvcrawl/frontier/run']}; "
+                    + (f"took back {recovered} requests of stopped workers; " if recovered else "")
+                    + f"{int(stats.get('dvcrawl/frontier/left_queued', 0) or 0)} requests left queued"
+                )
+        print(f"shared frontier: {redact_url(redis_url)}")
     print(f"done in {elapsed:.1f} s; database: {redact(db_url)}")
     return EXIT_FAILED if failed else EXIT_OK
 

@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from dvcrawl.db import make_engine
     from dvcrawl.db.models import ArticleRow, CrawlRun, UrlShape
     from dvcrawl.sites import SITES
+    from dvcrawl.state import shared_run_of
 
     settings = project_settings(args.db)
     url = settings.get("DVCRAWL_DB_URL")
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         "newest article",
         "health",
     ]
-    rows, problems, failing = [], [], False
+    rows, problems, notes, failing = [], [], [], False
     try:
         with Session(engine) as session:
             counts = dict(
@@ -88,35 +89,50 @@ def run(args: argparse.Namespace) -> int:
                 (site_id, source) for site_id in sites for source in sources.get(site_id) or [None]
             ]
             for site, source in pairs:
-                run = (
-                    session.scalar(
-                        select(CrawlRun)
-                        .where(CrawlRun.site == site, CrawlRun.source == source)
-                        .order_by(CrawlRun.id.desc())
-                        .limit(1)
+                recent = (
+                    list(
+                        session.scalars(
+                            select(CrawlRun)
+                            .where(CrawlRun.site == site, CrawlRun.source == source)
+                            .order_by(CrawlRun.id.desc())
+                            .limit(_SHARED_RUN_WINDOW)
+                        )
                     )
                     if source
-                    else None
+                    else []
                 )
-                failed_checks = [c for c in (run.checks or []) if not c.get("ok")] if run else []
-                if run is not None and run.outcome in {"failed", "interrupted"}:
+                run = recent[0] if recent else None
+                shared = shared_run_of(recent)
+                label = site if source in (None, "live") else f"{site} ({source})"
+                if shared is not None:
+                    # Workers of a shared frontier: the run as a whole (dvcrawl.frontier).
+                    started, outcome, cause = shared.started_at, shared.outcome, shared.cause
+                    new, updated, stats = shared.new, shared.updated, shared.stats
+                    failed_checks = _shared_checks(session, site, shared, settings)
+                    notes.append(f"{label}: {shared.describe()}")
+                elif run is not None:
+                    started, outcome, cause = run.started_at, run.outcome, run.cause
+                    new, updated, stats = run.new, run.updated, run.stats or {}
+                    failed_checks = [c for c in (run.checks or []) if not c.get("ok")]
+                else:
+                    failed_checks = []
+                if run is not None and outcome in {"failed", "interrupted"}:
                     failing = True
                     # The run's cause in one line ("unreachable: DNS lookup failed for ...").
-                    problems.append(f"{site}: {run.outcome}: {run.cause or run.finish_reason}")
+                    problems.append(f"{label}: {outcome}: {cause or run.finish_reason}")
                 failing |= bool(failed_checks)
-                label = site if source in (None, "live") else f"{site} ({source})"
                 problems += [f"{label}: {c['name']}: {c['detail']}" for c in failed_checks]
                 rows.append(
                     [
                         site,
                         source or "-",
-                        run.started_at.strftime("%Y-%m-%d %H:%M") if run else "never",
-                        run.outcome if run else "-",
-                        str(run.new) if run else "-",
-                        str(run.updated) if run else "-",
+                        started.strftime("%Y-%m-%d %H:%M") if run else "never",
+                        outcome if run else "-",
+                        str(new) if run else "-",
+                        str(updated) if run else "-",
                         str(counts.get(site, 0)),
                         str(copies.get(site, 0)),
-                        str((run.stats or {}).get("dvcrawl/articles/outside_declared_shape", 0))
+                        str(int(stats.get("dvcrawl/articles/outside_declared_shape", 0) or 0))
                         if run
                         else "-",
                         (newest.get(site) or "-")[:10],
@@ -132,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print_table(header, rows)
+    for note in notes:
+        print(note)
     for problem in problems:
         print(problem)
     for site_id, site_shapes in learned.items():
@@ -143,3 +161,41 @@ def run(args: argparse.Namespace) -> int:
                 f"articles, last seen {shape.last_seen_at:%Y-%m-%d})"
             )
     return EXIT_FAILED if failing else EXIT_OK
+
+
+#: Runs read back to find every worker of the newest shared run of a site.
+_SHARED_RUN_WINDOW = 200
+
+
+def _shared_checks(session: Any, site: str, shared: Any, settings: Any) -> list[dict[str, Any]]:
+    """The failed health checks of a shared run.
+
+    Once it is over, the checks run on the workers' counters added up, as one process doing
+    all the work would have been checked; while it runs, each worker's own failed checks.
+    """
+    from sqlalchemy import func, select
+
+    from dvcrawl import health
+    from dvcrawl.db.models import ArticleRow, CrawlRun
+    from dvcrawl.sites import SITES
+    from dvcrawl.state import _aware
+
+    if shared.outcome == "running" or shared.finished_at is None:
+        seen: dict[str, dict[str, Any]] = {}
+        for run in shared.runs:
+            for check in run.checks or []:
+                if not check.get("ok"):
+                    seen.setdefault(check["name"], check)
+        return list(seen.values())
+    newest = session.scalar(
+        select(func.max(ArticleRow.first_seen_at)).where(ArticleRow.site == site)
+    )
+    first = session.scalar(select(func.min(CrawlRun.started_at)).where(CrawlRun.site == site))
+    checks = health.run_checks(
+        shared.stats,
+        newest_article=_aware(newest),
+        first_run=_aware(first),
+        now=_aware(shared.finished_at),
+        limits=health.thresholds(settings, SITES[site].health if site in SITES else None),
+    )
+    return [check.as_dict() for check in checks if not check.ok]

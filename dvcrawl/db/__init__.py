@@ -249,8 +249,41 @@ def _alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", "dvcrawl.db:migrations")
+    config.set_main_option("script_location", _migrations_location())
     return config
+
+
+@functools.cache
+def _migrations_location() -> str:
+    """Where Alembic finds the migrations: the package folder, or a copy of it on disk.
+
+    Alembic reads revision files from a folder. Installed normally, the package's folder is
+    one; deployed to Scrapyd, dvcrawl runs from a zipped egg, and Python 3.11 cannot give a
+    folder inside a zip as a path, so the migrations are copied out once per process (into a
+    temporary folder removed at exit).
+    """
+    import atexit
+    import shutil
+    import tempfile
+    from importlib import resources
+
+    folder = resources.files("dvcrawl.db").joinpath("migrations")
+    if isinstance(folder, Path) and folder.is_dir():
+        return "dvcrawl.db:migrations"
+    target = Path(tempfile.mkdtemp(prefix="dvcrawl-migrations-"))
+    atexit.register(shutil.rmtree, target, True)
+
+    def copy(source: Any, destination: Path) -> None:
+        destination.mkdir(exist_ok=True)
+        for entry in source.iterdir():
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    copy(entry, destination / entry.name)
+            elif not entry.name.endswith(".pyc"):
+                (destination / entry.name).write_bytes(entry.read_bytes())
+
+    copy(folder, target / "migrations")
+    return str(target / "migrations")
 
 
 @functools.cache

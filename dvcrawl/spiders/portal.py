@@ -109,6 +109,15 @@ class PortalSpider(ArchiveSource, scrapy.Spider):
         # Article URL shapes learned from earlier runs (dvcrawl.urlshapes), loaded at start.
         self.learned_shapes: list[str] = []
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
+        """Build the spider (Scrapy protocol) and watch requests dropped as duplicates."""
+        from scrapy import signals
+
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        return spider
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """The site's start pages (or the ones given on the command line).
 
@@ -207,7 +216,11 @@ class PortalSpider(ArchiveSource, scrapy.Spider):
             validators = known.get(canonical[url])
             meta = {"page": page, "listing": listing, "evidence": link.evidence}
             if validators is None:
-                requests.append(self._request(url, self.parse_article, **meta))
+                request = self._request(url, self.parse_article, **meta)
+                # A shared frontier skips it if another worker stored the article first (one
+                # that died before saying it was done: its requests are handed out again).
+                request.meta["dvcrawl_new_article"] = canonical[url]
+                requests.append(request)
             elif self.mode == "refresh":
                 requests.append(self._conditional(url, *validators, **meta))
             else:
@@ -235,7 +248,7 @@ class PortalSpider(ArchiveSource, scrapy.Spider):
         if stop_at_known and all_known and next_url:
             stats.inc_value("dvcrawl/listings_stopped_at_known")
         if self.mode == "full":
-            progress = self._backfills.setdefault(listing, BackfillProgress())
+            progress = self._progress(listing)
             progress.listed(
                 page, response.url, [r.url for r in requests], next_url if follow else None
             )
@@ -401,23 +414,47 @@ class PortalSpider(ArchiveSource, scrapy.Spider):
             request.headers["If-Modified-Since"] = last_modified
         return request
 
+    def _progress(self, listing: str) -> BackfillProgress:
+        """The backfill progress of a listing: this process's, or a shared frontier's."""
+        if listing not in self._backfills:
+            from dvcrawl.frontier import SharedBackfillProgress, frontier_of
+
+            frontier = frontier_of(self.crawler)
+            self._backfills[listing] = (
+                SharedBackfillProgress(frontier, listing)  # type: ignore[assignment]
+                if frontier is not None
+                else BackfillProgress()
+            )
+        return self._backfills[listing]
+
     def _article_done(self, request: scrapy.Request | None) -> None:
-        """An article request of a backfill got its answer: the cursor may move on."""
+        """An article request of a backfill got its answer: the cursor may move on.
+
+        The listing named the first URL of a redirect chain; with a shared frontier, another
+        worker may have read the listing page.
+        """
+        from dvcrawl.frontier import frontier_of
+
         if request is None or self.mode != "full":
             return
         listing = request.meta.get("dvcrawl_listing")
-        progress = self._backfills.get(listing) if listing else None
-        if (
-            listing
-            and progress is not None
-            and progress.done(request.meta.get("dvcrawl_page", 0), request.url)
-        ):
+        if not listing:
+            return
+        shared = frontier_of(self.crawler) is not None
+        progress = self._progress(listing) if shared else self._backfills.get(listing)
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        if progress is not None and progress.done(request.meta.get("dvcrawl_page", 0), url):
             self._save_cursor(listing)
+
+    def request_dropped(self, request: scrapy.Request) -> None:
+        """An article request dropped as already seen is answered elsewhere in this run."""
+        if request.callback == self.parse_article:
+            self._article_done(request)
 
     def _save_cursor(self, listing: str) -> None:
         if self.state is None:
             return
-        next_url, page = self._backfills[listing].cursor()
+        next_url, page = self._progress(listing).cursor()
         self.state.state.save_cursor(self.name, listing, next_url=next_url, page=page)
 
     def _challenged(self, response: TextResponse) -> bool:

@@ -59,6 +59,9 @@ class Hit:
     url: str
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    #: When the last write of the answer began: the client cannot have the whole answer
+    #: before (None: no answer yet, or the connection failed first).
+    answered: float | None = None
 
 
 class FixtureServer:
@@ -161,8 +164,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, head: bool) -> None:
         fixture: FixtureServer = self.server.fixture  # type: ignore[attr-defined]
-        url = self._url()
-        fixture.record(Hit(self.command, url, {k.lower(): v for k, v in self.headers.items()}))
+        hit = Hit(self.command, self._url(), {k.lower(): v for k, v in self.headers.items()})
+        fixture.record(hit)
+        self._last_write: float | None = None
+        try:
+            self._answer(fixture, hit.url, head=head)
+        finally:
+            hit.answered = self._last_write or time.monotonic()
+
+    def _answer(self, fixture: FixtureServer, url: str, *, head: bool) -> None:
         if not fixture.serves(urlsplit(url).hostname or ""):
             self._send(502, b"Bad Gateway", [("Content-Type", "text/plain")], head)
             return
@@ -277,14 +287,18 @@ class _Handler(BaseHTTPRequestHandler):
         if "date" not in names:
             self.send_header("Date", dt.datetime.now(dt.UTC).strftime("%a, %d %b %Y %H:%M:%S GMT"))
         self.send_header("Content-Length", str(len(body)))
+        # An answer without a body is complete with its headers.
+        self._last_write = time.monotonic()
         self.end_headers()
-        if head:
+        if head or not body:
             return
         if slow:
             for start in range(0, len(body), 256):
+                self._last_write = time.monotonic()
                 self.wfile.write(body[start : start + 256])
                 time.sleep(0.05)
         else:
+            self._last_write = time.monotonic()
             self.wfile.write(body)
 
 
