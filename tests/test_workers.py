@@ -238,3 +238,22 @@ def test_a_backfill_by_two_workers_completes_its_cursor(
     with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
         cursors = connection.execute("SELECT next_url, done_at FROM crawl_cursors").fetchall()
     assert len(cursors) == 1 and cursors[0][0] is None and cursors[0][1] is not None, cursors
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        # No server there: the machine's state, not the user's input (exit 1, one line).
+        (["--redis", "redis://127.0.0.1:1/0"], 1, "cannot use Redis at redis://127.0.0.1:1/0"),
+        (["--redis", "http://127.0.0.1:6379"], 2, "not a Redis URL"),
+        (["--redis", "redis://127.0.0.1:6379/crawl"], 2, "must be a number"),
+        (["--idle-exit", "5"], 2, "--idle-exit needs a shared frontier"),
+    ],
+)
+def test_a_worker_that_cannot_join_says_why_in_one_line(
+    dvcrawl: Runner, tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'none.sqlite3'}"
+    result = dvcrawl("crawl", "thanhuytphcm", "--db", db_url, *args, env={"DVCRAWL_REDIS_URL": ""})
+    assert result.returncode == code, result.stdout + result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
