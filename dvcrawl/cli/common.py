@@ -246,6 +246,27 @@ def configured_topic(settings: Any) -> Any:
         raise UserError(str(exc)) from None
 
 
+def corpus_filter(args: argparse.Namespace, settings: Any, engine: Any) -> Any:
+    """The articles the options of export and search select (`dvcrawl.export.CorpusFilter`).
+
+    ``--site``, ``--since``, ``--until``, ``--include-duplicates``, ``--topic``/``--min-relevance``.
+
+    Raises:
+        UserError: a site that is neither registered nor in the database.
+
+    """
+    from dvcrawl.export import CorpusFilter
+
+    check_sites(engine, args.site)
+    return CorpusFilter(
+        sites=tuple(args.site),
+        since=args.since,
+        until=args.until,
+        include_duplicates=args.include_duplicates,
+        min_relevance=relevance_floor(args, settings, engine),
+    )
+
+
 def relevance_floor(args: argparse.Namespace, settings: Any, engine: Any) -> float | None:
     """The least relevance ``--topic``/``--min-relevance`` keep, or None without them.
 

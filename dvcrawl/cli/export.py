@@ -12,9 +12,8 @@ from dvcrawl.cli.common import (
     add_corpus_filters,
     add_db_option,
     add_topic_options,
-    check_sites,
+    corpus_filter,
     open_database,
-    relevance_floor,
 )
 
 
@@ -36,7 +35,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the corpus to a file or stdout."""
-    from dvcrawl.export import CorpusFilter, count_rows, export
+    from dvcrawl.export import count_rows, export
     from dvcrawl.progress import display, progress_wanted
 
     if args.since and args.until and args.since > args.until:
@@ -45,14 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("Parquet is a binary format: give a file with -o")
     settings, engine = open_database(args.db, existing=True)
     try:
-        check_sites(engine, args.site)
-        where = CorpusFilter(
-            sites=tuple(args.site),
-            since=args.since,
-            until=args.until,
-            include_duplicates=args.include_duplicates,
-            min_relevance=relevance_floor(args, settings, engine),
-        )
+        where = corpus_filter(args, settings, engine)
         with display(progress_wanted()) as shown:
             total = count_rows(engine, where) if shown.enabled else 0
             task = shown.add(f"export {args.format}", total=total or 1)

@@ -13,11 +13,10 @@ from dvcrawl.cli.common import (
     add_corpus_filters,
     add_db_option,
     add_topic_options,
-    check_sites,
+    corpus_filter,
     open_database,
     positive_int,
     print_table,
-    relevance_floor,
 )
 
 
@@ -48,20 +47,13 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the best hits for the query."""
-    from dvcrawl.search import CorpusFilter, SearchError, search
+    from dvcrawl.search import SearchError, search
 
     if args.since and args.until and args.since > args.until:
         raise UserError("--since is after --until")
     settings, engine = open_database(args.db, existing=True)
     try:
-        check_sites(engine, args.site)
-        where = CorpusFilter(
-            sites=tuple(args.site),
-            since=args.since,
-            until=args.until,
-            include_duplicates=args.include_duplicates,
-            min_relevance=relevance_floor(args, settings, engine),
-        )
+        where = corpus_filter(args, settings, engine)
         try:
             hits = search(engine, args.query, where, limit=args.limit)
         except SearchError as exc:
