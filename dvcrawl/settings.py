@@ -13,6 +13,8 @@ from dvcrawl.wayback import DEFAULT_WAYBACK_URL
 
 BOT_NAME = "dvcrawl"
 SPIDER_MODULES = ["dvcrawl.spiders"]
+# `scrapy crawl` exits 1 when the run failed (dvcrawl/commands/crawl.py).
+COMMANDS_MODULE = "dvcrawl.commands"
 NEWSPIDER_MODULE = "dvcrawl.spiders"
 
 # --- politeness --------------------------------------------------------------------------

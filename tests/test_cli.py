@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +192,47 @@ def test_export_bad_input(dvcrawl: Runner, db_url: str, tmp_path: Path) -> None:
     assert "cannot write" in one_line_error(
         dvcrawl("export", "--format", "csv", "--db", db_url, "-o", str(blocker / "out.csv"))
     )
+
+
+def scrapy_crawl(
+    dvcrawl: Runner, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``scrapy crawl`` as a Scrapy user runs it, in the project's settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", *args],
+        cwd=dvcrawl.workdir,
+        env={**dvcrawl.env, "SCRAPY_SETTINGS_MODULE": "dvcrawl.settings", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_scrapy_crawl_exits_1_with_the_cause_when_the_run_failed(
+    dvcrawl: Runner, db_url: str, thanhuytphcm_warc: Path
+) -> None:
+    # Scrapy's own `crawl` exits 0 whenever the spider started; under cron or Scrapyd a portal
+    # that could not be reached then looked like a good run.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nothing listens there
+    failed = scrapy_crawl(
+        dvcrawl,
+        "thanhuytphcm",
+        "-s",
+        f"DVCRAWL_DB_URL={db_url}",
+        env={"https_proxy": closed, "http_proxy": closed},
+    )
+    assert failed.returncode == 1, failed.stderr[-2000:]
+    assert "thanhuytphcm: unreachable: connection refused by the proxy" in failed.stderr
+
+    good = scrapy_crawl(
+        dvcrawl,
+        "thanhuytphcm",
+        "-s",
+        f"DVCRAWL_DB_URL={db_url}",
+        "-s",
+        f"DVCRAWL_REPLAY={thanhuytphcm_warc}",
+    )
+    assert good.returncode == 0, good.stderr[-2000:]
+    assert not [line for line in good.stderr.splitlines() if line.startswith("thanhuytphcm: ")]

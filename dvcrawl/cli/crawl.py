@@ -339,31 +339,43 @@ def _after(since: str, until: str) -> bool:
     return since.ljust(width, "0") > until.ljust(width, "9")
 
 
+def run_problems(stats: dict[str, Any]) -> list[str]:
+    """Why a site's run failed, one line each (empty: it did not).
+
+    The run's verdict (`dvcrawl.outcome`) as the crawl-state extension recorded it in the
+    stats, judged here from the stats when the extension did not run; a stop other than
+    ``--max-pages``; failed health checks.
+    """
+    from dvcrawl.outcome import judge
+
+    reason = stats.get("finish_reason", "unknown")
+    outcome = stats.get("dvcrawl/outcome")
+    cause = stats.get("dvcrawl/cause")
+    if outcome is None:
+        verdict = judge(stats, reason)
+        outcome, cause = verdict.outcome, verdict.cause
+    problems = []
+    if cause:
+        problems.append(str(cause))
+    elif outcome == "stopped" and reason != "closespider_pagecount":
+        problems.append(f"stopped: {reason}")
+    if stats.get("dvcrawl/health_failed"):
+        problems.append(f"{stats['dvcrawl/health_failed']} health checks failed")
+    return problems
+
+
 def print_report(runs: list[dict[str, Any]]) -> bool:
     """Print a row per site, then each failure's cause; True if anything failed.
 
-    A failed run's cause and every failed health check are printed under the table. The result and cause are the run's verdict (`dvcrawl.outcome`), recorded in the stats by
-    the crawl-state extension (judged here from the stats when it did not run).
+    A failed run's cause and every failed health check (`run_problems`) are printed under
+    the table.
     """
     from dvcrawl.health import error_count
-    from dvcrawl.outcome import judge
 
     header = ["site", "result", *(name for name, _ in _REPORT_COLUMNS), "seconds"]
     rows, notes, failed = [], [], False
     for stats in runs:
-        reason = stats.get("finish_reason", "unknown")
-        outcome = stats.get("dvcrawl/outcome")
-        cause = stats.get("dvcrawl/cause")
-        if outcome is None:
-            verdict = judge(stats, reason)
-            outcome, cause = verdict.outcome, verdict.cause
-        problems = []
-        if cause:
-            problems.append(str(cause))
-        elif outcome == "stopped" and reason != "closespider_pagecount":
-            problems.append(f"stopped: {reason}")
-        if stats.get("dvcrawl/health_failed"):
-            problems.append(f"{stats['dvcrawl/health_failed']} health checks failed")
+        problems = run_problems(stats)
         failed |= bool(problems)
         values = []
         for name, key in _REPORT_COLUMNS:
