@@ -18,9 +18,13 @@ recorded in `Page.limits` and logged with the page's URL.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import functools
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -29,6 +33,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
+from lxml.cssselect import CSSSelector
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from dvcrawl.extract.text import clean_line
@@ -40,8 +45,17 @@ logger = logging.getLogger(__name__)
 # huge_tree: libxml2 otherwise drops everything after a text node or attribute of 10 MB, or
 # after 256 levels of nesting (with it: 2048). Size is bounded upstream (DOWNLOAD_MAXSIZE,
 # the CLI's MAX_PAGE_BYTES), depth below (`MAX_DEPTH`).
-_PARSER = lxml.html.HTMLParser(
-    remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
+# Every element an `HtmlElement`, chosen in C: lxml.html's own lookup calls a Python method
+# for each element proxy made (a quarter of a million calls for the gold pages, issue 11),
+# to give forms and inputs classes extraction never uses.
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
 )
 #: Deeper elements are flattened: real pages nest 20-60 levels; the extractors walk the tree
 #: recursively, and Python's stack is about 1000 frames.
@@ -235,12 +249,33 @@ class Page:
         self.root = _parse(self.html, self.limits)
         for limit in self.limits:
             logger.warning("%s: %s", url, limit)
+        self._texts: dict[HtmlElement, str] = {}
+        self._selected: dict[str, list[HtmlElement]] = {}
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Page]:
+        """Within this block, `element_text` computes each element's text of this page once.
+
+        Extraction reads the tree and never changes it, and asks for the text of the same
+        elements again and again (headings, paragraphs, links): issue 11 counted 200,000 walks
+        for 2,000 pages. Outside the block every call walks the tree, as before.
+        """
+        token = _MEMO.set(self._texts)
+        try:
+            yield self
+        finally:
+            _MEMO.reset(token)
 
     # --- lookups -------------------------------------------------------------------------
 
     def css(self, selector: str, root: HtmlElement | None = None) -> list[HtmlElement]:
         """Elements matching a CSS selector, in document order."""
-        return list((self.root if root is None else root).cssselect(selector))
+        if root is not None:
+            return list(_compiled(selector)(root))
+        found = self._selected.get(selector)
+        if found is None:
+            found = self._selected[selector] = list(_compiled(selector)(self.root))
+        return list(found)
 
     def first(self, selector: str, root: HtmlElement | None = None) -> HtmlElement | None:
         """The first element matching any of the comma-separated selectors, by selector order."""
@@ -312,6 +347,16 @@ class Page:
         return None
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(selector: str) -> CSSSelector:
+    """A CSS selector translated to XPath once (``cssselect`` translates on every call)."""
+    return CSSSelector(selector, translator="html")
+
+
+#: The element texts of the page being read (`Page.reading`), or None.
+_MEMO: ContextVar[dict[HtmlElement, str] | None] = ContextVar("dvcrawl_element_texts", default=None)
+
+
 def element_text(element: HtmlElement | None) -> str:
     """Visible text of an element: scripts and styles left out, whitespace cleaned.
 
@@ -319,6 +364,16 @@ def element_text(element: HtmlElement | None) -> str:
     """
     if element is None:
         return ""
+    memo = _MEMO.get()
+    if memo is None:
+        return _element_text(element)
+    text = memo.get(element)
+    if text is None:
+        text = memo[element] = _element_text(element)
+    return text
+
+
+def _element_text(element: HtmlElement) -> str:
     parts: list[str] = []
 
     def walk(node: HtmlElement) -> None:
@@ -398,6 +453,8 @@ def _parse(html: str, limits: list[str] | None = None) -> HtmlElement:
     """Parse `html` with depth bounded (see the module docstring); note what was cut in `limits`."""
     limits = limits if limits is not None else []
     root = _parse_document(html)
+    if not _DEEPER_THAN_MAX(root):
+        return root  # the common case, found in C without walking the tree in Python
     depth = _max_depth(root)
     if depth >= _PARSER_DEPTH_LIMIT:
         # libxml2 stopped: whatever came after the deepest point is missing. Parse again
@@ -419,16 +476,24 @@ def _parse(html: str, limits: list[str] | None = None) -> HtmlElement:
     return root
 
 
+#: Whether any node lies deeper than `MAX_DEPTH` (the root element is at depth 1); text
+#: nodes count too, so a page exactly `MAX_DEPTH` deep is measured in full, never missed.
+_DEEPER_THAN_MAX = etree.XPath("boolean(" + "/node()" * (MAX_DEPTH + 1) + ")")
+
+
 def _parse_document(html: str) -> HtmlElement:
     # lxml refuses str input carrying an XML encoding declaration, and raises on documents
     # with no elements; both are bad pages, not programming errors.
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
     if not html.strip():
-        return lxml.html.document_fromstring("<html><body></body></html>")
+        return lxml.html.document_fromstring(_EMPTY_PAGE, parser=_PARSER)
     try:
         return lxml.html.document_fromstring(html, parser=_PARSER)
     except (etree.ParserError, ValueError):
-        return lxml.html.document_fromstring("<html><body></body></html>")
+        return lxml.html.document_fromstring(_EMPTY_PAGE, parser=_PARSER)
+
+
+_EMPTY_PAGE = "<html><body></body></html>"
 
 
 def _max_depth(root: HtmlElement) -> int:
