@@ -18,6 +18,7 @@ It keeps every other query parameter: on ASP.NET and SharePoint portals ``?id=``
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -82,6 +83,19 @@ def canonicalize(url: str, *, resolve_host: Callable[[str], tuple[str, str]] | N
     'https://thanhuytphcm.vn/tin-tuc/abc-1491871594'
 
     """
+    if resolve_host is not None:
+        return _canonical_with(url, resolve_host)
+    return _canonicalize(url, None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_with(url: str, resolve_host: Callable[[str], tuple[str, str]]) -> str:
+    # Extraction canonicalizes the same links of a page again and again (issue 11); the
+    # registry's resolver is looked up afresh each time, so only explicit resolvers are cached.
+    return _canonicalize(url, resolve_host)
+
+
+def _canonicalize(url: str, resolve_host: Callable[[str], tuple[str, str]] | None) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)

@@ -251,6 +251,8 @@ class Page:
             logger.warning("%s: %s", url, limit)
         self._texts: dict[HtmlElement, str] = {}
         self._selected: dict[str, list[HtmlElement]] = {}
+        self._memos: dict[str, dict[Any, Any]] = {}
+        self._absolute: dict[str, str] = {}
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Page]:
@@ -261,10 +263,19 @@ class Page:
         for 2,000 pages. Outside the block every call walks the tree, as before.
         """
         token = _MEMO.set(self._texts)
+        active = _ACTIVE.set(self)
         try:
             yield self
         finally:
+            _ACTIVE.reset(active)
             _MEMO.reset(token)
+
+    def memo(self, kind: str) -> dict[Any, Any]:
+        """A cache of one kind of value derived from this page's (unchanging) tree."""
+        found = self._memos.get(kind)
+        if found is None:
+            found = self._memos[kind] = {}
+        return found
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -292,7 +303,10 @@ class Page:
 
     def absolute(self, href: str) -> str:
         """Resolve a link against the page URL (and a ``<base href>`` if the page has one)."""
-        return urljoin(self.base_url, href.strip())
+        found = self._absolute.get(href)
+        if found is None:
+            found = self._absolute[href] = urljoin(self.base_url, href.strip())
+        return found
 
     @cached_property
     def base_url(self) -> str:
@@ -355,6 +369,18 @@ def _compiled(selector: str) -> CSSSelector:
 
 #: The element texts of the page being read (`Page.reading`), or None.
 _MEMO: ContextVar[dict[HtmlElement, str] | None] = ContextVar("dvcrawl_element_texts", default=None)
+#: The page being read (`Page.reading`), or None.
+_ACTIVE: ContextVar[Page | None] = ContextVar("dvcrawl_page", default=None)
+
+
+def reading_memo(kind: str) -> dict[Any, Any] | None:
+    """The cache of one kind of derived value for the page being read, or None outside one.
+
+    For helpers that take an element rather than a page: their answers hold as long as the
+    page's tree does not change, which is the whole of `Page.reading`.
+    """
+    page = _ACTIVE.get()
+    return None if page is None else page.memo(kind)
 
 
 def element_text(element: HtmlElement | None) -> str:
