@@ -83,19 +83,21 @@ def canonicalize(url: str, *, resolve_host: Callable[[str], tuple[str, str]] | N
     'https://thanhuytphcm.vn/tin-tuc/abc-1491871594'
 
     """
-    if resolve_host is not None:
-        return _canonical_with(url, resolve_host)
-    return _canonicalize(url, None)
+    if resolve_host is None:
+        from dvcrawl.sites import resolve_host as registry_resolve
+
+        resolve_host = registry_resolve
+    return _canonical_with(url, resolve_host)
 
 
 @functools.lru_cache(maxsize=4096)
 def _canonical_with(url: str, resolve_host: Callable[[str], tuple[str, str]]) -> str:
-    # Extraction canonicalizes the same links of a page again and again (issue 11); the
-    # registry's resolver is looked up afresh each time, so only explicit resolvers are cached.
+    # Extraction and navigation canonicalize the same links again and again (issue 11). The
+    # resolver is part of the key: a registry replaced (in a test) is a new cache.
     return _canonicalize(url, resolve_host)
 
 
-def _canonicalize(url: str, resolve_host: Callable[[str], tuple[str, str]] | None) -> str:
+def _canonicalize(url: str, resolve_host: Callable[[str], tuple[str, str]]) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -104,10 +106,6 @@ def _canonicalize(url: str, resolve_host: Callable[[str], tuple[str, str]] | Non
         raise InvalidURL(f"not a valid URL: {url!r}") from exc
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise InvalidURL(f"not an absolute http(s) URL: {url!r}")
-    if resolve_host is None:
-        from dvcrawl.sites import resolve_host as registry_resolve
-
-        resolve_host = registry_resolve
     host, scheme = resolve_host(strip_host(parts.hostname))
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
 

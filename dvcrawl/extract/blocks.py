@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dvcrawl.extract.page import BLOCK_TAGS, HtmlElement, Page, is_hidden
+from dvcrawl.extract.page import BLOCK_TAGS, HtmlElement, Page, hidden
 from dvcrawl.extract.text import clean_line
 
 # Owners inside which a single <br> is only a line wrap.
@@ -113,7 +113,7 @@ class _Walker:
         self._alignments: dict[tuple[HtmlElement, str], bool] = {}
 
     def walk(self, element: HtmlElement, *, bold: bool, italic: bool, link: bool) -> None:
-        if is_hidden(element) or element in self.skip:
+        if hidden(element) or element in self.skip:
             return
         tag = element.tag.lower()
         if tag == "img":
@@ -131,9 +131,9 @@ class _Walker:
         if is_block:
             self.flush()
             self.owners.append(element)
-        style = element.get("style") or ""
-        bold = bold or tag in {"b", "strong"} or bool(_BOLD_STYLE.search(style))
-        italic = italic or tag in {"em", "i"} or bool(_ITALIC_STYLE.search(style))
+        style = element.get("style")
+        bold = bold or tag in {"b", "strong"} or bool(style and _BOLD_STYLE.search(style))
+        italic = italic or tag in {"em", "i"} or bool(style and _ITALIC_STYLE.search(style))
         link = link or tag == "a"
         if element.text:
             self.buffer.append((element.text, bold, italic, link))

@@ -250,6 +250,11 @@ class Page:
         for limit in self.limits:
             logger.warning("%s: %s", url, limit)
         self._texts: dict[HtmlElement, str] = {}
+        self._raws: dict[HtmlElement, str] = {}
+        self._hidden: dict[HtmlElement, bool] = {}
+        #: Characters the text caches may still hold: a few times the page, so that a hostile
+        #: page (a 10 MB paragraph 50 levels deep) cannot make them hold it 50 times over.
+        self._text_budget = max(_MIN_TEXT_BUDGET, _TEXT_BUDGET_PAGES * len(self.html))
         self._selected: dict[str, list[HtmlElement]] = {}
         self._memos: dict[str, dict[Any, Any]] = {}
         self._absolute: dict[str, str] = {}
@@ -262,13 +267,11 @@ class Page:
         elements again and again (headings, paragraphs, links): issue 11 counted 200,000 walks
         for 2,000 pages. Outside the block every call walks the tree, as before.
         """
-        token = _MEMO.set(self._texts)
         active = _ACTIVE.set(self)
         try:
             yield self
         finally:
             _ACTIVE.reset(active)
-            _MEMO.reset(token)
 
     def memo(self, kind: str) -> dict[Any, Any]:
         """A cache of one kind of value derived from this page's (unchanging) tree."""
@@ -367,8 +370,9 @@ def _compiled(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
 
 
-#: The element texts of the page being read (`Page.reading`), or None.
-_MEMO: ContextVar[dict[HtmlElement, str] | None] = ContextVar("dvcrawl_element_texts", default=None)
+#: The text caches of a page hold at most this many times its size (and at least this much).
+_TEXT_BUDGET_PAGES = 4
+_MIN_TEXT_BUDGET = 1_000_000
 #: The page being read (`Page.reading`), or None.
 _ACTIVE: ContextVar[Page | None] = ContextVar("dvcrawl_page", default=None)
 
@@ -390,13 +394,45 @@ def element_text(element: HtmlElement | None) -> str:
     """
     if element is None:
         return ""
-    memo = _MEMO.get()
-    if memo is None:
+    page = _ACTIVE.get()
+    if page is None:
         return _element_text(element)
-    text = memo.get(element)
+    text = page._texts.get(element)
     if text is None:
-        text = memo[element] = _element_text(element)
+        # The raw text of every element below is kept too: a parent's text is made of its
+        # children's, so each element is walked once however many ancestors are asked for.
+        text = clean_line(_raw_text(element, page))
+        if page._text_budget > len(text):
+            page._text_budget -= len(text)
+            page._texts[element] = text
     return text
+
+
+def _raw_text(node: HtmlElement, page: Page) -> str:
+    """The uncleaned text `_element_text` joins for `node`, kept in the page's cache."""
+    raw = page._raws.get(node)
+    if raw is not None:
+        return raw
+    if hidden(node):
+        raw = ""
+    else:
+        parts: list[str] = []
+        block = node.tag.lower() in BLOCK_TAGS
+        if block:
+            parts.append(" ")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            parts.append(_raw_text(child, page))
+            if child.tail:
+                parts.append(child.tail)
+        if block:
+            parts.append(" ")
+        raw = "".join(parts)
+    if page._text_budget > len(raw):
+        page._text_budget -= len(raw)
+        page._raws[node] = raw
+    return raw
 
 
 def _element_text(element: HtmlElement) -> str:
@@ -435,9 +471,23 @@ def is_hidden(node: Any) -> bool:
     if not isinstance(node.tag, str) or node.tag.lower() in _HIDDEN_TAGS:
         return True
     style = node.get("style")
-    if style and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", style, re.I):
+    if style and _HIDDEN_STYLE.search(style):
         return True
     return node.get("hidden") is not None or node.get("aria-hidden") == "true"
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def hidden(node: Any) -> bool:
+    """`is_hidden`, answered once per element of the page being read (`Page.reading`)."""
+    page = _ACTIVE.get()
+    if page is None:
+        return is_hidden(node)
+    found = page._hidden.get(node)
+    if found is None:
+        found = page._hidden[node] = is_hidden(node)
+    return found
 
 
 _DATA_URI = re.compile(rf"data:[\w/+.-]*(?:;[\w=.-]+)*,[^\"'\s)<>]{{{MAX_DATA_URI},}}")

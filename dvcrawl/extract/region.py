@@ -35,7 +35,7 @@ from dvcrawl.extract.boilerplate import CHROME_CLASS
 
 # The tags `is_hidden` never renders, to find them with a C-level tag filter.
 from dvcrawl.extract.page import _HIDDEN_TAGS as HIDDEN_TAGS
-from dvcrawl.extract.page import HtmlElement, is_hidden
+from dvcrawl.extract.page import HtmlElement, is_hidden, reading_memo
 
 # Each alternative is needed by a case in tests/test_boilerplate.py ("text" covers news-text
 # and fulltext, "content" Liferay's journal-content).
@@ -108,7 +108,21 @@ def _length(text: str | None) -> int:
 
 
 def measure(root: HtmlElement) -> TextMap:
-    """Measure `root` and score its candidate containers (see the module docstring)."""
+    """Measure `root` and score its candidate containers (see the module docstring).
+
+    The map is computed once per element while its page is read (`Page.reading`); callers
+    only read it.
+    """
+    memo = reading_memo("measure")
+    if memo is None:
+        return _measure(root)
+    found = memo.get(root)
+    if found is None:
+        found = memo[root] = _measure(root)
+    return found
+
+
+def _measure(root: HtmlElement) -> TextMap:
     elements = [e for e in root.iter() if isinstance(e.tag, str)]
     hidden = _hidden(root)
     chars: dict[HtmlElement, int] = {}

@@ -63,6 +63,8 @@ def word_count(text: str) -> int:
     >>> word_count("北京是中国的首都")
     4
     """
+    if not _UNSPACED.search(text):
+        return len(text.split())
     count = 0
     for token in text.split():
         unspaced = len(_UNSPACED.findall(token))
@@ -123,7 +125,6 @@ def unify_tone_marks(text: str) -> str:
     return unicodedata.normalize("NFC", _OLD_STYLE.sub(_move_tone, decomposed))
 
 
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
 _NON_WORD = re.compile(r"[^\w]+")
 
 
@@ -151,7 +152,9 @@ def _short_fingerprint(text: str) -> str:
 
 
 def _fingerprint(text: str) -> str:
-    text = unify_tone_marks(clean_line(text)).translate(_QUOTES).casefold()
+    # Typographic quotes and dashes are non-word characters like their ASCII forms, so the
+    # substitution below folds them without a translation table.
+    text = unify_tone_marks(clean_line(text)).casefold()
     return _NON_WORD.sub(" ", text).strip()
 
 
