@@ -452,9 +452,7 @@ def first_text_element(
 @lru_cache(maxsize=16)
 def _holds_paragraph(min_chars: int) -> etree.XPath:
     """Whether an element holds a ``<p>``, or a ``<div>`` with more than `min_chars` of text."""
-    return etree.XPath(
-        f"boolean(.//p | .//div[string-length(normalize-space()) > {min_chars}])"
-    )
+    return etree.XPath(f"boolean(.//p | .//div[string-length(normalize-space()) > {min_chars}])")
 
 
 #: Characters of a paragraph of prose, longer than almost every headline.
@@ -542,9 +540,7 @@ def find_title_element(
     return memo[found]
 
 
-def _find_title_element(
-    page: Page, title: str, headings: list[HtmlElement]
-) -> HtmlElement | None:
+def _find_title_element(page: Page, title: str, headings: list[HtmlElement]) -> HtmlElement | None:
     key = fingerprint_text(title)
     for heading in headings:
         if fingerprint_text(element_text(heading)) == key:

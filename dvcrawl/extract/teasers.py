@@ -175,10 +175,10 @@ def _item_around(anchor: HtmlElement, url: str, targets: _LinkTargets) -> HtmlEl
 
 
 def _is_teaser(item: HtmlElement, repeated: bool) -> bool:
-    """Whether an item holds two of (a lead sentence, a date, a thumbnail) beside its headline,
-    or one when items of its shape are `repeated`.
+    """Whether an item holds enough of (a lead sentence, a date, a thumbnail) beside its headline.
 
-    The date, the costly one, is looked for only when the other two leave it undecided.
+    Two of them, or one when items of its shape are `repeated`. The date, the costly one, is
+    looked for only when the other two leave it undecided.
     """
     text = element_text(item)
     linked = " ".join(element_text(a) for a in item.iter("a"))
