@@ -122,46 +122,50 @@ def entity_hashes(names: Iterable[str]) -> np.ndarray:
 
 
 def signature(items: frozenset[str] | np.ndarray) -> np.ndarray:
-    """The MinHash signature of a shingle set, or of its hashes (uint32, `NUM_PERM` values)."""
+    """The MinHash signature of a shingle set, or of its hashes (uint32, `NUM_PERM` values).
+
+    datasketch's ``affine32`` scheme with seed 1, computed here in numpy: each hash is
+    pre-mixed with the MurmurHash3 finalizer, then permuted by ``a * h + b`` modulo 2**32 (a
+    odd); the signature is each permutation's minimum (2**32 - 1 for an empty set). Importing
+    datasketch loads scipy, 80 MB in every process that deduplicates (issue 11); the values
+    are datasketch's, checked against it by the tests, and they are a stored format (the LSH
+    bands of every article).
+    """
     hashes = items if isinstance(items, np.ndarray) else shingle_hashes(items)
-    minhash = _minhash()
-    if len(hashes):
-        minhash.update_batch(hashes.tolist())
-    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+    if not len(hashes):
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    a, b = _permutations()
+    mixed = _fmix32(hashes.astype(np.uint32)).reshape(-1, 1)
+    return np.asarray((mixed * a + b).min(axis=0), dtype=np.uint32)
 
 
-def _minhash() -> Any:
-    """An empty MinHash of dvcrawl's scheme, over precomputed 32-bit hashes."""
-    from datasketch import MinHash
-
-    return MinHash(
-        num_perm=NUM_PERM,
-        seed=1,
-        scheme="affine32",
-        hashfunc=_given,
-        permutations=_permutations(),
-    )
-
-
-def _given(value: int) -> int:
-    return value
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (uint32 arithmetic wraps, as the hash intends)."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
 
 
 @lru_cache(maxsize=1)
-def _permutations() -> np.ndarray:
-    """The permutations datasketch draws for `NUM_PERM` and seed 1 (drawn once, not per text)."""
-    from datasketch import MinHash
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of each permutation, drawn as datasketch draws them for seed 1."""
+    generator = np.random.RandomState(1)
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").permutations
+
+#: (bands, rows per band) that datasketch's ``MinHashLSH`` picks for `LSH_THRESHOLD` and
+#: `NUM_PERM` (equal weights on false positives and negatives); kept here so that
+#: deduplicating needs no datasketch (see `signature`), checked against it by the tests.
+BAND_SHAPE = (37, 3)
 
 
-@lru_cache(maxsize=1)
 def band_shape() -> tuple[int, int]:
-    """(bands, rows per band) that datasketch picks for `LSH_THRESHOLD` and `NUM_PERM`."""
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    return lsh.b, lsh.r
+    """(bands, rows per band) of the LSH index (`BAND_SHAPE`)."""
+    return BAND_SHAPE
 
 
 def band_keys(values: np.ndarray) -> list[int]:

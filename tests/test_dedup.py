@@ -645,3 +645,19 @@ def test_this_runs_items_are_found_by_band_in_the_order_remembered(tmp_path: Pat
     }
     session.close()
     engine.dispose()
+
+
+def test_signatures_and_band_shape_are_datasketchs() -> None:
+    # dvcrawl computes datasketch's affine32 MinHash itself (importing datasketch loads scipy
+    # in every deduplicating process); the stored bands depend on the values being equal.
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=dedup.LSH_THRESHOLD, num_perm=dedup.NUM_PERM)
+    assert dedup.band_shape() == (lsh.b, lsh.r)
+    texts = [TEXT, EDITED, "Một hai ba.", "", " ".join(f"từ{n}" for n in range(3000))]
+    for text in texts:
+        reference = MinHash(num_perm=dedup.NUM_PERM, seed=1, scheme="affine32")
+        reference.update_batch([item.encode("utf-8") for item in dedup.shingles(text)])
+        ours = dedup.fingerprint(text).signature
+        assert ours.dtype == np.uint32
+        assert (ours == np.asarray(reference.hashvalues, dtype=np.uint32)).all(), text[:40]
