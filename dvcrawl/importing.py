@@ -17,7 +17,6 @@ worker are in flight, so memory does not grow with the archive.
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
     from dvcrawl.topic import Topic
     from dvcrawl.warc import ArchivedResponse
     from dvcrawl.wayback import ArchivedPage
-
-logger = logging.getLogger("dvcrawl.import")
 
 #: Responses sent to a worker at a time: enough to make the cost of passing them negligible,
 #: few enough to keep every worker busy to the end.
