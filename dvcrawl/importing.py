@@ -18,8 +18,12 @@ worker are in flight, so memory does not grow with the archive.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +40,13 @@ if TYPE_CHECKING:
 BATCH = 16
 #: Batches in flight per worker.
 AHEAD = 3
+#: Seconds between checks for Ctrl-C while waiting for a worker's results (a signal that
+#: reaches another thread does not wake this one).
+WAKE = 0.5
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without giving its results (killed, out of memory, crashed)."""
 
 
 @dataclass
@@ -124,13 +135,16 @@ class Preparer:
     before the progress display starts its thread, so on systems that fork, each worker is a
     copy of a process holding the loaded extraction code and nothing else (no connection, no
     thread), which costs milliseconds where starting a fresh interpreter would cost a second.
+    Workers ignore Ctrl-C: the main process stops, and they finish their batch and exit. A
+    worker that dies (killed, out of memory) raises `WorkerDied` in the main process instead
+    of leaving it waiting.
     """
 
     def __init__(self, jobs: int, topic_file: str | None, log_level: str | None = None):
         self.jobs = jobs
         self.topic_file = topic_file
         self.log_level = log_level
-        self._pool: Any = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Preparer:
         start_worker(self.topic_file)
@@ -138,15 +152,19 @@ class Preparer:
             _warm_up()
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = context.Pool(
-                self.jobs, initializer=start_worker, initargs=(self.topic_file, self.log_level)
+            self._pool = ProcessPoolExecutor(
+                self.jobs,
+                mp_context=context,
+                initializer=_start_pool_worker,
+                initargs=(self.topic_file, self.log_level),
             )
+            # The first task starts every worker (all at once when forking): now, not later.
+            _result(self._pool.submit(int))
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:
-            self._pool.terminate()  # every result was taken, or the import is failing
-            self._pool.join()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def prepared(
@@ -157,18 +175,28 @@ class Preparer:
         With one job everything runs here. With more, this process only reads the archive
         and hands batches to the workers, at most `AHEAD` batches per worker ahead of the
         response it yields.
+
+        Raises:
+            WorkerDied: if a worker process ended without its results.
+
         """
         if self._pool is None:
             for response in responses:
                 yield response, prepare(response)
             return
-        pending: deque[tuple[list[ArchivedResponse], Any]] = deque()
+        pending: deque[tuple[list[ArchivedResponse], Future[list[Prepared]]]] = deque()
         for batch in _batches(responses, BATCH):
-            pending.append((batch, self._pool.apply_async(prepare_batch, (batch,))))
+            pending.append((batch, self._pool.submit(prepare_batch, batch)))
             if len(pending) >= AHEAD * self.jobs:
                 yield from _results(*pending.popleft())
         while pending:
             yield from _results(*pending.popleft())
+
+
+def _start_pool_worker(topic_file: str | None, log_level: str | None) -> None:
+    """`start_worker` for a worker process, which leaves Ctrl-C to the main process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    start_worker(topic_file, log_level)
 
 
 def _warm_up() -> None:
@@ -181,9 +209,23 @@ def _warm_up() -> None:
 
 
 def _results(
-    batch: list[ArchivedResponse], result: Any
+    batch: list[ArchivedResponse], future: Future[list[Prepared]]
 ) -> Iterator[tuple[ArchivedResponse, Prepared]]:
-    yield from zip(batch, result.get(), strict=True)
+    yield from zip(batch, _result(future), strict=True)
+
+
+def _result(future: Future[Any]) -> Any:
+    """The result of a worker's task, waiting in short steps so that Ctrl-C is seen."""
+    while True:
+        try:
+            return future.result(timeout=WAKE)
+        except FutureTimeout:
+            continue
+        except BrokenProcessPool:
+            raise WorkerDied(
+                "an extraction worker process ended without its results (killed or out of "
+                "memory?); the articles before it in the archive are stored"
+            ) from None
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

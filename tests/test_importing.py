@@ -9,7 +9,12 @@ decisions or writes shows in the rows.
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +78,77 @@ def test_jobs_must_be_a_positive_number(
     assert result.stderr.strip().splitlines() == [
         "dvcrawl: error: --jobs must be at least 1, not 0"
     ], result.stderr
+
+
+# --- when the import is stopped -------------------------------------------------------------
+
+
+def start_import(dvcrawl: Runner, archive: Path, db_url: str) -> subprocess.Popen[str]:
+    """``dvcrawl import --jobs 2`` in its own process group (as a terminal runs a command)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dvcrawl", "import", str(archive), "--jobs", "2", "--db", db_url],
+        cwd=dvcrawl.workdir,
+        env=dvcrawl.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def workers_of(process: subprocess.Popen[str], timeout: float = 30) -> list[int]:
+    """The worker processes of an import, once they are running (Linux's /proc)."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [int(pid) for pid in children.read_text().split()]
+        if len(found) >= 2:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("the import started no workers")
+
+
+@pytest.fixture(scope="module")
+def long_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("long") / "long.warc.gz", pages=1500)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_stops_every_process_with_one_line(
+    dvcrawl: Runner, tmp_path: Path, long_archive: Path
+) -> None:
+    # Ctrl-C reaches the whole process group. A worker interrupted mid-task used to die and
+    # leave the main process waiting for its results forever.
+    process = start_import(dvcrawl, long_archive, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    workers = workers_of(process)
+    time.sleep(1)  # mid-archive
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["dvcrawl: interrupted"], stderr
+    for pid in workers:
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        ), "a worker outlived the import"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_a_killed_worker_is_reported_and_the_articles_before_it_are_stored(
+    dvcrawl: Runner, tmp_path: Path, long_archive: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    process = start_import(dvcrawl, long_archive, db_url)
+    os.kill(workers_of(process)[0], signal.SIGKILL)  # as the kernel's out-of-memory killer
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "worker process ended without its results" in lines[0], stderr
+    # What was stored is a prefix of the archive, stored as a whole run would store it.
+    whole = tmp_path / "whole.sqlite3"
+    assert (
+        dvcrawl("import", str(long_archive), "--jobs", "1", "--db", f"sqlite:///{whole}").returncode
+        == 0
+    )
+    cut, full = stored(db_url)["articles"], stored(f"sqlite:///{whole}")["articles"]
+    assert len(cut) < len(full) and cut == full[: len(cut)]

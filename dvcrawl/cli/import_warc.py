@@ -45,7 +45,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run archived responses through the same validate -> store chain as a crawl."""
-    from dvcrawl.importing import Preparer
+    from dvcrawl.importing import Preparer, WorkerDied
     from dvcrawl.items import FetchedArticle
     from dvcrawl.pipelines import Chain, CounterStats
     from dvcrawl.progress import display, progress_wanted
@@ -67,40 +67,45 @@ def run(args: argparse.Namespace) -> int:
     stats = CounterStats()
     started = time.monotonic()
     topic_file = settings.get("DVCRAWL_TOPIC_FILE") or None
-    with (
-        Preparer(jobs, topic_file, log_level(args)) as preparer,
-        Chain(settings, stats) as chain,
-        display(progress_wanted(quiet=args.quiet)) as shown,
-    ):
-        for path in args.warcs:
-            task = shown.add(Path(path).name)
-            try:
-                for response, page in preparer.prepared(iter_responses(path)):
-                    stats.inc_value("dvcrawl/import/responses")
-                    if shown.enabled:
-                        shown.show(task, _counts(stats), rate_of="responses")
-                    if page.skipped or page.article is None:
-                        stats.inc_value("dvcrawl/import/skipped")
-                        continue
-                    for problem in page.problems:
-                        stats.inc_value(f"dvcrawl/decoding/{problem.kind}")
-                        logger.warning("%s: %s", response.url, problem.detail)
-                    archived = page.archived
-                    item = FetchedArticle(
-                        article=page.article,
-                        fetched_at=response.date or datetime.now(UTC),
-                        etag=None if archived else response.header("ETag"),
-                        last_modified=None if archived else response.header("Last-Modified"),
-                        fingerprint=page.fingerprint,
-                        relevance=page.relevance,
-                    )
-                    if archived:
-                        item.archive_url = response.url
-                        item.archived_at = archived.archived_at
-                    chain.process(item)
-            except WarcError as exc:
-                raise UserError(str(exc)) from None
-            shown.show(task, _counts(stats), rate_of="responses")
+    try:
+        with (
+            Preparer(jobs, topic_file, log_level(args)) as preparer,
+            Chain(settings, stats) as chain,
+            display(progress_wanted(quiet=args.quiet)) as shown,
+        ):
+            for path in args.warcs:
+                task = shown.add(Path(path).name)
+                try:
+                    for response, page in preparer.prepared(iter_responses(path)):
+                        stats.inc_value("dvcrawl/import/responses")
+                        if shown.enabled:
+                            shown.show(task, _counts(stats), rate_of="responses")
+                        if page.skipped or page.article is None:
+                            stats.inc_value("dvcrawl/import/skipped")
+                            continue
+                        for problem in page.problems:
+                            stats.inc_value(f"dvcrawl/decoding/{problem.kind}")
+                            logger.warning("%s: %s", response.url, problem.detail)
+                        archived = page.archived
+                        item = FetchedArticle(
+                            article=page.article,
+                            fetched_at=response.date or datetime.now(UTC),
+                            etag=None if archived else response.header("ETag"),
+                            last_modified=None if archived else response.header("Last-Modified"),
+                            fingerprint=page.fingerprint,
+                            relevance=page.relevance,
+                        )
+                        if archived:
+                            item.archive_url = response.url
+                            item.archived_at = archived.archived_at
+                        chain.process(item)
+                except WarcError as exc:
+                    raise UserError(str(exc)) from None
+                shown.show(task, _counts(stats), rate_of="responses")
+    except WorkerDied as exc:
+        # Not the user's mistake: the machine's (a worker killed, memory exhausted).
+        print(f"dvcrawl: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     values = stats.get_stats()
     print(
         f"imported {len(args.warcs)} archive(s): responses {values.get('dvcrawl/import/responses', 0)}, "
