@@ -10,11 +10,12 @@ How:
 * Text is compared on its fingerprint (`dvcrawl.extract.text.fingerprint_text`: NFC, tone
   marks unified, case and punctuation folded), cut into word shingles (`SHINGLE_WORDS`).
 * Exact copies share the SHA-256 of the fingerprint (``content_hash``).
-* Near copies are found with MinHash signatures (datasketch, `NUM_PERM` permutations) and
-  locality-sensitive hashing in bands. The bands live in the database (``lsh_bands``, indexed
-  on band and key), written in the same transaction as the article, so the index survives
-  across runs, a scheduled run recognizes a copy of an article stored months ago, and the
-  cost of checking a new article is a few indexed lookups however large the corpus grows.
+* Near copies are found with MinHash signatures (datasketch's scheme, `NUM_PERM`
+  permutations: `signature`) and locality-sensitive hashing in bands. The bands live in the
+  database (``lsh_bands``, indexed on band and key), written in the same transaction as the
+  article, so the index survives across runs, a scheduled run recognizes a copy of an
+  article stored months ago, and the cost of checking a new article is a few indexed lookups
+  however large the corpus grows.
 * Candidates are verified on the real shingle sets of both texts, and called duplicates when
   `is_near_duplicate` says so. Thresholds were measured on a labelled set
   (benchmarks/dedup_quality.py, results in the README). What verification needs is stored
