@@ -42,7 +42,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dvcrawl.db.models import ArticleRow, ArticleSketch, LshBand
@@ -388,15 +388,7 @@ class Deduplicator:
             origin = self._recent[url][1]
             if url != canonical_url and origin != canonical_url:
                 return Match(origin or url, 1.0)
-        row = self.session.execute(
-            select(ArticleRow.canonical_url, ArticleRow.duplicate_of)
-            .where(
-                ArticleRow.content_hash == print_.content_hash,
-                ArticleRow.canonical_url != canonical_url,
-            )
-            .order_by(ArticleRow.id)
-            .limit(1)
-        ).first()
+        row = self._read(_EXACT, hash=print_.content_hash, url=canonical_url).first()
         if row is None or row.duplicate_of == canonical_url:
             return None
         return Match(row.duplicate_of or row.canonical_url, 1.0)
@@ -418,27 +410,13 @@ class Deduplicator:
         wanted = set(enumerate(print_.keys))
         # Looked up by key alone (an index every database uses well; row-value IN lists are
         # not, on SQLite), then kept only where the band matches too.
-        hits = self.session.execute(
-            select(LshBand.article_id, LshBand.band, LshBand.key).where(
-                LshBand.key.in_(print_.keys)
-            )
-        ).all()
+        hits = self._read(_BAND_HITS, keys=print_.keys).all()
         ids = sorted({hit.article_id for hit in hits if (hit.band, hit.key) in wanted})
         rows: Sequence[Any] = ()
         if ids:
             # Names and numbers first (a few bytes each); shingles only for candidates that
             # pass them (`_Candidate.shingles`).
-            rows = self.session.execute(
-                select(
-                    ArticleRow.id,
-                    ArticleRow.canonical_url,
-                    ArticleRow.duplicate_of,
-                    ArticleSketch.entities,
-                )
-                .outerjoin(ArticleSketch, ArticleSketch.article_id == ArticleRow.id)
-                .where(ArticleRow.id.in_(ids), ArticleRow.canonical_url != canonical_url)
-                .order_by(ArticleRow.id)
-            ).all()
+            rows = self._read(_CANDIDATE_ROWS, ids=ids, url=canonical_url).all()
         for row in rows:
             if row.canonical_url in found:
                 continue
@@ -455,6 +433,39 @@ class Deduplicator:
 
     def _text(self, article_id: int) -> str | None:
         return self.session.scalar(select(ArticleRow.text).where(ArticleRow.id == article_id))
+
+    def _read(self, statement: Any, **values: Any) -> Any:
+        """Run a prepared read on the session's connection (SQL, not ORM: issue 11)."""
+        return self.session.connection().execute(statement, values)
+
+
+# The reads of every lookup, built once. Through the ORM they cost more than the lookups
+# themselves (issue 11: dedup is the main process's work during `import --jobs`).
+_ARTICLES = ArticleRow.__table__
+_EXACT = (
+    select(_ARTICLES.c.canonical_url, _ARTICLES.c.duplicate_of)
+    .where(
+        _ARTICLES.c.content_hash == bindparam("hash"),
+        _ARTICLES.c.canonical_url != bindparam("url"),
+    )
+    .order_by(_ARTICLES.c.id)
+    .limit(1)
+)
+_BAND_HITS = select(LshBand.article_id, LshBand.band, LshBand.key).where(
+    LshBand.key.in_(bindparam("keys", expanding=True))
+)
+_CANDIDATE_ROWS = (
+    select(
+        _ARTICLES.c.id, _ARTICLES.c.canonical_url, _ARTICLES.c.duplicate_of, ArticleSketch.entities
+    )
+    .outerjoin(ArticleSketch, ArticleSketch.article_id == _ARTICLES.c.id)
+    .where(
+        _ARTICLES.c.id.in_(bindparam("ids", expanding=True)),
+        _ARTICLES.c.canonical_url != bindparam("url"),
+    )
+    .order_by(_ARTICLES.c.id)
+)
+_SHINGLES = select(ArticleSketch.shingles).where(ArticleSketch.article_id == bindparam("id"))
 
 
 class _Candidate:
@@ -477,9 +488,7 @@ class _Candidate:
         """The candidate's shingle hashes (read from the database the first time)."""
         if self._shingles is None:
             assert self._session is not None and self._article_id is not None
-            data = self._session.scalar(
-                select(ArticleSketch.shingles).where(ArticleSketch.article_id == self._article_id)
-            )
+            data = self._session.connection().execute(_SHINGLES, {"id": self._article_id}).scalar()
             self._shingles = shingles_from_bytes(data or b"")
         return self._shingles
 
