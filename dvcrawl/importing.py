@@ -49,6 +49,12 @@ class WorkerDied(RuntimeError):
     """A worker process ended without giving its results (killed, out of memory, crashed)."""
 
 
+_DIED = (
+    "an extraction worker process ended without its results (killed or out of memory?); "
+    "the articles before it in the archive are stored"
+)
+
+
 @dataclass
 class Prepared:
     """One archived response after the work that needs no database.
@@ -185,12 +191,15 @@ class Preparer:
                 yield response, prepare(response)
             return
         pending: deque[tuple[list[ArchivedResponse], Future[list[Prepared]]]] = deque()
-        for batch in _batches(responses, BATCH):
-            pending.append((batch, self._pool.submit(prepare_batch, batch)))
-            if len(pending) >= AHEAD * self.jobs:
+        try:
+            for batch in _batches(responses, BATCH):
+                pending.append((batch, self._pool.submit(prepare_batch, batch)))
+                if len(pending) >= AHEAD * self.jobs:
+                    yield from _results(*pending.popleft())
+            while pending:
                 yield from _results(*pending.popleft())
-        while pending:
-            yield from _results(*pending.popleft())
+        except BrokenProcessPool:  # noticed when handing out a batch, or waiting for one
+            raise WorkerDied(_DIED) from None
 
 
 def _start_pool_worker(topic_file: str | None, log_level: str | None) -> None:
@@ -222,10 +231,7 @@ def _result(future: Future[Any]) -> Any:
         except FutureTimeout:
             continue
         except BrokenProcessPool:
-            raise WorkerDied(
-                "an extraction worker process ended without its results (killed or out of "
-                "memory?); the articles before it in the archive are stored"
-            ) from None
+            raise WorkerDied(_DIED) from None
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -706,6 +706,9 @@ class ArticleStore:
                 return result
             except DBAPIError as exc:
                 attempt = self._failed(exc, attempt)
+            except BaseException:
+                self._interrupted()
+                raise
 
     def _failed(self, exc: DBAPIError, attempt: int) -> int:
         """Roll back after a failed write; wait before the next attempt, or give up."""
@@ -818,6 +821,18 @@ class ArticleStore:
                     self.retried += 1
             except DBAPIError as exc:
                 attempt = self._failed(exc, attempt)
+            except BaseException:
+                self._interrupted()
+                raise
+
+    def _interrupted(self) -> None:
+        """Give up the batch after Ctrl-C (or another exception) in the middle of a write.
+
+        Its transaction is rolled back, as a killed process would leave it, and the session
+        stays usable: closing the store afterwards commits nothing half-written.
+        """
+        self.session.rollback()
+        self._batch = _Batch()
 
     def close(self) -> None:
         """Commit what is pending and release the session."""
