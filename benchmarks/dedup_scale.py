@@ -31,7 +31,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from benchmarks.dedup_quality import gold_texts  # noqa: E402
 from dvcrawl import dedup  # noqa: E402
 from dvcrawl.db import ArticleStore, init_db, make_engine  # noqa: E402
-from dvcrawl.db.models import ArticleRow, LshBand  # noqa: E402
+from dvcrawl.db.models import ArticleRow, ArticleSketch, LshBand  # noqa: E402
 from dvcrawl.items import SCHEMA_VERSION, Article  # noqa: E402
 
 
@@ -66,12 +66,12 @@ class Babbler:
 
 
 def grow(engine, babbler: Babbler, start: int, count: int) -> None:
-    """Add `count` articles with their bands, in bulk (the corpus, not the thing measured)."""
+    """Add `count` articles with their bands and sketches, in bulk (not the thing measured)."""
     now = datetime.now(UTC)
     with engine.connect() as connection:
         first_id = (connection.execute(select(func.max(ArticleRow.id))).scalar() or 0) + 1
     for offset in range(0, count, 2000):
-        rows, bands = [], []
+        rows, bands, sketches = [], [], []
         for number in range(start + offset, start + min(offset + 2000, count)):
             article_id = first_id + number - start
             text = babbler.article()
@@ -98,12 +98,24 @@ def grow(engine, babbler: Babbler, start: int, count: int) -> None:
                 {"article_id": article_id, "band": band, "key": key}
                 for band, key in enumerate(print_.keys)
             ]
+            sketch = print_.sketch()
+            sketches.append(
+                {
+                    "article_id": article_id,
+                    "shingles": sketch.shingles_bytes(),
+                    "entities": sketch.entities_bytes(),
+                }
+            )
         with engine.begin() as connection:
             connection.execute(insert(ArticleRow), rows)
             connection.execute(insert(LshBand), bands)
+            connection.execute(insert(ArticleSketch), sketches)
 
 
-def measure(engine, babbler: Babbler, size: int, rng: random.Random, samples: int = 400) -> None:
+def measure(
+    engine, babbler: Babbler, size: int, rng: random.Random, samples: int = 400
+) -> tuple[float, float, str]:
+    """Time `samples` new articles (half reposts); print and return (median ms, p95 ms, found)."""
     store = ArticleStore(engine, batch_size=20)
     finder = dedup.Deduplicator(store.session)
     timings, found = [], 0
@@ -135,6 +147,7 @@ def measure(engine, babbler: Babbler, size: int, rng: random.Random, samples: in
             duplicate_of=match.canonical_url if match else None,
             similarity=match.similarity if match else None,
             band_keys=print_.keys,
+            sketch=print_.sketch(),
         )
         timings.append(time.perf_counter() - started)
         found += match is not None
@@ -145,6 +158,7 @@ def measure(engine, babbler: Babbler, size: int, rng: random.Random, samples: in
     print(
         f"{size:>7} stored: {median:6.2f} ms median, {p95:6.2f} ms p95 per new article; copies found {found}/{samples // 2}; peak RSS {rss:.0f} MB"
     )
+    return median, p95, f"{found}/{samples // 2}"
 
 
 def main() -> None:

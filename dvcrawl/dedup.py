@@ -10,14 +10,20 @@ How:
 * Text is compared on its fingerprint (`dvcrawl.extract.text.fingerprint_text`: NFC, tone
   marks unified, case and punctuation folded), cut into word shingles (`SHINGLE_WORDS`).
 * Exact copies share the SHA-256 of the fingerprint (``content_hash``).
-* Near copies are found with MinHash signatures (datasketch, `NUM_PERM` permutations) and
-  locality-sensitive hashing in bands. The bands live in the database (``lsh_bands``, indexed
-  on band and key), written in the same transaction as the article, so the index survives
-  across runs, a scheduled run recognizes a copy of an article stored months ago, and the
-  cost of checking a new article is a few indexed lookups however large the corpus grows.
-* Candidates are verified on the real shingle sets of both texts (recomputed from stored
-  text), and called duplicates when `is_near_duplicate` says so. Thresholds were measured on
-  a labelled set (benchmarks/dedup_quality.py, results in the README).
+* Near copies are found with MinHash signatures (datasketch's scheme, `NUM_PERM`
+  permutations: `signature`) and locality-sensitive hashing in bands. The bands live in the
+  database (``lsh_bands``, indexed on band and key), written in the same transaction as the
+  article, so the index survives across runs, a scheduled run recognizes a copy of an
+  article stored months ago, and the cost of checking a new article is a few indexed lookups
+  however large the corpus grows.
+* Candidates are verified on the real shingle sets of both texts, and called duplicates when
+  `is_near_duplicate` says so. Thresholds were measured on a labelled set
+  (benchmarks/dedup_quality.py, results in the README). What verification needs is stored
+  with each article (``article_sketches``: the 32-bit hashes of its shingles, the MinHash's
+  own input, and the hashes of its names and numbers), so a candidate costs two set
+  intersections of integers, never a re-reading of its text (issue 11: templated reports
+  have a hundred candidates each). Names and numbers are compared first: a report from the
+  same template fails there and its shingles are never loaded.
 * Shingles alone cannot tell a repost from another event written from the same template:
   two wards' "Dân vận khéo" reports that differ only in names, places and figures share half
   their shingles. A repost keeps the names and numbers of its story; a templated report of
@@ -30,16 +36,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from dvcrawl.db.models import ArticleRow, LshBand
+from dvcrawl.db.models import ArticleRow, ArticleSketch, LshBand
 from dvcrawl.extract.text import fingerprint_text, unify_tone_marks
 
 #: Words per shingle: long enough that formulaic phrases of meeting reports ("Tham dự hội
@@ -66,7 +72,11 @@ _NUMBER = re.compile(r"\d+(?:[.,/-]\d+)*")
 
 def shingles(text: str | None) -> frozenset[str]:
     """Word shingles of the text's fingerprint (a text shorter than a shingle is one shingle)."""
-    words = fingerprint_text(text or "").split()
+    return _shingles_of(fingerprint_text(text or ""))
+
+
+def _shingles_of(key: str) -> frozenset[str]:
+    words = key.split()
     if len(words) <= SHINGLE_WORDS:
         return frozenset([" ".join(words)]) if words else frozenset()
     return frozenset(
@@ -82,23 +92,81 @@ def entities(text: str | None) -> frozenset[str]:
     )
 
 
-def signature(items: frozenset[str]) -> np.ndarray:
-    """The MinHash signature of a shingle set (uint32, `NUM_PERM` values)."""
-    from datasketch import MinHash
+def shingle_hashes(items: Iterable[str]) -> np.ndarray:
+    """The 32-bit hashes of shingles, sorted and distinct (``<u4``).
 
-    minhash = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
-    if items:
-        minhash.update_batch([item.encode("utf-8") for item in items])
-    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+    The hash is the one the MinHash signature is computed from (datasketch's ``sha1_hash32``:
+    the first four bytes of SHA-1, little-endian), so a stored sketch and the LSH bands
+    describe the same set.
+    """
+    sha1 = hashlib.sha1
+    return np.unique(
+        np.fromiter(
+            (int.from_bytes(sha1(item.encode("utf-8")).digest()[:4], "little") for item in items),
+            dtype="<u4",
+        )
+    )
+
+
+def entity_hashes(names: Iterable[str]) -> np.ndarray:
+    """The 64-bit hashes of names and numbers, sorted and distinct (``<u8``)."""
+    blake2b = hashlib.blake2b
+    return np.unique(
+        np.fromiter(
+            (
+                int.from_bytes(blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
+                for name in names
+            ),
+            dtype="<u8",
+        )
+    )
+
+
+def signature(items: frozenset[str] | np.ndarray) -> np.ndarray:
+    """The MinHash signature of a shingle set, or of its hashes (uint32, `NUM_PERM` values).
+
+    datasketch's ``affine32`` scheme with seed 1, computed here in numpy: each hash is
+    pre-mixed with the MurmurHash3 finalizer, then permuted by ``a * h + b`` modulo 2**32 (a
+    odd); the signature is each permutation's minimum (2**32 - 1 for an empty set). Importing
+    datasketch loads scipy, 80 MB in every process that deduplicates (issue 11); the values
+    are datasketch's, checked against it by the tests, and they are a stored format (the LSH
+    bands of every article).
+    """
+    hashes = items if isinstance(items, np.ndarray) else shingle_hashes(items)
+    if not len(hashes):
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    a, b = _permutations()
+    mixed = _fmix32(hashes.astype(np.uint32)).reshape(-1, 1)
+    return np.asarray((mixed * a + b).min(axis=0), dtype=np.uint32)
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (uint32 arithmetic wraps, as the hash intends)."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
 
 
 @lru_cache(maxsize=1)
-def band_shape() -> tuple[int, int]:
-    """(bands, rows per band) that datasketch picks for `LSH_THRESHOLD` and `NUM_PERM`."""
-    from datasketch import MinHashLSH
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of each permutation, drawn as datasketch draws them for seed 1."""
+    generator = np.random.RandomState(1)
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    return lsh.b, lsh.r
+
+#: (bands, rows per band) that datasketch's ``MinHashLSH`` picks for `LSH_THRESHOLD` and
+#: `NUM_PERM` (equal weights on false positives and negatives); kept here so that
+#: deduplicating needs no datasketch (see `signature`), checked against it by the tests.
+BAND_SHAPE = (37, 3)
+
+
+def band_shape() -> tuple[int, int]:
+    """(bands, rows per band) of the LSH index (`BAND_SHAPE`)."""
+    return BAND_SHAPE
 
 
 def band_keys(values: np.ndarray) -> list[int]:
@@ -129,30 +197,43 @@ class Similarity:
 
 
 def compare(
-    a: frozenset[str],
-    b: frozenset[str],
-    names_a: frozenset[str] | None = None,
-    names_b: frozenset[str] | None = None,
+    a: frozenset[str] | np.ndarray,
+    b: frozenset[str] | np.ndarray,
+    names_a: frozenset[str] | np.ndarray | None = None,
+    names_b: frozenset[str] | np.ndarray | None = None,
 ) -> Similarity:
     """Shingle Jaccard and containment, size ratio, and the share of names and numbers shared.
 
     The last is the share of the smaller text's names and numbers found in the other, when
-    both name sets are given and large enough.
+    both name sets are given and large enough. Sets are strings (`shingles`, `entities`) or
+    their hashes (`shingle_hashes`, `entity_hashes`, as stored), both sides alike.
     """
-    if not a or not b:
+    if not len(a) or not len(b):
         return Similarity(0.0, 0.0, 0.0)
-    shared = len(a & b)
+    shared = _shared(a, b)
     smaller, larger = sorted((len(a), len(b)))
-    overlap = None
-    if (
-        names_a is not None
-        and names_b is not None
-        and min(len(names_a), len(names_b)) >= MIN_ENTITIES
-    ):
-        overlap = len(names_a & names_b) / min(len(names_a), len(names_b))
     return Similarity(
-        shared / (len(a) + len(b) - shared), shared / smaller, smaller / larger, overlap
+        shared / (len(a) + len(b) - shared),
+        shared / smaller,
+        smaller / larger,
+        entity_overlap(names_a, names_b),
     )
+
+
+def entity_overlap(
+    names_a: frozenset[str] | np.ndarray | None, names_b: frozenset[str] | np.ndarray | None
+) -> float | None:
+    """Share of the smaller set of names and numbers found in the other (None: too few)."""
+    if names_a is None or names_b is None or min(len(names_a), len(names_b)) < MIN_ENTITIES:
+        return None
+    return _shared(names_a, names_b) / min(len(names_a), len(names_b))
+
+
+def _shared(a: Any, b: Any) -> int:
+    """Members two sets share: Python sets, or sorted distinct arrays of hashes."""
+    if isinstance(a, np.ndarray):
+        return int(np.intersect1d(a, b, assume_unique=True).size)
+    return len(a & b)
 
 
 def is_near_duplicate(similarity: Similarity) -> bool:
@@ -171,21 +252,67 @@ def is_near_duplicate(similarity: Similarity) -> bool:
 
 @dataclass
 class Fingerprint:
-    """What deduplication knows of one text."""
+    """What deduplication knows of one text.
+
+    Attributes:
+        content_hash: SHA-256 of the text's fingerprint (exact copies).
+        shingles: the hashes of its shingles (`shingle_hashes`).
+        signature: the MinHash signature.
+        keys: one LSH key per band.
+        entities: the hashes of its names and numbers (`entity_hashes`).
+
+    """
 
     content_hash: str
-    shingles: frozenset[str]
+    shingles: np.ndarray
     signature: np.ndarray
     keys: list[int]
-    entities: frozenset[str] = frozenset()
+    entities: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="<u8"))
+
+    def sketch(self) -> Sketch:
+        """What is stored with the article for verification."""
+        return Sketch(self.shingles, self.entities)
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """What verifying a candidate needs of a stored text (``article_sketches``)."""
+
+    shingles: np.ndarray
+    entities: np.ndarray
+
+    def shingles_bytes(self) -> bytes:
+        """The shingle hashes as stored: little-endian 32-bit, ascending."""
+        return self.shingles.astype("<u4").tobytes()
+
+    def entities_bytes(self) -> bytes:
+        """The name and number hashes as stored: little-endian 64-bit, ascending."""
+        return self.entities.astype("<u8").tobytes()
+
+
+def shingles_from_bytes(data: bytes) -> np.ndarray:
+    """Stored shingle hashes as an array (`Sketch.shingles_bytes`)."""
+    return np.frombuffer(data, dtype="<u4")
+
+
+def entities_from_bytes(data: bytes) -> np.ndarray:
+    """Stored name and number hashes as an array (`Sketch.entities_bytes`)."""
+    return np.frombuffer(data, dtype="<u8")
 
 
 def fingerprint(text: str | None) -> Fingerprint:
     """Hash, shingles, MinHash signature, LSH band keys, names and numbers of a text."""
-    items = shingles(text)
-    values = signature(items)
-    digest = hashlib.sha256(fingerprint_text(text or "").encode("utf-8")).hexdigest()
-    return Fingerprint(digest, items, values, band_keys(values), entities(text))
+    key = fingerprint_text(text or "")
+    hashes = shingle_hashes(_shingles_of(key))
+    values = signature(hashes)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return Fingerprint(digest, hashes, values, band_keys(values), entity_hashes(entities(text)))
+
+
+def sketch_of(text: str | None) -> Sketch:
+    """The sketch of a text (for articles stored without one)."""
+    key = fingerprint_text(text or "")
+    return Sketch(shingle_hashes(_shingles_of(key)), entity_hashes(entities(text)))
 
 
 @dataclass(frozen=True)
@@ -199,15 +326,20 @@ class Match:
 class Deduplicator:
     """Finds the first stored copy of a text: in the database, and among this run's recent items.
 
-    Reads only; the store writes each article's hash and bands with its row. Items of the
-    current run are also kept (the last `recent_limit`), because a batch not yet committed is
-    invisible to other database connections.
+    Reads only; the store writes each article's hash, bands and sketch with its row. Items of
+    the current run are also kept (the last `recent_limit`), because a batch not yet committed
+    is invisible to other database connections; they are indexed by hash and by band, so
+    looking among them costs the same however many there are.
     """
 
     def __init__(self, session: Session, *, recent_limit: int = 2000):
         self.session = session
         self.recent_limit = recent_limit
         self._recent: OrderedDict[str, tuple[Fingerprint, str | None]] = OrderedDict()
+        self._by_hash: dict[str, list[str]] = {}
+        self._by_band: dict[tuple[int, int], list[str]] = {}
+        self._order: dict[str, int] = {}  # when each recent item was remembered
+        self._remembered = 0
 
     def find(self, canonical_url: str, print_: Fingerprint) -> Match | None:
         """The first copy of `print_` other than `canonical_url` itself, or None."""
@@ -216,10 +348,15 @@ class Deduplicator:
             return exact
         best: Match | None = None
         best_score = 0.0  # unrounded: compared with the rounded one, a later equal copy won
-        for url, origin, other, names in self._candidates(canonical_url, print_):
+        for url, origin, sketch in self._candidates(canonical_url, print_):
             if (origin or url) == canonical_url:
                 continue  # a copy of this very article, stored while it was away
-            similarity = compare(print_.shingles, other, print_.entities, names)
+            overlap = entity_overlap(print_.entities, sketch.entities)
+            if overlap is not None and overlap < ENTITY_THRESHOLD:
+                continue  # another event from the same template: its shingles are not needed
+            similarity = compare(
+                print_.shingles, sketch.shingles(), print_.entities, sketch.entities
+            )
             if is_near_duplicate(similarity) and (best is None or similarity.score > best_score):
                 best = Match(origin or url, round(similarity.score, 4))
                 best_score = similarity.score
@@ -227,62 +364,138 @@ class Deduplicator:
 
     def remember(self, canonical_url: str, print_: Fingerprint, duplicate_of: str | None) -> None:
         """Keep an item of this run for the rest of the run."""
+        if canonical_url in self._recent:
+            self._forget(canonical_url)
         self._recent[canonical_url] = (print_, duplicate_of)
-        self._recent.move_to_end(canonical_url)
+        self._remembered += 1
+        self._order[canonical_url] = self._remembered
+        self._by_hash.setdefault(print_.content_hash, []).append(canonical_url)
+        for band in enumerate(print_.keys):
+            self._by_band.setdefault(band, []).append(canonical_url)
         while len(self._recent) > self.recent_limit:
-            self._recent.popitem(last=False)
+            self._forget(next(iter(self._recent)))
+
+    def _forget(self, canonical_url: str) -> None:
+        print_, _ = self._recent.pop(canonical_url)
+        del self._order[canonical_url]
+        _unlist(self._by_hash, print_.content_hash, canonical_url)
+        for band in enumerate(print_.keys):
+            _unlist(self._by_band, band, canonical_url)
 
     def _exact(self, canonical_url: str, print_: Fingerprint) -> Match | None:
-        for url, (other, origin) in self._recent.items():
-            if (
-                url != canonical_url
-                and other.content_hash == print_.content_hash
-                and origin != canonical_url
-            ):
+        # The first remembered item with this hash, in the order they were remembered.
+        for url in self._by_hash.get(print_.content_hash, ()):
+            origin = self._recent[url][1]
+            if url != canonical_url and origin != canonical_url:
                 return Match(origin or url, 1.0)
-        row = self.session.execute(
-            select(ArticleRow.canonical_url, ArticleRow.duplicate_of)
-            .where(
-                ArticleRow.content_hash == print_.content_hash,
-                ArticleRow.canonical_url != canonical_url,
-            )
-            .order_by(ArticleRow.id)
-            .limit(1)
-        ).first()
+        row = self._read(_EXACT, hash=print_.content_hash, url=canonical_url).first()
         if row is None or row.duplicate_of == canonical_url:
             return None
         return Match(row.duplicate_of or row.canonical_url, 1.0)
 
     def _candidates(
         self, canonical_url: str, print_: Fingerprint
-    ) -> list[tuple[str, str | None, frozenset[str], frozenset[str]]]:
-        """(url, its original, shingles, names) of every stored text sharing an LSH band."""
-        found: dict[str, tuple[str | None, frozenset[str], frozenset[str]]] = {}
-        keys = set(print_.keys)
-        for url, (other, origin) in self._recent.items():
-            if url != canonical_url and keys.intersection(other.keys):
-                found[url] = (origin, other.shingles, other.entities)
+    ) -> list[tuple[str, str | None, _Candidate]]:
+        """(url, its original, its sketch) of every stored text sharing an LSH band.
+
+        This run's items first, in the order they were remembered; then stored articles in
+        the order they were stored.
+        """
+        found: dict[str, tuple[str | None, _Candidate]] = {}
+        near = {url for band in enumerate(print_.keys) for url in self._by_band.get(band, ())}
+        near.discard(canonical_url)
+        for url in sorted(near, key=self._order.__getitem__):
+            other, origin = self._recent[url]
+            found[url] = (origin, _Candidate(other.entities, other.shingles))
         wanted = set(enumerate(print_.keys))
         # Looked up by key alone (an index every database uses well; row-value IN lists are
         # not, on SQLite), then kept only where the band matches too.
-        hits = self.session.execute(
-            select(LshBand.article_id, LshBand.band, LshBand.key).where(
-                LshBand.key.in_(print_.keys)
-            )
-        ).all()
+        hits = self._read(_BAND_HITS, keys=print_.keys).all()
         ids = sorted({hit.article_id for hit in hits if (hit.band, hit.key) in wanted})
         rows: Sequence[Any] = ()
         if ids:
-            rows = self.session.execute(
-                select(ArticleRow.canonical_url, ArticleRow.duplicate_of, ArticleRow.text)
-                .where(ArticleRow.id.in_(ids), ArticleRow.canonical_url != canonical_url)
-                .order_by(ArticleRow.id)
-            ).all()
+            # Names and numbers first (a few bytes each); shingles only for candidates that
+            # pass them (`_Candidate.shingles`).
+            rows = self._read(_CANDIDATE_ROWS, ids=ids, url=canonical_url).all()
         for row in rows:
-            if row.canonical_url not in found:
-                found[row.canonical_url] = (
-                    row.duplicate_of,
-                    shingles(row.text),
-                    entities(row.text),
+            if row.canonical_url in found:
+                continue
+            if row.entities is None:
+                # Stored without a sketch (written by another program): made from its text.
+                sketch = sketch_of(self._text(row.id))
+                candidate = _Candidate(sketch.entities, sketch.shingles)
+            else:
+                candidate = _Candidate(
+                    entities_from_bytes(row.entities), article_id=row.id, session=self.session
                 )
-        return [(url, origin, other, names) for url, (origin, other, names) in found.items()]
+            found[row.canonical_url] = (row.duplicate_of, candidate)
+        return [(url, origin, candidate) for url, (origin, candidate) in found.items()]
+
+    def _text(self, article_id: int) -> str | None:
+        return self.session.scalar(select(ArticleRow.text).where(ArticleRow.id == article_id))
+
+    def _read(self, statement: Any, **values: Any) -> Any:
+        """Run a prepared read on the session's connection (SQL, not ORM: issue 11)."""
+        return self.session.connection().execute(statement, values)
+
+
+# The reads of every lookup, built once. Through the ORM they cost more than the lookups
+# themselves (issue 11: dedup is the main process's work during `import --jobs`).
+_ARTICLES = ArticleRow.__table__
+_EXACT = (
+    select(_ARTICLES.c.canonical_url, _ARTICLES.c.duplicate_of)
+    .where(
+        _ARTICLES.c.content_hash == bindparam("hash"),
+        _ARTICLES.c.canonical_url != bindparam("url"),
+    )
+    .order_by(_ARTICLES.c.id)
+    .limit(1)
+)
+_BAND_HITS = select(LshBand.article_id, LshBand.band, LshBand.key).where(
+    LshBand.key.in_(bindparam("keys", expanding=True))
+)
+_CANDIDATE_ROWS = (
+    select(
+        _ARTICLES.c.id, _ARTICLES.c.canonical_url, _ARTICLES.c.duplicate_of, ArticleSketch.entities
+    )
+    .outerjoin(ArticleSketch, ArticleSketch.article_id == _ARTICLES.c.id)
+    .where(
+        _ARTICLES.c.id.in_(bindparam("ids", expanding=True)),
+        _ARTICLES.c.canonical_url != bindparam("url"),
+    )
+    .order_by(_ARTICLES.c.id)
+)
+_SHINGLES = select(ArticleSketch.shingles).where(ArticleSketch.article_id == bindparam("id"))
+
+
+class _Candidate:
+    """A candidate's sketch: its names and numbers now, its shingles when first asked for."""
+
+    def __init__(
+        self,
+        entities: np.ndarray,
+        shingles: np.ndarray | None = None,
+        *,
+        article_id: int | None = None,
+        session: Session | None = None,
+    ):
+        self.entities = entities
+        self._shingles = shingles
+        self._article_id = article_id
+        self._session = session
+
+    def shingles(self) -> np.ndarray:
+        """The candidate's shingle hashes (read from the database the first time)."""
+        if self._shingles is None:
+            assert self._session is not None and self._article_id is not None
+            data = self._session.connection().execute(_SHINGLES, {"id": self._article_id}).scalar()
+            self._shingles = shingles_from_bytes(data or b"")
+        return self._shingles
+
+
+def _unlist(index: dict[Any, list[str]], key: Any, value: str) -> None:
+    values = index.get(key)
+    if values is not None:
+        values.remove(value)
+        if not values:
+            del index[key]

@@ -39,11 +39,12 @@ def extract_article(html: str, url: str, *, fetched_at: datetime | None = None) 
     canonical = canonicalize(url)
     page = Page(html, url, fetched_at)
     site = site_for_url(url)
-    if site is None:
-        article = GENERIC.extract(page, "generic")
-    else:
-        extractor = next((e for e in site.extractors if e.applies(page)), site.extractors[-1])
-        article = extractor.extract(page, site.id)
+    with page.reading():
+        if site is None:
+            article = GENERIC.extract(page, "generic")
+        else:
+            extractor = next((e for e in site.extractors if e.applies(page)), site.extractors[-1])
+            article = extractor.extract(page, site.id)
     # The toolkit canonicalizes without the registry; alias domains fold here.
     article.canonical_url = canonical
     return article

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dvcrawl.dedup import Fingerprint, Sketch
 
 #: Bumped when the meaning of a stored field changes; exported with every row.
 SCHEMA_VERSION = 1
@@ -108,11 +111,16 @@ class FetchedArticle:
         article: the extracted record.
         fetched_at: when the response arrived (UTC).
         etag, last_modified: the response's HTTP validators, kept for conditional requests.
-        content_hash, band_keys: the text's fingerprints (set by the dedup pipeline).
+        content_hash, band_keys, sketch: the text's fingerprints (set by the dedup pipeline).
         duplicate_of, similarity: the first stored copy of this text, if any, and how alike.
         archive_url, archived_at: for a page read from a web archive, the capture's address
             and time (the record's provenance; ``published_at`` still comes from the page).
         capture: the archive index's entry for that capture, recorded with the article.
+        fingerprint: the text's `dvcrawl.dedup.Fingerprint`, when computed before the
+            pipelines (by ``dvcrawl import``'s workers, in parallel); else the dedup
+            pipeline computes it.
+        relevance: the topic relevance, when computed before the pipelines; else the store
+            scores it.
 
     """
 
@@ -127,6 +135,9 @@ class FetchedArticle:
     archive_url: str | None = None
     archived_at: datetime | None = None
     capture: CaptureRef | None = None
+    sketch: Sketch | None = None
+    fingerprint: Fingerprint | None = None
+    relevance: float | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ It keeps every other query parameter: on ASP.NET and SharePoint portals ``?id=``
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -82,6 +83,21 @@ def canonicalize(url: str, *, resolve_host: Callable[[str], tuple[str, str]] | N
     'https://thanhuytphcm.vn/tin-tuc/abc-1491871594'
 
     """
+    if resolve_host is None:
+        from dvcrawl.sites import resolve_host as registry_resolve
+
+        resolve_host = registry_resolve
+    return _canonical_with(url, resolve_host)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_with(url: str, resolve_host: Callable[[str], tuple[str, str]]) -> str:
+    # Extraction and navigation canonicalize the same links again and again (issue 11). The
+    # resolver is part of the key: a registry replaced (in a test) is a new cache.
+    return _canonicalize(url, resolve_host)
+
+
+def _canonicalize(url: str, resolve_host: Callable[[str], tuple[str, str]]) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -90,10 +106,6 @@ def canonicalize(url: str, *, resolve_host: Callable[[str], tuple[str, str]] | N
         raise InvalidURL(f"not a valid URL: {url!r}") from exc
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise InvalidURL(f"not an absolute http(s) URL: {url!r}")
-    if resolve_host is None:
-        from dvcrawl.sites import resolve_host as registry_resolve
-
-        resolve_host = registry_resolve
     host, scheme = resolve_host(strip_host(parts.hostname))
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
 

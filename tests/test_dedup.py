@@ -379,6 +379,7 @@ def index(tmp_path: Path, *articles: tuple[str, str, str | None]):
             fetched_at=datetime.now(UTC),
             duplicate_of=duplicate_of,
             band_keys=print_.keys,
+            sketch=print_.sketch(),
         )
     store.close()
     return engine, Session(engine)
@@ -526,3 +527,137 @@ def test_the_best_of_several_copies_is_chosen(tmp_path: Path) -> None:
     assert dedup.Deduplicator(session).find(C, dedup.fingerprint(EDITED)).canonical_url == B
     session.close()
     engine.dispose()
+
+
+# --- verification from stored sketches (issue 11) -------------------------------------------
+
+
+def test_stored_candidates_are_verified_without_reading_their_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Templated reports have a hundred candidates each: normalizing each candidate's stored
+    # text again made deduplication the slowest part of an import.
+    engine, session = index(tmp_path, (A, TEXT, None))
+    print_ = dedup.fingerprint(EDITED)
+    expected = dedup.Deduplicator(session).find(B, print_)
+    session.rollback()
+
+    def refused(*_: object) -> None:
+        raise AssertionError("a stored text was normalized again")
+
+    monkeypatch.setattr(dedup, "fingerprint_text", refused)
+    monkeypatch.setattr(dedup, "entities", refused)
+    assert dedup.Deduplicator(session).find(B, print_) == expected
+    assert expected is not None and expected.canonical_url == A
+    session.close()
+    engine.dispose()
+
+
+def test_the_stored_sketch_is_the_texts(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from dvcrawl.db.models import ArticleRow, ArticleSketch
+
+    engine, session = index(tmp_path, (A, TEXT, None))
+    row = session.execute(
+        select(ArticleSketch.shingles, ArticleSketch.entities).join(
+            ArticleRow, ArticleRow.id == ArticleSketch.article_id
+        )
+    ).one()
+    shingles = dedup.shingles_from_bytes(row.shingles)
+    names = dedup.entities_from_bytes(row.entities)
+    assert len(shingles) == len(dedup.shingles(TEXT)) and len(names) == len(dedup.entities(TEXT))
+    # The shingle hashes are the MinHash's own input: the stored bands describe the same set.
+    assert (dedup.signature(shingles) == dedup.signature(dedup.shingles(TEXT))).all()
+    assert (np.diff(shingles.astype(np.int64)) > 0).all(), "ascending and distinct"
+    # Similarities from hashes are those from the strings.
+    strings = dedup.compare(
+        dedup.shingles(EDITED), dedup.shingles(TEXT), dedup.entities(EDITED), dedup.entities(TEXT)
+    )
+    print_ = dedup.fingerprint(EDITED)
+    assert dedup.compare(print_.shingles, shingles, print_.entities, names) == strings
+    session.close()
+    engine.dispose()
+
+
+def test_an_article_stored_without_a_sketch_is_verified_from_its_text(tmp_path: Path) -> None:
+    from sqlalchemy import delete
+
+    from dvcrawl.db.models import ArticleSketch
+
+    # Written by another program (or by hand) with its bands but no sketch.
+    engine, session = index(tmp_path, (A, TEXT, None))
+    session.execute(delete(ArticleSketch))
+    session.commit()
+    found = dedup.Deduplicator(session).find(B, dedup.fingerprint(EDITED))
+    assert found is not None and found.canonical_url == A
+    session.close()
+    engine.dispose()
+
+
+def test_a_candidate_with_other_names_is_refused_before_its_shingles_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    other = TEXT.replace("Bình Thạnh", "Gò Vấp").replace("Lê Minh Tâm", "Trần Quốc Hùng")
+    other = re.sub(r"\d+", lambda m: str(int(m.group(0)) + 7), other)
+    engine, session = index(tmp_path, (A, TEXT, None))
+    read: list[object] = []
+    original = dedup._Candidate.shingles
+
+    def counted(self: dedup._Candidate) -> np.ndarray:
+        read.append(self)
+        return original(self)
+
+    monkeypatch.setattr(dedup._Candidate, "shingles", counted)
+    print_ = dedup.fingerprint(other)
+    assert set(print_.keys) & set(dedup.fingerprint(TEXT).keys), "it is a candidate"
+    assert dedup.Deduplicator(session).find(B, print_) is None
+    assert read == []
+    # A repost keeps the names, so its shingles are read and compared.
+    assert dedup.Deduplicator(session).find(B, dedup.fingerprint(EDITED)) is not None
+    assert len(read) == 1
+    session.close()
+    engine.dispose()
+
+
+def test_this_runs_items_are_found_by_band_in_the_order_remembered(tmp_path: Path) -> None:
+    engine, session = index(tmp_path)
+    deduplicator = dedup.Deduplicator(session, recent_limit=3)
+    first, second = TEXT, TEXT + " Thêm một câu."
+    deduplicator.remember(A, dedup.fingerprint(first), None)
+    deduplicator.remember(B, dedup.fingerprint(first), None)  # an exact copy kept unmarked
+    deduplicator.remember(C, dedup.fingerprint(second), None)
+    # Equal candidates: the first remembered wins (as in the database: the first stored).
+    assert deduplicator.find("https://example.vn/d", dedup.fingerprint(first)).canonical_url == A
+    assert deduplicator.find("https://example.vn/d", dedup.fingerprint(EDITED)).canonical_url == A
+    # Remembered again: A moves to the end, B is now the first of the two.
+    deduplicator.remember(A, dedup.fingerprint(first), None)
+    assert deduplicator.find("https://example.vn/d", dedup.fingerprint(first)).canonical_url == B
+    assert deduplicator.find("https://example.vn/d", dedup.fingerprint(EDITED)).canonical_url == B
+    # Forgotten items leave the indexes too.
+    for n in range(3):
+        deduplicator.remember(f"https://example.vn/x{n}", dedup.fingerprint(f"Khác {n}."), None)
+    assert deduplicator.find("https://example.vn/d", dedup.fingerprint(first)) is None
+    assert deduplicator._by_band.keys() <= {
+        band for n in range(3) for band in enumerate(dedup.fingerprint(f"Khác {n}.").keys)
+    }
+    session.close()
+    engine.dispose()
+
+
+def test_signatures_and_band_shape_are_datasketchs() -> None:
+    # dvcrawl computes datasketch's affine32 MinHash itself (importing datasketch loads scipy
+    # in every deduplicating process); the stored bands depend on the values being equal.
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=dedup.LSH_THRESHOLD, num_perm=dedup.NUM_PERM)
+    assert dedup.band_shape() == (lsh.b, lsh.r)
+    texts = [TEXT, EDITED, "Một hai ba.", "", " ".join(f"từ{n}" for n in range(3000))]
+    for text in texts:
+        reference = MinHash(num_perm=dedup.NUM_PERM, seed=1, scheme="affine32")
+        reference.update_batch([item.encode("utf-8") for item in dedup.shingles(text)])
+        ours = dedup.fingerprint(text).signature
+        assert ours.dtype == np.uint32
+        assert (ours == np.asarray(reference.hashvalues, dtype=np.uint32)).all(), text[:40]

@@ -6,6 +6,7 @@ without its migration fails here, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -283,3 +284,55 @@ def test_a_database_before_web_archives_is_upgraded_with_its_rows(tmp_path: Path
     assert "archive_url" not in columns and "archive_captures" not in tables
     assert [hit.title for hit in search(engine, "Củ Chi")] == ["Bài một, sửa"]
     engine.dispose()
+
+
+# --- revision 0004: dedup sketches (issue 11) -------------------------------------------------
+
+
+def test_an_older_database_gets_its_articles_sketched_on_upgrade(tmp_path: Path) -> None:
+    # Issue 11: deduplication verifies stored candidates from their sketches; articles stored
+    # before the sketches existed get theirs when the database is upgraded.
+    from dvcrawl.db import ArticleStore
+    from dvcrawl.items import Article
+
+    url = f"sqlite:///{tmp_path / 'before-sketches.sqlite3'}"
+    engine = make_engine(url, writer=True)
+    init_db(engine)
+    texts = {
+        f"https://thanhuytphcm.vn/tin-tuc/bai-{n}-14918{n:05d}": f"Bài {n}: tổng kết năm 202{n}."
+        for n in range(3)
+    }
+    texts[next(iter(texts))] = json.loads(TEXT)["text"]
+    store = ArticleStore(engine)
+    for url_, body in texts.items():
+        print_ = dedup.fingerprint(body)
+        record = Article(
+            url=url_, canonical_url=url_, site="thanhuytphcm", is_article=True, title="t", text=body
+        )
+        store.save(
+            record,
+            content_hash=print_.content_hash,
+            fetched_at=datetime.now(UTC),
+            band_keys=print_.keys,
+        )
+    store.close()
+    # Back to the revision before the sketches (what a database of that dvcrawl holds).
+    migrate(engine, "0003", down=True)
+    assert schema_revision(engine) == "0003"
+    assert init_db(engine, upgrade=True) == f"upgraded from 0003 to {head_revision()}"
+    with engine.connect() as connection:
+        stored = dict(
+            connection.execute(
+                text(
+                    "SELECT a.canonical_url, s.shingles FROM articles a"
+                    " JOIN article_sketches s ON s.article_id = a.id"
+                )
+            ).all()
+        )
+        entities = connection.execute(text("SELECT entities FROM article_sketches")).scalars()
+        assert sorted(len(value) // 8 for value in entities) == sorted(
+            len(dedup.entities(body)) for body in texts.values()
+        )
+    engine.dispose()
+    assert stored == {url_: dedup.sketch_of(body).shingles_bytes() for url_, body in texts.items()}
+    assert all(stored.values())

@@ -274,7 +274,9 @@ def test_the_index_is_built_for_an_existing_database(
         connection.execute("DROP TABLE topic_lists")
         connection.execute("DROP INDEX ix_articles_relevance")
         connection.execute("ALTER TABLE articles DROP COLUMN relevance")
-        # ... and from before web archives (revision 0003), which came after search.
+        # ... from before dedup sketches (revision 0004) and web archives (revision 0003),
+        # which came after search.
+        connection.execute("DROP TABLE article_sketches")
         connection.execute("DROP TABLE archive_captures")
         for table, column in (
             ("articles", "archive_url"),
@@ -291,6 +293,10 @@ def test_the_index_is_built_for_an_existing_database(
     with sqlite3.connect(target) as connection:
         assert connection.execute(
             "SELECT count(*) FROM articles WHERE relevance IS NULL"
+        ).fetchone() == (0,)
+        # Every stored article was sketched for deduplication too.
+        assert connection.execute(
+            "SELECT count(*) FROM articles WHERE id NOT IN (SELECT article_id FROM article_sketches)"
         ).fetchone() == (0,)
     result = dvcrawl("search", "dan van kheo", "--format", "jsonl", "--limit", "100", "--db", url)
     assert result.returncode == 0, result.stderr

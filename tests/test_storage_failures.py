@@ -145,3 +145,30 @@ def test_readers_do_not_create_folders(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "b").is_dir()
     assert sqlite_path("sqlite:///file:/x/y.db?mode=ro&uri=true") is None
     assert sqlite_path("postgresql://u@h/db") is None
+
+
+def test_ctrl_c_in_the_middle_of_a_write_rolls_the_batch_back(db: str) -> None:
+    # Ctrl-C lands anywhere: inside a write, the transaction holds half an article. The
+    # batch is given up as a kill would leave it, and closing the store afterwards used to
+    # fail with PendingRollbackError (a traceback instead of "dvcrawl: interrupted").
+    engine = make_engine(db, writer=True)
+    store = ArticleStore(engine, batch_size=2)
+    assert save(store, article(1)) == "new"
+    assert save(store, article(2)) == "new"  # the first batch, committed
+    assert save(store, article(3)) == "new"
+    execute = store.session.execute
+    calls: list[object] = []
+
+    def interrupted(statement, *args, **kwargs):
+        calls.append(statement)
+        if len(calls) == 2:  # after the lookup, at the insert
+            raise KeyboardInterrupt
+        return execute(statement, *args, **kwargs)
+
+    store.session.execute = interrupted  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        save(store, article(4))
+    store.session.execute = execute  # type: ignore[method-assign]
+    store.close()
+    engine.dispose()
+    assert count(db) == 2

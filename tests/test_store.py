@@ -68,3 +68,115 @@ def test_uncommitted_batch_is_not_visible_and_close_commits(tmp_path) -> None:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     reader.dispose()
     engine.dispose()
+
+
+# --- the dedup index is written per batch (issue 11) ----------------------------------------
+
+
+def index_rows(engine) -> tuple[dict[str, int], dict[str, tuple[bytes, bytes]]]:
+    """(bands per URL, sketch per URL) as stored."""
+    from dvcrawl.db.models import ArticleSketch, LshBand
+
+    with Session(engine) as session:
+        bands = dict(
+            session.execute(
+                select(ArticleRow.canonical_url, func.count())
+                .join(LshBand, LshBand.article_id == ArticleRow.id)
+                .group_by(ArticleRow.canonical_url)
+            ).all()
+        )
+        sketches = {
+            row.canonical_url: (row.shingles, row.entities)
+            for row in session.execute(
+                select(
+                    ArticleRow.canonical_url, ArticleSketch.shingles, ArticleSketch.entities
+                ).join(ArticleSketch, ArticleSketch.article_id == ArticleRow.id)
+            )
+        }
+    return bands, sketches
+
+
+def save_indexed(store: ArticleStore, record: Article, when: datetime) -> str:
+    from dvcrawl.dedup import fingerprint
+
+    print_ = fingerprint(record.text)
+    return store.save(
+        record,
+        content_hash=print_.content_hash,
+        fetched_at=when,
+        band_keys=print_.keys,
+        sketch=print_.sketch(),
+    ).outcome
+
+
+def check_index(engine, texts: dict[str, str]) -> None:
+    from dvcrawl.dedup import band_shape, fingerprint
+
+    bands, sketches = index_rows(engine)
+    assert bands == dict.fromkeys(texts, band_shape()[0])
+    assert sketches == {
+        url: (
+            fingerprint(text).sketch().shingles_bytes(),
+            fingerprint(text).sketch().entities_bytes(),
+        )
+        for url, text in texts.items()
+    }
+
+
+def test_bands_and_sketches_are_written_with_their_batch(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'i.sqlite3'}")
+    init_db(engine)
+    store = ArticleStore(engine, batch_size=3)
+    urls = [f"https://thanhuytphcm.vn/tin-tuc/bai-{n}-14918{n:05d}" for n in range(4)]
+    texts = {
+        url: f"Bài số {n}: Ban Dân vận tổng kết năm 2023 tại phường {n}."
+        for n, url in enumerate(urls)
+    }
+    for url in urls[:2]:
+        assert save_indexed(store, article(texts[url], url), T0) == "new"
+    assert index_rows(engine) == ({}, {}), "nothing is visible before the batch commits"
+    # Changed within the batch: the index describes the last text.
+    texts[urls[1]] += " Đã sửa."
+    assert save_indexed(store, article(texts[urls[1]], urls[1]), T0) == "updated"
+    check_index(engine, {url: texts[url] for url in urls[:2]})
+    assert save_indexed(store, article(texts[urls[2]], urls[2]), T0) == "new"
+    # Changed in a later batch: the committed rows are replaced, not added to.
+    texts[urls[0]] += " Sửa lần nữa."
+    assert save_indexed(store, article(texts[urls[0]], urls[0]), T1) == "updated"
+    # Unchanged: the index stays.
+    assert save_indexed(store, article(texts[urls[2]], urls[2]), T1) == "unchanged"
+    store.close()
+    check_index(engine, {url: texts[url] for url in urls[:3]})
+    engine.dispose()
+
+
+def test_a_replayed_batch_writes_its_index_once(pg_url: str) -> None:
+    # A transient failure in a batch rolls it back and replays it. On PostgreSQL the replayed
+    # rows get new ids (sequences are not rolled back): bands kept for the old ids would
+    # point to no article.
+    from sqlalchemy.exc import OperationalError
+
+    engine = make_engine(pg_url, writer=True)
+    init_db(engine)
+    store = ArticleStore(engine, batch_size=3, sleep=lambda _: None)
+    execute = store.session.execute
+    inserts: list[object] = []
+
+    def flaky(statement, *args, **kwargs):  # the second article's insert fails once
+        if getattr(statement, "is_insert", False) and statement.table.name == "articles":
+            inserts.append(statement)
+            if len(inserts) == 2:
+                raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return execute(statement, *args, **kwargs)
+
+    store.session.execute = flaky  # type: ignore[method-assign]
+    texts = {
+        f"https://thanhuytphcm.vn/tin-tuc/bai-{n}-14918{n:05d}": f"Bài {n} của Ban Dân vận."
+        for n in range(3)
+    }
+    for url, body in texts.items():
+        assert save_indexed(store, article(body, url), T0) == "new"
+    assert store.retried == 1 and len(inserts) == 5
+    store.close()
+    check_index(engine, texts)
+    engine.dispose()

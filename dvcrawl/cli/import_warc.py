@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -30,6 +31,13 @@ def register(commands: Any) -> None:
     """Add the command's parser."""
     parser = commands.add_parser("import", help="run archived responses through extract -> store")
     parser.add_argument("warcs", nargs="+", metavar="WARC")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes extracting pages (default: the machine's cores)",
+    )
     add_db_option(parser)
     add_verbosity(parser)
     parser.set_defaults(handler=run)
@@ -37,16 +45,16 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run archived responses through the same validate -> store chain as a crawl."""
-    from dvcrawl.extract import NotHTML, decode_page
-    from dvcrawl.extraction import extract_article
+    from dvcrawl.importing import Preparer, WorkerDied
     from dvcrawl.items import FetchedArticle
     from dvcrawl.pipelines import Chain, CounterStats
     from dvcrawl.progress import display, progress_wanted
-    from dvcrawl.urls import InvalidURL
     from dvcrawl.warc import WarcError, iter_responses
-    from dvcrawl.wayback import archived_page
 
     configure_logging(log_level(args), tracebacks=args.verbose >= 2)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if jobs < 1:
+        raise UserError(f"--jobs must be at least 1, not {jobs}")
     for path in args.warcs:
         if not Path(path).is_file():
             raise UserError(f"no such WARC file: {path}")
@@ -58,45 +66,46 @@ def run(args: argparse.Namespace) -> int:
     configured_topic(settings)  # a bad DVCRAWL_TOPIC_FILE is a one-line error, before any work
     stats = CounterStats()
     started = time.monotonic()
-    with Chain(settings, stats) as chain, display(progress_wanted(quiet=args.quiet)) as shown:
-        for path in args.warcs:
-            task = shown.add(Path(path).name)
-            try:
-                for response in iter_responses(path):
-                    stats.inc_value("dvcrawl/import/responses")
-                    if shown.enabled:
-                        shown.show(task, _counts(stats), rate_of="responses")
-                    content_type = response.header("Content-Type") or ""
-                    if response.status != 200 or (
-                        content_type and "html" not in content_type.lower()
-                    ):
-                        stats.inc_value("dvcrawl/import/skipped")
-                        continue
-                    # A web-archive run's capture is the portal's page under its original URL.
-                    archived = archived_page(response.url)
-                    url = archived.original_url if archived else response.url
-                    try:
-                        decoded = decode_page(response.body, content_type)
-                        article = extract_article(decoded.text, url, fetched_at=response.date)
-                    except (NotHTML, InvalidURL):
-                        stats.inc_value("dvcrawl/import/skipped")
-                        continue
-                    for problem in decoded.problems:
-                        stats.inc_value(f"dvcrawl/decoding/{problem.kind}")
-                        logger.warning("%s: %s", response.url, problem.detail)
-                    item = FetchedArticle(
-                        article=article,
-                        fetched_at=response.date or datetime.now(UTC),
-                        etag=None if archived else response.header("ETag"),
-                        last_modified=None if archived else response.header("Last-Modified"),
-                    )
-                    if archived:
-                        item.archive_url = response.url
-                        item.archived_at = archived.archived_at
-                    chain.process(item)
-            except WarcError as exc:
-                raise UserError(str(exc)) from None
-            shown.show(task, _counts(stats), rate_of="responses")
+    topic_file = settings.get("DVCRAWL_TOPIC_FILE") or None
+    try:
+        with (
+            Preparer(jobs, topic_file, log_level(args)) as preparer,
+            Chain(settings, stats) as chain,
+            display(progress_wanted(quiet=args.quiet)) as shown,
+        ):
+            for path in args.warcs:
+                task = shown.add(Path(path).name)
+                try:
+                    for response, page in preparer.prepared(iter_responses(path)):
+                        stats.inc_value("dvcrawl/import/responses")
+                        if shown.enabled:
+                            shown.show(task, _counts(stats), rate_of="responses")
+                        if page.skipped or page.article is None:
+                            stats.inc_value("dvcrawl/import/skipped")
+                            continue
+                        for problem in page.problems:
+                            stats.inc_value(f"dvcrawl/decoding/{problem.kind}")
+                            logger.warning("%s: %s", response.url, problem.detail)
+                        archived = page.archived
+                        item = FetchedArticle(
+                            article=page.article,
+                            fetched_at=response.date or datetime.now(UTC),
+                            etag=None if archived else response.header("ETag"),
+                            last_modified=None if archived else response.header("Last-Modified"),
+                            fingerprint=page.fingerprint,
+                            relevance=page.relevance,
+                        )
+                        if archived:
+                            item.archive_url = response.url
+                            item.archived_at = archived.archived_at
+                        chain.process(item)
+                except WarcError as exc:
+                    raise UserError(str(exc)) from None
+                shown.show(task, _counts(stats), rate_of="responses")
+    except WorkerDied as exc:
+        # Not the user's mistake: the machine's (a worker killed, memory exhausted).
+        print(f"dvcrawl: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     values = stats.get_stats()
     print(
         f"imported {len(args.warcs)} archive(s): responses {values.get('dvcrawl/import/responses', 0)}, "

@@ -24,16 +24,49 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, delete, event, inspect, select, text, update
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
-from dvcrawl.db.models import ArchiveCapture, ArticleRow, ArticleVersion, LshBand, SchemaInfo
+from dvcrawl.db.models import (
+    ArchiveCapture,
+    ArticleRow,
+    ArticleSketch,
+    ArticleVersion,
+    LshBand,
+    SchemaInfo,
+)
 from dvcrawl.items import SCHEMA_VERSION, Article, CaptureRef
 
 if TYPE_CHECKING:
+    from dvcrawl.dedup import Sketch
     from dvcrawl.topic import Topic
+
+_ARTICLES = ArticleRow.__table__
+_VERSIONS = ArticleVersion.__table__
+_BANDS = LshBand.__table__
+_SKETCHES = ArticleSketch.__table__
+#: The stored row of a canonical URL, as `ArticleStore` needs it (built once, bound per call).
+_SELECT_STORED = select(
+    _ARTICLES.c.id,
+    _ARTICLES.c.content_hash,
+    _ARTICLES.c.title,
+    _ARTICLES.c.text,
+    _ARTICLES.c.fetched_at,
+).where(_ARTICLES.c.canonical_url == bindparam("canonical_url"))
+_INSERT_ARTICLE = insert(_ARTICLES)
 
 logger = logging.getLogger(__name__)
 
@@ -443,6 +476,9 @@ class _Batch:
 
     operations: list[Callable[[], Any]] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    #: LSH bands and sketches of the batch's articles by article id, written together just
+    #: before the commit (one statement per table, not one per article).
+    index_rows: dict[int, tuple[list[int], Sketch | None]] = field(default_factory=dict)
 
 
 class ArticleStore:
@@ -499,14 +535,18 @@ class ArticleStore:
         archive_url: str | None = None,
         archived_at: datetime | None = None,
         capture: CaptureRef | None = None,
+        sketch: Sketch | None = None,
+        relevance: float | None = None,
     ) -> StoreResult:
         """Insert or update the row of `article` (by canonical URL).
 
         An article whose text changed keeps its earlier content in `article_versions`; an
         unchanged article only has its fetch time and validators refreshed. `duplicate_of`
         applies to new rows only: an article keeps the identity it was first stored with.
-        `band_keys` (from `dvcrawl.dedup`) are stored with new and changed texts, in the same
-        transaction as the row.
+        `band_keys` and `sketch` (from `dvcrawl.dedup`) are stored with new and changed texts,
+        in the same transaction as the row. `relevance` is the article's topic relevance
+        when it was computed already (by ``dvcrawl import``'s workers); otherwise the store's
+        `topic` scores it.
 
         A page read from a web archive carries its provenance (`archive_url`, `archived_at`)
         and the index entry of its capture (`capture`), recorded in the same transaction; a
@@ -529,6 +569,8 @@ class ArticleStore:
             archive_url=archive_url,
             archived_at=archived_at,
             capture=capture,
+            sketch=sketch,
+            relevance=relevance,
         )
         result: StoreResult = self._write(operation)
         return result
@@ -544,12 +586,16 @@ class ArticleStore:
         etag: str | None,
         last_modified: str | None,
         band_keys: list[int] | None,
-        archive_url: str | None = None,
-        archived_at: datetime | None = None,
-        capture: CaptureRef | None = None,
+        archive_url: str | None,
+        archived_at: datetime | None,
+        capture: CaptureRef | None,
+        sketch: Sketch | None,
+        relevance: float | None,
     ) -> StoreResult:
-        row = self.get(article.canonical_url)
-        fields = {
+        # SQL statements, not ORM objects: a flush of the unit of work per article cost more
+        # than extracting it (issue 11).
+        row = self.session.execute(_SELECT_STORED, {"canonical_url": article.canonical_url}).first()
+        fields: dict[str, Any] = {
             "url": article.url,
             "site": article.site,
             "title": article.title,
@@ -565,52 +611,56 @@ class ArticleStore:
             "content_hash": content_hash,
             "archive_url": archive_url,
             "archived_at": archived_at,
+            "fetched_at": fetched_at,
+            "http_etag": etag,
+            "http_last_modified": last_modified,
         }
-        if self.topic is not None:
+        if relevance is not None:
+            fields["relevance"] = relevance
+        elif self.topic is not None:
             fields["relevance"] = self.topic.score(article.title, article.text)
         now = utcnow()
         if row is None:
-            row = ArticleRow(
-                canonical_url=article.canonical_url,
-                duplicate_of=duplicate_of,
-                similarity=similarity,
-                first_seen_at=fetched_at,
-                fetched_at=fetched_at,
-                updated_at=now,
-                http_etag=etag,
-                http_last_modified=last_modified,
-                **fields,
+            fields.setdefault("relevance", None)
+            inserted = self.session.execute(
+                _INSERT_ARTICLE,
+                {
+                    "canonical_url": article.canonical_url,
+                    "duplicate_of": duplicate_of,
+                    "similarity": similarity,
+                    "first_seen_at": fetched_at,
+                    "updated_at": now,
+                    **fields,
+                },
             )
-            self.session.add(row)
-            self.session.flush()
-            self._replace_bands(row.id, band_keys)
-            outcome = "new"
-        else:
-            changed = row.content_hash != content_hash or row.title != article.title
-            if row.content_hash != content_hash:
-                self._replace_bands(row.id, band_keys)
-                self.session.add(
-                    ArticleVersion(
-                        article_id=row.id,
-                        content_hash=row.content_hash,
-                        title=row.title,
-                        text=row.text,
-                        fetched_at=row.fetched_at,
-                        replaced_at=now,
-                    )
+            row_id = int(inserted.inserted_primary_key[0])
+            self._replace_bands(row_id, band_keys, sketch, fresh=True)
+            self._captured(capture)
+            return StoreResult(outcome="new", row_id=row_id)
+        changed = row.content_hash != content_hash or row.title != article.title
+        if row.content_hash != content_hash:
+            self._replace_bands(row.id, band_keys, sketch, fresh=False)
+            self.session.execute(
+                insert(_VERSIONS).values(
+                    article_id=row.id,
+                    content_hash=row.content_hash,
+                    title=row.title,
+                    text=row.text,
+                    fetched_at=row.fetched_at,
+                    replaced_at=now,
                 )
-            for key, value in fields.items():
-                setattr(row, key, value)
-            row.fetched_at = fetched_at
-            row.http_etag = etag
-            row.http_last_modified = last_modified
-            if changed:
-                row.updated_at = now
-            outcome = "updated" if changed else "unchanged"
+            )
+        if changed:
+            fields["updated_at"] = now
+        self.session.execute(update(_ARTICLES).where(_ARTICLES.c.id == row.id).values(**fields))
+        self._captured(capture)
+        return StoreResult(outcome="updated" if changed else "unchanged", row_id=row.id)
+
+    def _captured(self, capture: CaptureRef | None) -> None:
+        """Record the archive capture an article was read from, with the article."""
         if capture is not None:
             self._record_capture(capture, "stored")
-        self.session.flush()
-        return StoreResult(outcome=outcome, row_id=row.id)
+            self.session.flush()
 
     def touch(self, canonical_url: str, fetched_at: datetime) -> None:
         """Record that a stored article was fetched again and found unchanged (HTTP 304).
@@ -622,12 +672,15 @@ class ArticleStore:
         self._write(partial(self._touch, canonical_url, fetched_at))
 
     def _touch(self, canonical_url: str, fetched_at: datetime) -> StoreResult | None:
-        row = self.get(canonical_url)
-        if row is None:
+        row_id = self.session.execute(
+            update(_ARTICLES)
+            .where(_ARTICLES.c.canonical_url == canonical_url)
+            .values(fetched_at=fetched_at)
+            .returning(_ARTICLES.c.id)
+        ).scalar()
+        if row_id is None:
             return None
-        row.fetched_at = fetched_at
-        self.session.flush()
-        return StoreResult(outcome="touched", row_id=row.id)
+        return StoreResult(outcome="touched", row_id=row_id)
 
     def _write(self, operation: Callable[[], StoreResult | None]) -> StoreResult | None:
         """Run one write in the open batch; commit when the batch is full; retry or raise."""
@@ -643,6 +696,7 @@ class ArticleStore:
                     self._batch.outcomes = [r.outcome for r in results[:-1] if r is not None]
                     result = results[-1]
                 if len(self._batch.operations) >= self.batch_size:
+                    self._write_index()
                     self.session.commit()
                     self._batch = _Batch()
                 elif result is not None:
@@ -652,10 +706,14 @@ class ArticleStore:
                 return result
             except DBAPIError as exc:
                 attempt = self._failed(exc, attempt)
+            except BaseException:
+                self._interrupted()
+                raise
 
     def _failed(self, exc: DBAPIError, attempt: int) -> int:
         """Roll back after a failed write; wait before the next attempt, or give up."""
         self.session.rollback()
+        self._batch.index_rows.clear()  # rebuilt when the batch is replayed
         description = describe_db_error(exc)
         if not is_transient(exc) or attempt >= self.retries:
             lost = self._batch.outcomes
@@ -702,13 +760,46 @@ class ArticleStore:
         row.outcome = outcome
         row.fetched_at = utcnow()
 
-    def _replace_bands(self, article_id: int, band_keys: list[int] | None) -> None:
+    def _replace_bands(
+        self,
+        article_id: int,
+        band_keys: list[int] | None,
+        sketch: Sketch | None,
+        *,
+        fresh: bool,
+    ) -> None:
         if band_keys is None:
             return
-        self.session.execute(delete(LshBand).where(LshBand.article_id == article_id))
-        self.session.add_all(
-            LshBand(article_id=article_id, band=band, key=key) for band, key in enumerate(band_keys)
-        )
+        if not fresh:
+            self.session.execute(delete(_BANDS).where(_BANDS.c.article_id == article_id))
+            self.session.execute(delete(_SKETCHES).where(_SKETCHES.c.article_id == article_id))
+        # Written with the rest of the batch (`_write_index`), in its transaction.
+        self._batch.index_rows[article_id] = (band_keys, sketch)
+
+    def _write_index(self) -> None:
+        """Write the batch's LSH bands and sketches: one statement per table."""
+        rows = self._batch.index_rows
+        if not rows:
+            return
+        bands = [
+            {"article_id": article_id, "band": band, "key": key}
+            for article_id, (keys, _) in rows.items()
+            for band, key in enumerate(keys)
+        ]
+        sketches = [
+            {
+                "article_id": article_id,
+                "shingles": sketch.shingles_bytes(),
+                "entities": sketch.entities_bytes(),
+            }
+            for article_id, (_, sketch) in rows.items()
+            if sketch is not None
+        ]
+        if bands:
+            self.session.execute(insert(_BANDS), bands)
+        if sketches:
+            self.session.execute(insert(_SKETCHES), sketches)
+        rows.clear()
 
     def commit(self) -> None:
         """Commit the current batch (replayed and retried like a write when it fails).
@@ -723,12 +814,25 @@ class ArticleStore:
                 if attempt:
                     for step in self._batch.operations:
                         step()
+                self._write_index()
                 self.session.commit()
                 self._batch = _Batch()
                 if attempt:
                     self.retried += 1
             except DBAPIError as exc:
                 attempt = self._failed(exc, attempt)
+            except BaseException:
+                self._interrupted()
+                raise
+
+    def _interrupted(self) -> None:
+        """Give up the batch after Ctrl-C (or another exception) in the middle of a write.
+
+        Its transaction is rolled back, as a killed process would leave it, and the session
+        stays usable: closing the store afterwards commits nothing half-written.
+        """
+        self.session.rollback()
+        self._batch = _Batch()
 
     def close(self) -> None:
         """Commit what is pending and release the session."""

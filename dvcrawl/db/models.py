@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -94,6 +95,24 @@ class LshBand(Base):
     )
     band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     key: Mapped[int] = mapped_column(BigInteger)
+
+
+class ArticleSketch(Base):
+    """What verifying a near-duplicate candidate needs of an article's text (`dvcrawl.dedup`).
+
+    The hashes of its shingles (little-endian 32-bit, ascending: the MinHash's own input) and
+    of its names and numbers (64-bit). Written with the article and its bands, in one
+    transaction, whenever its text is new or changed; a candidate is then verified without
+    reading and normalizing its text again (issue 11).
+    """
+
+    __tablename__ = "article_sketches"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    shingles: Mapped[bytes] = mapped_column(LargeBinary)
+    entities: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CrawlRun(Base):

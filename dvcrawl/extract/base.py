@@ -208,6 +208,7 @@ _PAGE_LABELS = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=4096)
 def _overlap(a: str, b: str) -> float:
     """Share of the longer title's words found in the shorter (0..1), on fingerprints."""
     words_a, words_b = a.split(), b.split()
@@ -233,6 +234,20 @@ def choose_title(
     prose, when given: a sidebar box's title, "CHUYÊN ĐỀ", comes earlier in the page), else
     the first heading that is not a portal or page name.
     """
+    # Asked twice per page by extractors that read the date near the headline (issue 11).
+    key = (tuple(candidates), site_names, body)
+    memo = page.memo("title")
+    if key not in memo:
+        memo[key] = _choose_title(page, candidates, site_names, body)
+    return memo[key]
+
+
+def _choose_title(
+    page: Page,
+    candidates: list[HtmlElement],
+    site_names: tuple[str, ...],
+    body: HtmlElement | None,
+) -> str | None:
     names = {fingerprint_text(name) for name in site_names if name}
     names.add(fingerprint_text(page.meta.get("og:site_name", "")))
     excluded = names | _PAGE_LABELS
@@ -424,15 +439,20 @@ def first_text_element(
     excluded = set(skip)
     if title is not None:
         excluded.add(title)
+    holds_paragraph = _holds_paragraph(min_chars)
     for element in root.iter("p", "div", "td", "li"):
         if excluded and any(node in excluded for node in (element, *element.iterancestors())):
             continue
         text = element_text(element)
-        if len(text) >= min_chars and not element.xpath(
-            f".//p | .//div[string-length(normalize-space()) > {min_chars}]"
-        ):
+        if len(text) >= min_chars and not holds_paragraph(element):
             return element
     return None
+
+
+@lru_cache(maxsize=16)
+def _holds_paragraph(min_chars: int) -> etree.XPath:
+    """Whether an element holds a ``<p>``, or a ``<div>`` with more than `min_chars` of text."""
+    return etree.XPath(f"boolean(.//p | .//div[string-length(normalize-space()) > {min_chars}])")
 
 
 #: Characters of a paragraph of prose, longer than almost every headline.
@@ -513,6 +533,14 @@ def find_title_element(
     """
     if not title:
         return None
+    memo = page.memo("title_element")
+    found = (title, tuple(headings))
+    if found not in memo:
+        memo[found] = _find_title_element(page, title, headings)
+    return memo[found]
+
+
+def _find_title_element(page: Page, title: str, headings: list[HtmlElement]) -> HtmlElement | None:
     key = fingerprint_text(title)
     for heading in headings:
         if fingerprint_text(element_text(heading)) == key:

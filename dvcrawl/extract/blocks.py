@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dvcrawl.extract.page import BLOCK_TAGS, HtmlElement, Page, is_hidden
+from dvcrawl.extract.page import BLOCK_TAGS, HtmlElement, Page, hidden
 from dvcrawl.extract.text import clean_line
 
 # Owners inside which a single <br> is only a line wrap.
@@ -76,10 +76,20 @@ class Block:
 
 
 def blocks_of(
-    page: Page, root: HtmlElement, *, skip: frozenset[HtmlElement] = frozenset()
+    page: Page,
+    root: HtmlElement,
+    *,
+    skip: frozenset[HtmlElement] = frozenset(),
+    stop_after: HtmlElement | None = None,
 ) -> list[Block]:
-    """Flatten `root` into blocks in reading order, leaving out the subtrees in `skip`."""
+    """Flatten `root` into blocks in reading order, leaving out the subtrees in `skip`.
+
+    With `stop_after` (a block element inside `root`), the blocks end with that element's:
+    what follows it is not wanted (the related lists after an article's body).
+    """
     walker = _Walker(page, root, skip)
+    if stop_after is not None and stop_after.tag.lower() in BLOCK_TAGS:
+        walker.stop_after = stop_after
     walker.walk(root, bold=False, italic=False, link=False)
     walker.flush()
     return walker.blocks
@@ -93,9 +103,17 @@ class _Walker:
         self.blocks: list[Block] = []
         self.buffer: list[Any] = []
         self.owners: list[HtmlElement] = [root]
+        self.stop_after: HtmlElement | None = None
+        self.stopped = False
+        # Per element: its ancestors up to `root`, and what they say (asked for every block).
+        self._chains: dict[HtmlElement, list[HtmlElement]] = {}
+        self._kinds: dict[HtmlElement, str] = {}
+        self._hints: dict[HtmlElement, bool] = {}
+        self._groups: dict[HtmlElement, HtmlElement | None] = {}
+        self._alignments: dict[tuple[HtmlElement, str], bool] = {}
 
     def walk(self, element: HtmlElement, *, bold: bool, italic: bool, link: bool) -> None:
-        if is_hidden(element) or element in self.skip:
+        if hidden(element) or element in self.skip:
             return
         tag = element.tag.lower()
         if tag == "img":
@@ -113,19 +131,23 @@ class _Walker:
         if is_block:
             self.flush()
             self.owners.append(element)
-        style = element.get("style") or ""
-        bold = bold or tag in {"b", "strong"} or bool(_BOLD_STYLE.search(style))
-        italic = italic or tag in {"em", "i"} or bool(_ITALIC_STYLE.search(style))
+        style = element.get("style")
+        bold = bold or tag in {"b", "strong"} or bool(style and _BOLD_STYLE.search(style))
+        italic = italic or tag in {"em", "i"} or bool(style and _ITALIC_STYLE.search(style))
         link = link or tag == "a"
         if element.text:
             self.buffer.append((element.text, bold, italic, link))
         for child in element:
             self.walk(child, bold=bold, italic=italic, link=link)
+            if self.stopped:
+                return
             if child.tail:
                 self.buffer.append((child.tail, bold, italic, link))
         if is_block:
             self.flush()
             self.owners.pop()
+        if element is self.stop_after:
+            self.stopped = True
 
     def flush(self) -> None:
         if not self.buffer:
@@ -160,14 +182,7 @@ class _Walker:
             bold += size if is_bold else 0
             italic += size if is_italic else 0
             linked += size if is_link else 0
-        tag = owner.tag.lower()
-        kind = "text"
-        if tag in _HEADING_TAGS:
-            kind = "heading"
-        elif self._has_ancestor(owner, {"li"}):
-            kind = "item"
-        elif self._has_ancestor(owner, {"blockquote"}):
-            kind = "quote"
+        kind = self._kind(owner)
         self.blocks.append(
             Block(
                 kind=kind,
@@ -212,19 +227,41 @@ class _Walker:
                 self.blocks.append(Block(kind="row", text=" | ".join(cells), element=row))
 
     def _ancestors(self, element: HtmlElement) -> list[HtmlElement]:
-        chain: list[HtmlElement] = []
-        node: HtmlElement | None = element
-        while node is not None:
-            chain.append(node)
-            if node is self.root:
-                break
-            node = node.getparent()
+        chain = self._chains.get(element)
+        if chain is None:
+            chain = []
+            node: HtmlElement | None = element
+            while node is not None:
+                chain.append(node)
+                if node is self.root:
+                    break
+                node = node.getparent()
+            self._chains[element] = chain
         return chain
 
-    def _has_ancestor(self, element: HtmlElement, tags: set[str]) -> bool:
-        return any(node.tag.lower() in tags for node in self._ancestors(element))
+    def _kind(self, owner: HtmlElement) -> str:
+        """A block's kind from its owner: heading, list item, quote or text."""
+        kind = self._kinds.get(owner)
+        if kind is None:
+            tags = {node.tag.lower() for node in self._ancestors(owner)}
+            if owner.tag.lower() in _HEADING_TAGS:
+                kind = "heading"
+            elif "li" in tags:
+                kind = "item"
+            elif "blockquote" in tags:
+                kind = "quote"
+            else:
+                kind = "text"
+            self._kinds[owner] = kind
+        return kind
 
     def _caption_hint(self, element: HtmlElement) -> bool:
+        hint = self._hints.get(element)
+        if hint is None:
+            hint = self._hints[element] = self._find_caption_hint(element)
+        return hint
+
+    def _find_caption_hint(self, element: HtmlElement) -> bool:
         for node in self._ancestors(element)[:4]:
             tag = node.tag.lower()
             if tag in {"figcaption", "figure", "caption"}:
@@ -241,6 +278,12 @@ class _Walker:
         caption's worth of text. A container that also holds the paragraphs around the image
         is not its figure, or those paragraphs would all become its caption.
         """
+        if element in self._groups:
+            return self._groups[element]
+        group = self._groups[element] = self._find_image_group(element)
+        return group
+
+    def _find_image_group(self, element: HtmlElement) -> HtmlElement | None:
         for node in self._ancestors(element)[:5]:
             if node is self.root:
                 return None
@@ -252,12 +295,21 @@ class _Walker:
         return None
 
     def _aligned(self, element: HtmlElement, style: re.Pattern[str], value: str) -> bool:
-        for node in self._ancestors(element)[:3]:
-            if node is self.root:
-                break
-            if style.search(node.get("style") or "") or (node.get("align") or "").lower() == value:
-                return True
-        return False
+        key = (element, value)
+        aligned = self._alignments.get(key)
+        if aligned is None:
+            aligned = False
+            for node in self._ancestors(element)[:3]:
+                if node is self.root:
+                    break
+                if (
+                    style.search(node.get("style") or "")
+                    or (node.get("align") or "").lower() == value
+                ):
+                    aligned = True
+                    break
+            self._alignments[key] = aligned
+        return aligned
 
 
 #: The most text a figure-like container holds besides its image: a long caption.

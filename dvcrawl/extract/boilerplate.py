@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from lxml import etree
+
 from dvcrawl.extract.dates import find_dates
 from dvcrawl.extract.page import HtmlElement, element_text
 from dvcrawl.extract.text import clean_line, fingerprint_text
@@ -278,10 +280,9 @@ def related_boxes(root: HtmlElement) -> frozenset[HtmlElement]:
     heading stands alone, the link lists that follow it are the box.
     """
     boxes: set[HtmlElement] = set()
-    for element in root.iter():
-        if element is root or not isinstance(element.tag, str) or element.tag not in _ANCHOR_TAGS:
-            continue
-        if len(element.text_content()) > 80 or not is_stop_anchor(element_text(element)):
+    # Short elements of the anchor tags, found in C: most of the body is answered here.
+    for element in _SHORT_ANCHOR_ELEMENTS(root):
+        if not is_stop_anchor(element_text(element)):
             continue
         if any(box in element.iterancestors() for box in boxes):
             continue
@@ -304,6 +305,14 @@ def related_boxes(root: HtmlElement) -> frozenset[HtmlElement]:
             boxes.add(element)
             boxes.update(lists)
     return frozenset(boxes)
+
+
+#: Descendants with an anchor tag and at most 80 characters of text, in document order.
+_SHORT_ANCHOR_ELEMENTS = etree.XPath(
+    ".//*[("
+    + " or ".join(f"self::{tag}" for tag in sorted(_ANCHOR_TAGS))
+    + ") and string-length(string()) <= 80]"
+)
 
 
 def _unlinked_length(element: HtmlElement) -> int:

@@ -76,7 +76,7 @@ def article_blocks(
     blocks: list[Block] = []
     previous_image: Block | None = None
     started = False
-    for block in blocks_of(page, scope, skip=skip):
+    for block in blocks_of(page, scope, skip=skip, stop_after=root):
         if inside(block.element, root):
             started = True
             blocks.append(block)
@@ -311,8 +311,10 @@ def inside_teaser(page: Page, root: HtmlElement) -> bool:
     A category page that shows its newest story with a long lead looks like an article from
     inside that lead; from the page, it is one item of a list.
     """
-    from dvcrawl.extract.teasers import teasers
+    from dvcrawl.extract.teasers import may_hold_teaser, teasers
 
+    if not may_hold_teaser(page, root):
+        return False
     for item, url in teasers(page):
         if url == page.url or not inside(root, item):
             continue

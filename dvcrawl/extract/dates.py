@@ -100,6 +100,7 @@ _RELATIVE = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_FOUR_DIGITS = re.compile(r"\d{4}")
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,8 @@ def parse_date(text: str | None, *, now: datetime | None = None) -> ParsedDate |
 
 def find_dates(text: str, *, now: datetime | None = None) -> list[ParsedDate]:
     """Return every complete date the fast paths recognise in `text`, in order of position."""
+    if not _FOUR_DIGITS.search(text):
+        return []  # every pattern needs a year: most lines are answered here (issue 11)
     line = clean_line(text)
     now = now or datetime.now(UTC)
     found: list[tuple[int, ParsedDate]] = []

@@ -18,9 +18,13 @@ recorded in `Page.limits` and logged with the page's URL.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import functools
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -29,6 +33,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
+from lxml.cssselect import CSSSelector
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from dvcrawl.extract.text import clean_line
@@ -40,8 +45,17 @@ logger = logging.getLogger(__name__)
 # huge_tree: libxml2 otherwise drops everything after a text node or attribute of 10 MB, or
 # after 256 levels of nesting (with it: 2048). Size is bounded upstream (DOWNLOAD_MAXSIZE,
 # the CLI's MAX_PAGE_BYTES), depth below (`MAX_DEPTH`).
-_PARSER = lxml.html.HTMLParser(
-    remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
+# Every element an `HtmlElement`, chosen in C: lxml.html's own lookup calls a Python method
+# for each element proxy made (a quarter of a million calls for the gold pages, issue 11),
+# to give forms and inputs classes extraction never uses.
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
 )
 #: Deeper elements are flattened: real pages nest 20-60 levels; the extractors walk the tree
 #: recursively, and Python's stack is about 1000 frames.
@@ -235,12 +249,47 @@ class Page:
         self.root = _parse(self.html, self.limits)
         for limit in self.limits:
             logger.warning("%s: %s", url, limit)
+        self._texts: dict[HtmlElement, str] = {}
+        self._raws: dict[HtmlElement, str] = {}
+        self._hidden: dict[HtmlElement, bool] = {}
+        #: Characters the text caches may still hold: a few times the page, so that a hostile
+        #: page (a 10 MB paragraph 50 levels deep) cannot make them hold it 50 times over.
+        self._text_budget = max(_MIN_TEXT_BUDGET, _TEXT_BUDGET_PAGES * len(self.html))
+        self._selected: dict[str, list[HtmlElement]] = {}
+        self._memos: dict[str, dict[Any, Any]] = {}
+        self._absolute: dict[str, str] = {}
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Page]:
+        """Within this block, `element_text` computes each element's text of this page once.
+
+        Extraction reads the tree and never changes it, and asks for the text of the same
+        elements again and again (headings, paragraphs, links): issue 11 counted 200,000 walks
+        for 2,000 pages. Outside the block every call walks the tree, as before.
+        """
+        active = _ACTIVE.set(self)
+        try:
+            yield self
+        finally:
+            _ACTIVE.reset(active)
+
+    def memo(self, kind: str) -> dict[Any, Any]:
+        """A cache of one kind of value derived from this page's (unchanging) tree."""
+        found = self._memos.get(kind)
+        if found is None:
+            found = self._memos[kind] = {}
+        return found
 
     # --- lookups -------------------------------------------------------------------------
 
     def css(self, selector: str, root: HtmlElement | None = None) -> list[HtmlElement]:
         """Elements matching a CSS selector, in document order."""
-        return list((self.root if root is None else root).cssselect(selector))
+        if root is not None:
+            return list(_compiled(selector)(root))
+        found = self._selected.get(selector)
+        if found is None:
+            found = self._selected[selector] = list(_compiled(selector)(self.root))
+        return list(found)
 
     def first(self, selector: str, root: HtmlElement | None = None) -> HtmlElement | None:
         """The first element matching any of the comma-separated selectors, by selector order."""
@@ -257,7 +306,10 @@ class Page:
 
     def absolute(self, href: str) -> str:
         """Resolve a link against the page URL (and a ``<base href>`` if the page has one)."""
-        return urljoin(self.base_url, href.strip())
+        found = self._absolute.get(href)
+        if found is None:
+            found = self._absolute[href] = urljoin(self.base_url, href.strip())
+        return found
 
     @cached_property
     def base_url(self) -> str:
@@ -312,6 +364,29 @@ class Page:
         return None
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(selector: str) -> CSSSelector:
+    """A CSS selector translated to XPath once (``cssselect`` translates on every call)."""
+    return CSSSelector(selector, translator="html")
+
+
+#: The text caches of a page hold at most this many times its size (and at least this much).
+_TEXT_BUDGET_PAGES = 4
+_MIN_TEXT_BUDGET = 1_000_000
+#: The page being read (`Page.reading`), or None.
+_ACTIVE: ContextVar[Page | None] = ContextVar("dvcrawl_page", default=None)
+
+
+def reading_memo(kind: str) -> dict[Any, Any] | None:
+    """The cache of one kind of derived value for the page being read, or None outside one.
+
+    For helpers that take an element rather than a page: their answers hold as long as the
+    page's tree does not change, which is the whole of `Page.reading`.
+    """
+    page = _ACTIVE.get()
+    return None if page is None else page.memo(kind)
+
+
 def element_text(element: HtmlElement | None) -> str:
     """Visible text of an element: scripts and styles left out, whitespace cleaned.
 
@@ -319,6 +394,48 @@ def element_text(element: HtmlElement | None) -> str:
     """
     if element is None:
         return ""
+    page = _ACTIVE.get()
+    if page is None:
+        return _element_text(element)
+    text = page._texts.get(element)
+    if text is None:
+        # The raw text of every element below is kept too: a parent's text is made of its
+        # children's, so each element is walked once however many ancestors are asked for.
+        text = clean_line(_raw_text(element, page))
+        if page._text_budget > len(text):
+            page._text_budget -= len(text)
+            page._texts[element] = text
+    return text
+
+
+def _raw_text(node: HtmlElement, page: Page) -> str:
+    """The uncleaned text `_element_text` joins for `node`, kept in the page's cache."""
+    raw = page._raws.get(node)
+    if raw is not None:
+        return raw
+    if hidden(node):
+        raw = ""
+    else:
+        parts: list[str] = []
+        block = node.tag.lower() in BLOCK_TAGS
+        if block:
+            parts.append(" ")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            parts.append(_raw_text(child, page))
+            if child.tail:
+                parts.append(child.tail)
+        if block:
+            parts.append(" ")
+        raw = "".join(parts)
+    if page._text_budget > len(raw):
+        page._text_budget -= len(raw)
+        page._raws[node] = raw
+    return raw
+
+
+def _element_text(element: HtmlElement) -> str:
     parts: list[str] = []
 
     def walk(node: HtmlElement) -> None:
@@ -354,9 +471,23 @@ def is_hidden(node: Any) -> bool:
     if not isinstance(node.tag, str) or node.tag.lower() in _HIDDEN_TAGS:
         return True
     style = node.get("style")
-    if style and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", style, re.I):
+    if style and _HIDDEN_STYLE.search(style):
         return True
     return node.get("hidden") is not None or node.get("aria-hidden") == "true"
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def hidden(node: Any) -> bool:
+    """`is_hidden`, answered once per element of the page being read (`Page.reading`)."""
+    page = _ACTIVE.get()
+    if page is None:
+        return is_hidden(node)
+    found = page._hidden.get(node)
+    if found is None:
+        found = page._hidden[node] = is_hidden(node)
+    return found
 
 
 _DATA_URI = re.compile(rf"data:[\w/+.-]*(?:;[\w=.-]+)*,[^\"'\s)<>]{{{MAX_DATA_URI},}}")
@@ -398,6 +529,8 @@ def _parse(html: str, limits: list[str] | None = None) -> HtmlElement:
     """Parse `html` with depth bounded (see the module docstring); note what was cut in `limits`."""
     limits = limits if limits is not None else []
     root = _parse_document(html)
+    if not _DEEPER_THAN_MAX(root):
+        return root  # the common case, found in C without walking the tree in Python
     depth = _max_depth(root)
     if depth >= _PARSER_DEPTH_LIMIT:
         # libxml2 stopped: whatever came after the deepest point is missing. Parse again
@@ -419,16 +552,24 @@ def _parse(html: str, limits: list[str] | None = None) -> HtmlElement:
     return root
 
 
+#: Whether any node lies deeper than `MAX_DEPTH` (the root element is at depth 1); text
+#: nodes count too, so a page exactly `MAX_DEPTH` deep is measured in full, never missed.
+_DEEPER_THAN_MAX = etree.XPath("boolean(" + "/node()" * (MAX_DEPTH + 1) + ")")
+
+
 def _parse_document(html: str) -> HtmlElement:
     # lxml refuses str input carrying an XML encoding declaration, and raises on documents
     # with no elements; both are bad pages, not programming errors.
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
     if not html.strip():
-        return lxml.html.document_fromstring("<html><body></body></html>")
+        return lxml.html.document_fromstring(_EMPTY_PAGE, parser=_PARSER)
     try:
         return lxml.html.document_fromstring(html, parser=_PARSER)
     except (etree.ParserError, ValueError):
-        return lxml.html.document_fromstring("<html><body></body></html>")
+        return lxml.html.document_fromstring(_EMPTY_PAGE, parser=_PARSER)
+
+
+_EMPTY_PAGE = "<html><body></body></html>"
 
 
 def _max_depth(root: HtmlElement) -> int:

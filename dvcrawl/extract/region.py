@@ -35,7 +35,7 @@ from dvcrawl.extract.boilerplate import CHROME_CLASS
 
 # The tags `is_hidden` never renders, to find them with a C-level tag filter.
 from dvcrawl.extract.page import _HIDDEN_TAGS as HIDDEN_TAGS
-from dvcrawl.extract.page import HtmlElement, is_hidden
+from dvcrawl.extract.page import HtmlElement, is_hidden, reading_memo
 
 # Each alternative is needed by a case in tests/test_boilerplate.py ("text" covers news-text
 # and fulltext, "content" Liferay's journal-content).
@@ -108,69 +108,111 @@ def _length(text: str | None) -> int:
 
 
 def measure(root: HtmlElement) -> TextMap:
-    """Measure `root` and score its candidate containers (see the module docstring)."""
-    elements = [e for e in root.iter() if isinstance(e.tag, str)]
-    hidden = _hidden(root)
-    chars: dict[HtmlElement, int] = {}
-    linked: dict[HtmlElement, int] = {}
-    inline: dict[HtmlElement, int] = {}  # direct text + inline children (for containers)
-    inline_linked: dict[HtmlElement, int] = {}
-    paragraphs: dict[HtmlElement, int] = {}  # paragraph text in the subtree
-    # Children before parents: reverse document order.
-    for element in reversed(elements):
-        if element in hidden:
-            chars[element] = linked[element] = inline[element] = paragraphs[element] = 0
-            inline_linked[element] = 0
-            continue
-        total = flat = _length(element.text)
-        in_links = flat_linked = below = 0
-        for child in element:
-            tail = _length(child.tail) if child.tail else 0
-            total += tail
-            flat += tail
-            if not isinstance(child.tag, str):
-                continue
-            total += chars[child]
-            in_links += linked[child]
-            below += paragraphs[child]
-            if child.tag in _INLINE:
-                flat += chars[child]
-                flat_linked += linked[child]
-        if element.tag == "a":
-            in_links, flat_linked = total, flat
-        chars[element], linked[element] = total, in_links
-        inline[element], inline_linked[element] = flat, flat_linked
-        if element.tag in _WHOLE_PARAGRAPHS:
-            paragraphs[element] = total
-        elif element.tag in _PARAGRAPH_LIKE and flat >= MIN_PARAGRAPH_CHARS:
-            paragraphs[element] = below + flat
-        else:
-            paragraphs[element] = below
+    """Measure `root` and score its candidate containers (see the module docstring).
 
+    The map is computed once per element while its page is read (`Page.reading`); callers
+    only read it.
+    """
+    memo = reading_memo("measure")
+    if memo is None:
+        return _measure(root)
+    found = memo.get(root)
+    if found is None:
+        found = memo[root] = _measure(root)
+    return found
+
+
+def _measure(root: HtmlElement) -> TextMap:
+    # One pass in reverse document order: every node's measures are complete when it is
+    # reached (its descendants come after it), and are then added to its parent's. Plain
+    # lists indexed by position, each element's tag and text read once (issue 11).
+    nodes = list(root.iter())
+    position = {node: index for index, node in enumerate(nodes)}
+    count = len(nodes)
+    hidden = _hidden(root)
+    tags: list[str | None] = [node.tag if isinstance(node.tag, str) else None for node in nodes]
+    parents = [-1] * count
+    for index in range(1, count):
+        parents[index] = position.get(nodes[index].getparent(), -1)
+    total = [0] * count  # text of the subtree (children's tails included)
+    flat = [0] * count  # direct text, children's tails and inline children
+    in_links = [0] * count
+    flat_linked = [0] * count
+    below = [0] * count  # paragraph text of element children
+    paragraphs = [0] * count
+    chars_of = [0] * count
+    linked_of = [0] * count
+    inline_of = [0] * count
+    inline_linked_of = [0] * count
+    inline_tags = _INLINE
+    whole_tags = _WHOLE_PARAGRAPHS
+    paragraph_tags = _PARAGRAPH_LIKE
+    for index in range(count - 1, -1, -1):
+        node = nodes[index]
+        tag = tags[index]
+        parent = parents[index]
+        tail = node.tail
+        tail_length = _length(tail) if tail else 0
+        if parent >= 0:
+            total[parent] += tail_length
+            flat[parent] += tail_length
+        if tag is None:
+            continue  # a comment or processing instruction: only its tail is text
+        if node in hidden:
+            continue  # everything zero; its tail above still counts for the parent
+        text = node.text
+        own = _length(text) if text else 0
+        node_total = total[index] + own
+        node_flat = flat[index] + own
+        node_links = in_links[index]
+        node_flat_links = flat_linked[index]
+        if tag == "a":
+            node_links, node_flat_links = node_total, node_flat
+        chars_of[index], linked_of[index] = node_total, node_links
+        inline_of[index], inline_linked_of[index] = node_flat, node_flat_links
+        if tag in whole_tags:
+            paragraphs[index] = node_total
+        elif tag in paragraph_tags and node_flat >= MIN_PARAGRAPH_CHARS:
+            paragraphs[index] = below[index] + node_flat
+        else:
+            paragraphs[index] = below[index]
+        if parent >= 0:
+            total[parent] += node_total
+            in_links[parent] += node_links
+            below[parent] += paragraphs[index]
+            if tag in inline_tags:
+                flat[parent] += node_total
+                flat_linked[parent] += node_links
+
+    elements = [node for node, tag in zip(nodes, tags, strict=True) if tag is not None]
+    chars = {node: chars_of[position[node]] for node in elements}
+    linked = {node: linked_of[position[node]] for node in elements}
     text_map = TextMap(chars=chars, linked=linked)
-    page_total = paragraphs.get(root, 0)
+    page_total = paragraphs[0] if count else 0
     # Parents before children again: chrome areas, and everything inside them.
     in_chrome: set[HtmlElement] = set()
     for element in _CHROME_XPATH(root):
         if element is root or element in hidden or element in in_chrome:
             continue
-        if _is_chrome_area(element, paragraphs[element], page_total):
+        if _is_chrome_area(element, paragraphs[position[element]], page_total):
             in_chrome.update(element.iter())
             text_map.chrome.add(element)
 
     scores: dict[HtmlElement, float] = defaultdict(float)
-    prose_own: dict[HtmlElement, int] = {}
-    for element in elements:
-        tag = element.tag
-        if tag not in _PARAGRAPH_LIKE or element in hidden:
+    prose_own = [0] * count
+    for index, tag in enumerate(tags):
+        if tag not in paragraph_tags:
             continue
-        whole = tag in _WHOLE_PARAGRAPHS
-        size = chars[element] if whole else inline[element]
+        element = nodes[index]
+        if element in hidden:
+            continue
+        whole = tag in whole_tags
+        size = chars_of[index] if whole else inline_of[index]
         if size < MIN_PARAGRAPH_CHARS:
             continue
-        links = linked[element] if whole else inline_linked[element]
+        links = linked_of[index] if whole else inline_linked_of[index]
         if links / size < _PROSE_MAX_LINKS and element not in in_chrome:
-            prose_own[element] = size
+            prose_own[index] = size
         text = element.text_content() if whole else _direct_text(element)
         points = 1.0 + len(_COMMAS.findall(text)) + min(size / 100.0, 3.0)
         parent = element.getparent()
@@ -181,14 +223,20 @@ def measure(root: HtmlElement) -> TextMap:
         if grandparent is not None:
             scores[grandparent] += points / 2
     # Prose sums, children before parents.
-    prose: dict[HtmlElement, int] = {}
-    for element in reversed(elements):
-        own = prose_own.get(element, 0)
-        if element.tag in _WHOLE_PARAGRAPHS and own:
-            prose[element] = own
+    prose_of = [0] * count
+    for index in range(count - 1, -1, -1):
+        tag = tags[index]
+        if tag is None:
+            continue
+        own = prose_own[index]
+        if own and tag in whole_tags:
+            prose_of[index] = own
         else:
-            prose[element] = own + sum(prose[c] for c in element if isinstance(c.tag, str))
-    text_map.prose = prose
+            prose_of[index] += own
+        parent = parents[index]
+        if parent >= 0:
+            prose_of[parent] += prose_of[index]
+    text_map.prose = {node: prose_of[position[node]] for node in elements}
     text_map.scores = {
         element: score
         * (1.0 - text_map.link_density(element))

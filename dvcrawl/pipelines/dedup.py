@@ -68,9 +68,10 @@ class DedupPipeline:
             "open_spider was not called"
         )
         article = item.article
-        print_ = fingerprint(article.text)
+        print_ = item.fingerprint or fingerprint(article.text)
         item.content_hash = print_.content_hash
         item.band_keys = print_.keys
+        item.sketch = print_.sketch()
         try:
             match = self.deduplicator.find(article.canonical_url, print_)
         finally:

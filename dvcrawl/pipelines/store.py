@@ -135,6 +135,8 @@ class StorePipeline:
                 archive_url=item.archive_url,
                 archived_at=item.archived_at,
                 capture=item.capture,
+                sketch=item.sketch,
+                relevance=item.relevance,
             )
         except StorageError as error:
             if isinstance(item, CaptureDone):

@@ -1,0 +1,154 @@
+"""``dvcrawl import --jobs N``: extraction on N processes, the same rows as on one.
+
+The archive is the speed benchmark's (benchmarks/portal_archive.py): the gold pages, then
+the same pages republished (exact copies), reposted with a few words changed (near copies)
+and reused as templates for other events, with a few responses that are not pages. Which
+copy is the original depends on the order of the archive, so any reordering of duplicate
+decisions or writes shows in the rows.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.portal_archive import build
+from tests.conftest import Runner
+
+
+def stored(db_url: str) -> dict[str, list]:
+    """Everything an import writes, in the order written (times of the write left out)."""
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    connection.row_factory = sqlite3.Row
+    try:
+        articles = [dict(row) for row in connection.execute("SELECT * FROM articles ORDER BY id")]
+        for article in articles:
+            del article["updated_at"]
+        return {
+            "articles": articles,
+            "bands": connection.execute(
+                "SELECT article_id, band, key FROM lsh_bands ORDER BY article_id, band"
+            ).fetchall(),
+            "sketches": connection.execute(
+                "SELECT article_id, shingles, entities FROM article_sketches ORDER BY article_id"
+            ).fetchall(),
+        }
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def portal_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("archive") / "portal.warc.gz", pages=260)
+
+
+def test_two_processes_store_what_one_process_stores(
+    dvcrawl: Runner, tmp_path: Path, portal_archive: Path
+) -> None:
+    results = {}
+    for jobs in (1, 2):
+        db_url = f"sqlite:///{tmp_path / f'jobs{jobs}.sqlite3'}"
+        result = dvcrawl("import", str(portal_archive), "--jobs", str(jobs), "--db", db_url, "-q")
+        assert result.returncode == 0, result.stderr
+        summary = result.stdout.rsplit(";", 1)[0]  # the time taken differs
+        results[jobs] = (summary, stored(db_url))
+    assert results[2] == results[1]
+    summary, rows = results[1]
+    assert "responses 260" in summary and "skipped 5" in summary, summary
+    # Enough of every kind for the comparison to mean something.
+    duplicates = [row for row in rows["articles"] if row["duplicate_of"] is not None]
+    exact = [row for row in duplicates if row["similarity"] == 1.0]
+    assert len(rows["articles"]) > 150 and len(exact) >= 5 and len(duplicates) > len(exact)
+    assert len(rows["sketches"]) == len(rows["articles"])
+
+
+def test_jobs_must_be_a_positive_number(
+    dvcrawl: Runner, tmp_path: Path, portal_archive: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    result = dvcrawl("import", str(portal_archive), "--jobs", "0", "--db", db_url)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "dvcrawl: error: --jobs must be at least 1, not 0"
+    ], result.stderr
+
+
+# --- when the import is stopped -------------------------------------------------------------
+
+
+def start_import(dvcrawl: Runner, archive: Path, db_url: str) -> subprocess.Popen[str]:
+    """``dvcrawl import --jobs 2`` in its own process group (as a terminal runs a command)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dvcrawl", "import", str(archive), "--jobs", "2", "--db", db_url],
+        cwd=dvcrawl.workdir,
+        env=dvcrawl.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def workers_of(process: subprocess.Popen[str], timeout: float = 30) -> list[int]:
+    """The worker processes of an import, once they are running (Linux's /proc)."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [int(pid) for pid in children.read_text().split()]
+        if len(found) >= 2:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("the import started no workers")
+
+
+@pytest.fixture(scope="module")
+def long_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("long") / "long.warc.gz", pages=1500)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_stops_every_process_with_one_line(
+    dvcrawl: Runner, tmp_path: Path, long_archive: Path
+) -> None:
+    # Ctrl-C reaches the whole process group. A worker interrupted mid-task used to die and
+    # leave the main process waiting for its results forever.
+    process = start_import(dvcrawl, long_archive, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    workers = workers_of(process)
+    time.sleep(1)  # mid-archive
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["dvcrawl: interrupted"], stderr
+    for pid in workers:
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        ), "a worker outlived the import"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_a_killed_worker_is_reported_and_the_articles_before_it_are_stored(
+    dvcrawl: Runner, tmp_path: Path, long_archive: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    process = start_import(dvcrawl, long_archive, db_url)
+    os.kill(workers_of(process)[0], signal.SIGKILL)  # as the kernel's out-of-memory killer
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "worker process ended without its results" in lines[0], stderr
+    # What was stored is a prefix of the archive, stored as a whole run would store it.
+    whole = tmp_path / "whole.sqlite3"
+    assert (
+        dvcrawl("import", str(long_archive), "--jobs", "1", "--db", f"sqlite:///{whole}").returncode
+        == 0
+    )
+    cut, full = stored(db_url)["articles"], stored(f"sqlite:///{whole}")["articles"]
+    assert len(cut) < len(full) and cut == full[: len(cut)]
