@@ -406,7 +406,9 @@ def test_the_index_finds_a_near_copy_stored_earlier(tmp_path: Path) -> None:
 
 
 def test_a_copy_points_to_the_first_copy_not_to_the_copy(tmp_path: Path) -> None:
-    engine, session = index(tmp_path, (B, EDITED, A))
+    # A was rewritten after B copied it: only B still looks like the text, and C is pointed
+    # through B to A.
+    engine, session = index(tmp_path, (A, "Bài gốc, đã sửa sau khi đăng.", None), (B, EDITED, A))
     assert dedup.Deduplicator(session).find(C, dedup.fingerprint(EDITED)).canonical_url == A
     near = EDITED.replace("Chiều 15/1", "Sáng 16/1")
     assert dedup.Deduplicator(session).find(C, dedup.fingerprint(near)).canonical_url == A

@@ -273,19 +273,22 @@ def test_store_commits_each_article_and_keeps_validators_and_bands(db_url: str) 
 
     store = StorePipeline(settings(db_url), CounterStats())
     store.open_spider()
+    store.process_item(item(url="https://danvan.vn/a", text="Bài gốc, đã sửa sau khi đăng."))
     fetched = item()
     fetched.last_modified = "Tue, 01 Oct 2024 00:00:00 GMT"
     fetched.band_keys = fingerprint(TEXT).keys
     fetched.duplicate_of, fetched.similarity = "https://danvan.vn/a", 0.75
     store.process_item(fetched)
-    assert len(rows(db_url)) == 1, "committed at once (DVCRAWL_COMMIT_EVERY = 1)"
+    assert len(rows(db_url)) == 2, "committed at once (DVCRAWL_COMMIT_EVERY = 1)"
     later = datetime(2026, 4, 1, tzinfo=UTC)
     store.process_item(NotModified(fetched.article.canonical_url, later))
     store.close_spider()
     connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
     try:
         row = connection.execute(
-            "SELECT http_last_modified, duplicate_of, similarity, fetched_at FROM articles"
+            "SELECT http_last_modified, duplicate_of, similarity, fetched_at FROM articles "
+            "WHERE canonical_url = ?",
+            (fetched.article.canonical_url,),
         ).fetchone()
         bands = connection.execute("SELECT count(*) FROM lsh_bands").fetchone()[0]
     finally:

@@ -180,3 +180,39 @@ def test_a_replayed_batch_writes_its_index_once(pg_url: str) -> None:
     store.close()
     check_index(engine, texts)
     engine.dispose()
+
+
+# --- a copy never points at a row that is not there ------------------------------------------
+
+
+def test_a_copy_whose_first_copy_was_not_stored_is_stored_as_the_original(tmp_path) -> None:
+    # The dedup pipeline remembers the articles of the run before they are committed; when
+    # the first copy's batch then fails for good, its copy arrives pointing at nothing, and
+    # would be hidden from exports while the first copy is missing (issue 10: no silent loss).
+    engine = make_engine(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    init_db(engine)
+    store = ArticleStore(engine, batch_size=10)
+    first = "https://thanhuytphcm.vn/tin-tuc/a-1491871594"
+    same_batch = "https://thanhuytphcm.vn/tin-tuc/b-1491871595"
+    orphan = "https://thanhuytphcm.vn/tin-tuc/c-1491871596"
+    lost = "https://thanhuytphcm.vn/tin-tuc/never-stored-1491871597"
+    record = article()
+    store.save(record, content_hash=content_hash(record.text), fetched_at=T0)
+    for url, target in ((same_batch, first), (orphan, lost)):
+        copy = article(url=url)
+        store.save(
+            copy,
+            content_hash=content_hash(copy.text),
+            fetched_at=T0,
+            duplicate_of=target,
+            similarity=1.0,
+        )
+    store.close()
+    with Session(engine) as session:
+        rows = {
+            row.canonical_url: (row.duplicate_of, row.similarity)
+            for row in session.scalars(select(ArticleRow))
+        }
+    # A first copy written earlier in the same, uncommitted batch counts as stored.
+    assert rows == {first: (None, None), same_batch: (first, 1.0), orphan: (None, None)}
+    engine.dispose()

@@ -622,6 +622,17 @@ class ArticleStore:
         now = utcnow()
         if row is None:
             fields.setdefault("relevance", None)
+            if duplicate_of is not None and not self._stored(duplicate_of):
+                # The first copy's write failed for good (its run fails and says so), so
+                # this copy would point at no row and be hidden from exports in its place:
+                # it is stored as the original; the next run fetches the other again and
+                # marks whichever comes second.
+                logger.warning(
+                    "%s: its first copy %s is not stored; stored as an original",
+                    article.canonical_url,
+                    duplicate_of,
+                )
+                duplicate_of = similarity = None
             inserted = self.session.execute(
                 _INSERT_ARTICLE,
                 {
@@ -655,6 +666,11 @@ class ArticleStore:
         self.session.execute(update(_ARTICLES).where(_ARTICLES.c.id == row.id).values(**fields))
         self._captured(capture)
         return StoreResult(outcome="updated" if changed else "unchanged", row_id=row.id)
+
+    def _stored(self, canonical_url: str) -> bool:
+        """Whether a row for `canonical_url` exists, written in this batch or before."""
+        found = self.session.execute(_SELECT_STORED, {"canonical_url": canonical_url}).first()
+        return found is not None
 
     def _captured(self, capture: CaptureRef | None) -> None:
         """Record the archive capture an article was read from, with the article."""
