@@ -85,8 +85,24 @@ def test_jobs_must_be_a_positive_number(
 
 def start_import(dvcrawl: Runner, archive: Path, db_url: str) -> subprocess.Popen[str]:
     """``dvcrawl import --jobs 2`` in its own process group (as a terminal runs a command)."""
+    # Ctrl-C as at a terminal, even when this test runs in a background job of a shell
+    # without job control, which starts everything with SIGINT ignored.
+    interruptible = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv[0] = 'dvcrawl'; runpy.run_module('dvcrawl', run_name='__main__')"
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "dvcrawl", "import", str(archive), "--jobs", "2", "--db", db_url],
+        [
+            sys.executable,
+            "-c",
+            interruptible,
+            "import",
+            str(archive),
+            "--jobs",
+            "2",
+            "--db",
+            db_url,
+        ],
         cwd=dvcrawl.workdir,
         env=dvcrawl.env,
         stdout=subprocess.PIPE,
