@@ -1,4 +1,4 @@
-"""dvcrawl's speed against its baselines, in one run: extraction, import, deduplication.
+"""dvcrawl's speed against its baselines, in one run: extraction, import, deduplication, crawl, export.
 
 * **Extraction** (the gold pages, 16 KB on average, one process): milliseconds per page for
   dvcrawl's `extract_article` (pages of covered portals, read by their site module, and
@@ -13,10 +13,26 @@
   command and its workers: with cores to spare, ``--jobs N`` takes about CPU / N.
 * **Deduplication** (`benchmarks/dedup_scale.py`): fingerprint + lookup + store per new
   article at each corpus size.
+* **Crawl** (the whole pipeline: Scrapy engine, spider, extraction, deduplication, store):
+  ``dvcrawl crawl thanhuytphcm --replay WARC --full`` of a synthetic thanhuytphcm portal of
+  ``--crawl-articles`` distinct articles (tests/support/synthetic_site.py, 10 per listing
+  page, every listing page read), against ``scrapy bench`` (Scrapy's own benchmark, run
+  outside the project with Scrapy's defaults). Both rates are responses over Scrapy's
+  ``elapsed_time_seconds``; the crawl's rate with its start-up is shown too. The crawl is
+  also run on a quarter of the portal, to compare peak memory.
+* **Export**: peak RSS of ``dvcrawl export --format jsonl`` and ``--format parquet`` of a
+  corpus of each of ``--export-sizes`` articles (dedup_scale's generated articles).
+
+Every command runs in its own process, started from a small launcher that reports its
+rusage: Linux carries a process's peak RSS over fork and exec, so a command started
+straight from this (large) process would report this process's size as its own peak.
 
 Run: ``.venv/bin/python benchmarks/performance.py [--pages 2000] [--dedup-sizes 10000 100000]
-[--write-readme]`` (about 3 minutes with the defaults on two cores; ``--write-readme``
-replaces the table in README.md's "Performance" section).
+[--crawl-articles 1000] [--export-sizes 2000 10000] [--only SECTION ...] [--skip SECTION ...]
+[--write-readme]`` (sections: extraction, import, dedup, crawl, export; about 4 minutes with
+the defaults on two cores, 8 with ``--dedup-sizes 10000 100000``). ``--write-readme``
+replaces the rows of the sections run in the table of README.md's "Performance" section
+and keeps the others.
 
 The machine may be shared: compare the ratios of one run, and repeat.
 """
