@@ -29,8 +29,8 @@ straight from this (large) process would report this process's size as its own p
 
 Run: ``.venv/bin/python benchmarks/performance.py [--pages 2000] [--dedup-sizes 10000 100000]
 [--crawl-articles 1000] [--export-sizes 2000 10000] [--only SECTION ...] [--skip SECTION ...]
-[--write-readme]`` (sections: extraction, import, dedup, crawl, export; about 4 minutes with
-the defaults on two cores, 8 with ``--dedup-sizes 10000 100000``). ``--write-readme``
+[--write-readme]`` (sections: extraction, import, dedup, crawl, export; about 3 minutes with
+the defaults on two cores, 7 with ``--dedup-sizes 10000 100000``). ``--write-readme``
 replaces the rows of the sections run in the table of README.md's "Performance" section
 and keeps the others.
 
