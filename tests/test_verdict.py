@@ -122,3 +122,37 @@ def test_a_link_at_the_end_of_an_article_does_not_make_it_a_teaser() -> None:
     )
     html = page("Lạng Sơn nhân rộng mô hình Dân vận khéo vùng biên", body)
     assert extract_article(html, "http://danvan.vn/Home/Tin/16482/Lang-Son").is_article
+
+
+def test_an_error_notice_is_an_error_page_and_a_report_about_one_is_not() -> None:
+    from dvcrawl.extract.base import is_error_title
+
+    url = "https://example.gov.vn/tin-tuc/bai-viet-1234.html"
+    notice = "<p>Xin lỗi, trang bạn tìm không tồn tại hoặc đã bị xóa. Quay lại trang chủ.</p>"
+    full = f"<p>Ngày 05/07/2024</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>"
+    for title in (
+        "Không tìm thấy trang",
+        "Lỗi 404 - Trang không tồn tại",
+        "404",
+        "Error 404 | Cổng thông tin điện tử",
+        "Không tìm thấy trang – Mặt trận Tổ quốc Việt Nam tỉnh Hải Dương",
+        "Hệ thống đang bảo trì",
+    ):
+        assert is_error_title(title), title
+        assert extract_article(page(title, notice), url).is_article is False, title
+    # A report's number is not the status code, and a headline that mentions a notice is longer
+    # than one: these were dropped as error pages without a word.
+    for title in (
+        "Quyết định số 404/QĐ-UBND về công tác dân vận năm 2024",
+        "Tổng kết phong trào Dân vận khéo (số 404)",
+        "Bản tin dân vận số 404",
+        "Công văn 404/BDV-TU",
+        "Thông báo 1.404 hộ dân",
+        "Hỗ trợ 404,5 tỷ đồng",
+        "Người dân không tìm thấy nơi nộp hồ sơ trực tuyến ở phường",
+    ):
+        assert not is_error_title(title), title
+        assert extract_article(page(title, full), url).is_article, title
+    # A notice-like headline over a full report: the body decides.
+    assert is_error_title("Không tìm thấy")
+    assert extract_article(page("Không tìm thấy", full), url).is_article

@@ -622,13 +622,31 @@ def date_before_body(
     return None
 
 
-_ERROR_TITLE = re.compile(
-    r"không tồn tại|đã bị (?:gỡ|xóa|xoá)|không tìm thấy|trang không|lỗi 404|\b404\b|page not found|not found|"
-    r"đang bảo trì|truy cập bị từ chối|access denied",
+_ERROR_NOTICE = re.compile(
+    r"không tồn tại|đã bị (?:gỡ|xóa|xoá)|không tìm thấy|page not found|not found|"
+    r"đang bảo trì|truy cập bị từ chối|access denied|"
+    # The status code alone ("404", "Lỗi 404", "Error 404"), never a number of a report
+    # ("Quyết định số 404/QĐ-UBND", "Bản tin số 404").
+    r"(?<!số )(?<![\w/.,-])404(?![\w/.,-])",
     re.IGNORECASE,
 )
+#: Where an error page's headline ends and the portal's name begins ("Không tìm thấy trang –
+#: Mặt trận Tổ quốc tỉnh Hải Dương").
+_TITLE_SEPARATOR = re.compile(r"\s+[-–—|]\s+")
+#: An error notice is short: a report's headline that mentions one ("Người dân không tìm
+#: thấy nơi nộp hồ sơ trực tuyến") is longer.
+_ERROR_NOTICE_MAX_WORDS = 6
 
 
 def is_error_title(title: str | None) -> bool:
-    """Whether a headline is an error or maintenance notice ("Bài viết không tồn tại")."""
-    return bool(title and _ERROR_TITLE.search(title))
+    """Whether a headline is an error or maintenance notice ("Bài viết không tồn tại").
+
+    >>> is_error_title("Lỗi 404 - Trang không tồn tại")
+    True
+    >>> is_error_title("Quyết định số 404/QĐ-UBND về công tác dân vận năm 2024")
+    False
+    """
+    if not title:
+        return False
+    notice = _TITLE_SEPARATOR.split(title.strip(), maxsplit=1)[0]
+    return word_count(notice) <= _ERROR_NOTICE_MAX_WORDS and bool(_ERROR_NOTICE.search(notice))

@@ -246,6 +246,9 @@ def compose(
 #: a listing's two or three teasers pass the plain minimum, a real undated report does not
 #: fall under this.
 _UNDATED_MIN_WORDS = 80
+#: An error page says so in a sentence or two; a page with a notice-like headline ("Không tìm
+#: thấy" as the title of a report) and a full body is an article.
+_ERROR_PAGE_MAX_WORDS = 120
 _ARTICLE_TYPES = frozenset(
     {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
      "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "scholarlyarticle",
@@ -356,7 +359,7 @@ def non_article_reason(
     under a page label. `blocks` are the body's blocks; `skip` the parts of `root` that are
     not the article.
     """
-    if is_error_title(article.title):
+    if is_error_title(article.title) and word_count(article.text or "") < _ERROR_PAGE_MAX_WORDS:
         return "error page"
     if is_search_page(page):
         return "search results"
