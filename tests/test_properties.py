@@ -215,3 +215,15 @@ def test_extraction_of_generated_pages_never_raises(
     for value in (article.title, article.text):
         if value:
             assert unicodedata.is_normalized("NFC", value)
+
+
+@settings(PROFILE, max_examples=300)
+@given(st.text(alphabet="oOuUyaqàáảãạÀèẹÝýỵnh \u0301\u0323\u0306.-_2đ", max_size=40))
+def test_tone_unification_prefilter_never_changes_the_result(text: str) -> None:
+    # The prefilter skips texts without an open old-style syllable (issue 11); it must skip
+    # only texts the rewrite would leave as they are.
+    from dvcrawl.extract.text import _OLD_STYLE, _move_tone, unify_tone_marks
+
+    decomposed = unicodedata.normalize("NFD", text)
+    expected = unicodedata.normalize("NFC", _OLD_STYLE.sub(_move_tone, decomposed))
+    assert unify_tone_marks(text) == expected

@@ -104,9 +104,14 @@ def _move_tone(match: re.Match[str]) -> str:
     return match.group(4) + match.group(6) + match.group(5)
 
 
-# In NFC text, an old-style syllable shows as a bare o/u before a precomposed toned a, e or y;
-# text without one is left as it is, without decomposing it (most text, issue 11).
-_MAYBE_OLD_STYLE = re.compile("[oO][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ]")
+# In NFC text, an old-style syllable shows as a bare o/u before a precomposed toned a, e or y
+# that ends the word; text without one is left as it is, without decomposing it (most text,
+# issue 11). The end of the word matters: "đoàn", "toàn", "hoàn" are closed syllables in
+# almost every Vietnamese text, and decomposing a whole article for them cost more than the
+# rest of its fingerprint.
+_MAYBE_OLD_STYLE = re.compile(
+    "(?:[oO][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ])(?![\\w\u0300-\u036f])"
+)
 
 
 def unify_tone_marks(text: str) -> str:
@@ -139,7 +144,7 @@ def fingerprint_text(text: str) -> str:
     # Extraction compares the same headings, lines and labels many times over (issue 11).
     if len(text) <= _CACHED_CHARS:
         return _short_fingerprint(text)
-    return _fingerprint(text)
+    return _long_fingerprint(text)
 
 
 #: Texts up to this long (headings, lines, labels) have their fingerprints cached.
@@ -148,6 +153,13 @@ _CACHED_CHARS = 400
 
 @lru_cache(maxsize=16384)
 def _short_fingerprint(text: str) -> str:
+    return _fingerprint(text)
+
+
+# A stored article's text is keyed twice in a row, by deduplication and by topic scoring
+# (issue 11); the last few are kept, not more, as they are whole articles.
+@lru_cache(maxsize=4)
+def _long_fingerprint(text: str) -> str:
     return _fingerprint(text)
 
 
