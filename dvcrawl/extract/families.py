@@ -94,19 +94,14 @@ class PageIndex:
 
 _INDEXES: WeakKeyDictionary[Page, PageIndex] = WeakKeyDictionary()
 _ASSETS = etree.XPath("//script/@src | //link/@href | //img/@src", smart_strings=False)
-_CLASSES = etree.XPath("//@class", smart_strings=False)
-_IDS = etree.XPath("//@id", smart_strings=False)
 
 
 def page_index(page: Page) -> PageIndex:
     """The page's asset URLs, class names and ids, gathered once."""
     index = _INDEXES.get(page)
     if index is None:
-        index = PageIndex(
-            "\n".join(_ASSETS(page.root)),
-            frozenset(" ".join(_CLASSES(page.root)).split()),
-            "\n".join(_IDS(page.root)),
-        )
+        classes, ids = page.names
+        index = PageIndex("\n".join(_ASSETS(page.root)), classes, "\n".join(sorted(ids)))
         _INDEXES[page] = index
     return index
 
@@ -304,6 +299,8 @@ def select(page: Page, selector: str) -> list[HtmlElement]:
     found: list[HtmlElement] = []
     seen: set[HtmlElement] = set()
     for part in _parts(selector):
+        if not page.matchable(part):
+            continue  # a class or id the page does not use (issue 11)
         for element in compiled(part)(page.root):
             if element not in seen:
                 seen.add(element)
