@@ -32,6 +32,7 @@ from functools import lru_cache
 from lxml import etree
 
 from dvcrawl.extract.boilerplate import CHROME_CLASS
+from dvcrawl.extract.discard import discarded_below
 
 # The tags `is_hidden` never renders, to find them with a C-level tag filter.
 from dvcrawl.extract.page import _HIDDEN_TAGS as HIDDEN_TAGS
@@ -543,17 +544,12 @@ def _discarded(text_map: TextMap, root: HtmlElement) -> set[HtmlElement]:
     applied inside the chosen container only, and never to a block holding a quarter or more
     of the body's prose (a wrapper that happens to carry such a name).
     """
-    # Imported here: trafilatura costs a few hundred milliseconds to import.
-    from trafilatura.xpaths import OVERALL_DISCARD_XPATH
-
     total = text_map.prose.get(root, 0)
-    found: set[HtmlElement] = set()
-    for xpath in OVERALL_DISCARD_XPATH:
-        for element in xpath(root):
-            if element is root or text_map.prose.get(element, 0) > 0.25 * total:
-                continue
-            found.add(element)
-    return found
+    return {
+        element
+        for element in discarded_below(root)
+        if text_map.prose.get(element, 0) <= 0.25 * total
+    }
 
 
 def inside_element(element: HtmlElement, root: HtmlElement) -> bool:
