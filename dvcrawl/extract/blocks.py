@@ -317,8 +317,16 @@ _FIGURE_TEXT = 700
 
 
 def _figure_sized(element: HtmlElement) -> bool:
-    images = sum(1 for img in element.iter("img") if _image_source(img))
-    return images <= 1 and len(" ".join(element.text_content().split())) <= _FIGURE_TEXT
+    # A body container holds several images and pages of text: it is answered at its second
+    # image, before its text is read (issue 11).
+    images = 0
+    for img in element.iter("img"):
+        if _image_source(img):
+            images += 1
+            if images > 1:
+                return False
+    text = element.text_content()
+    return len(text) <= _FIGURE_TEXT or len(" ".join(text.split())) <= _FIGURE_TEXT
 
 
 def _holds_image(element: HtmlElement) -> bool:

@@ -77,6 +77,27 @@ _PROSE_MAX_LINKS = 0.35
 _WIDEN_COST = 1.0
 
 
+class Measures:
+    """One measure of every element of a measured tree, looked up like a dict's ``get``.
+
+    Backed by the measuring pass's lists: building a dict per measure for every element of
+    every page cost more than the lookups it served (issue 11).
+    """
+
+    __slots__ = ("_position", "_values")
+
+    def __init__(
+        self, position: dict[HtmlElement, int] | None = None, values: list[int] | None = None
+    ):
+        self._position = position if position is not None else {}
+        self._values = values if values is not None else []
+
+    def get(self, element: HtmlElement, default: int = 0) -> int:
+        """The element's measure, or `default` for an element outside the measured tree."""
+        index = self._position.get(element)
+        return default if index is None else self._values[index]
+
+
 @dataclass
 class TextMap:
     """Text measures of every element of a page (characters, whitespace collapsed).
@@ -90,9 +111,9 @@ class TextMap:
 
     """
 
-    chars: dict[HtmlElement, int] = field(default_factory=dict)
-    linked: dict[HtmlElement, int] = field(default_factory=dict)
-    prose: dict[HtmlElement, int] = field(default_factory=dict)
+    chars: Measures = field(default_factory=Measures)
+    linked: Measures = field(default_factory=Measures)
+    prose: Measures = field(default_factory=Measures)
     scores: dict[HtmlElement, float] = field(default_factory=dict)
     chrome: set[HtmlElement] = field(default_factory=set)
 
@@ -185,10 +206,7 @@ def _measure(root: HtmlElement) -> TextMap:
                 flat[parent] += node_total
                 flat_linked[parent] += node_links
 
-    elements = [node for node, tag in zip(nodes, tags, strict=True) if tag is not None]
-    chars = {node: chars_of[position[node]] for node in elements}
-    linked = {node: linked_of[position[node]] for node in elements}
-    text_map = TextMap(chars=chars, linked=linked)
+    text_map = TextMap(chars=Measures(position, chars_of), linked=Measures(position, linked_of))
     page_total = paragraphs[0] if count else 0
     # Parents before children again: chrome areas, and everything inside them.
     in_chrome: set[HtmlElement] = set()
@@ -237,7 +255,7 @@ def _measure(root: HtmlElement) -> TextMap:
         parent = parents[index]
         if parent >= 0:
             prose_of[parent] += prose_of[index]
-    text_map.prose = {node: prose_of[position[node]] for node in elements}
+    text_map.prose = Measures(position, prose_of)
     text_map.scores = {
         element: score
         * (1.0 - text_map.link_density(element))
