@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
@@ -378,23 +378,66 @@ def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None)
     """
     if start is None or end is None:
         return ""
-    _, order = document_order(page)
+    elements, order = document_order(page)
     if start not in order or end not in order:
         return ""
     limit = order[end]
+    last = len(elements) - 1
     parts: list[str] = []
-    for text in start.xpath("following::text()"):
-        parent = text.getparent()
-        position = order.get(parent, limit)
-        if not text.is_text:
-            position += sum(1 for _ in parent.iterdescendants())
+    hidden_owner: dict[HtmlElement, bool] = {}
+    # Walked lazily: "following::text()" listed every text node to the end of the page for
+    # the few before the body (issue 11).
+    for text, element, is_tail in _following_texts(start):
+        if is_tail:
+            position = _subtree_end(element, order, last)
+            owner = element.getparent()
+        else:
+            position = order.get(element, limit)
+            owner = element
         if position >= limit:
             break
-        owner = parent if text.is_text else parent.getparent()
-        if owner is not None and any(is_hidden(node) for node in (owner, *owner.iterancestors())):
-            continue
-        parts.append(str(text))
+        if owner is not None:
+            hidden = hidden_owner.get(owner)
+            if hidden is None:
+                hidden = hidden_owner[owner] = any(
+                    is_hidden(node) for node in (owner, *owner.iterancestors())
+                )
+            if hidden:
+                continue
+        parts.append(text)
     return clean_line(" ".join(parts))
+
+
+def _following_texts(start: HtmlElement) -> Iterator[tuple[str, HtmlElement, bool]]:
+    """The text nodes after `start`'s subtree in document order: (text, element, is_tail)."""
+    node: HtmlElement | None = start
+    while node is not None:
+        if node.tail:
+            yield node.tail, node, True
+        for sibling in node.itersiblings():
+            yield from _subtree_texts(sibling)
+        node = node.getparent()
+
+
+def _subtree_texts(element: HtmlElement) -> Iterator[tuple[str, HtmlElement, bool]]:
+    if isinstance(element.tag, str) and element.text:
+        yield element.text, element, False
+    for child in element:
+        yield from _subtree_texts(child)
+    if element.tail:
+        yield element.tail, element, True
+
+
+def _subtree_end(element: HtmlElement, order: dict[HtmlElement, int], last: int) -> int:
+    """The document position of the last element in `element`'s subtree."""
+    node: HtmlElement | None = element
+    while node is not None:
+        following = node.getnext()
+        if following is not None:
+            index = order.get(following)
+            return index - 1 if index is not None else last
+        node = node.getparent()
+    return last
 
 
 def article_scope(root: HtmlElement, title: HtmlElement | None) -> HtmlElement:
