@@ -36,10 +36,19 @@ def best_match(page: Page, selector: str) -> HtmlElement | None:
     if len(matches) == 1:
         return matches[0]
     scores = content_candidates(page.root)
+    # Each scored element credits the matches it lies in, found on one walk up its ancestors
+    # (matches nest: ".asset-full-content .asset-content" inside ".asset-content").
+    wanted = set(matches)
+    inner: dict[HtmlElement, float] = dict.fromkeys(matches, 0.0)
+    for node, score in scores.items():
+        ancestor: HtmlElement | None = node
+        while ancestor is not None:
+            if ancestor in wanted:
+                inner[ancestor] += score
+            ancestor = ancestor.getparent()
 
     def weight(element: HtmlElement) -> float:
-        inner = sum(score for node, score in scores.items() if inside(node, element))
-        return inner + len(element_text(element)) / 1000.0
+        return inner[element] + len(element_text(element)) / 1000.0
 
     return max(matches, key=weight)
 
