@@ -25,7 +25,7 @@ from collections import defaultdict
 from lxml import etree
 
 from dvcrawl.extract.dates import find_dates
-from dvcrawl.extract.page import HtmlElement, element_text
+from dvcrawl.extract.page import HtmlElement, element_text, within_marked
 from dvcrawl.extract.text import clean_line, fingerprint_text
 
 _LINE_PATTERNS = [
@@ -228,13 +228,14 @@ def _placement(element: HtmlElement) -> float:
     A footer's address and licence lines are paragraphs too; what makes them chrome is where
     they sit.
     """
-    for ancestor in (element, *element.iterancestors()):
-        if ancestor.tag in _CHROME_TAGS:
-            return 0.1
-        names = f"{ancestor.get('class', '')} {ancestor.get('id', '')}".strip()
-        if names and _CHROME_ANCESTOR.search(names):
-            return 0.1
-    return 1.0
+    return 0.1 if within_marked(element, "chrome_ancestor", _is_chrome_ancestor) else 1.0
+
+
+def _is_chrome_ancestor(node: HtmlElement) -> bool:
+    if node.tag in _CHROME_TAGS:
+        return True
+    names = f"{node.get('class', '')} {node.get('id', '')}".strip()
+    return bool(names and _CHROME_ANCESTOR.search(names))
 
 
 def content_candidates(root: HtmlElement) -> dict[HtmlElement, float]:

@@ -23,7 +23,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -447,6 +447,34 @@ def reading_memo(kind: str) -> dict[Any, Any] | None:
     """
     page = _ACTIVE.get()
     return None if page is None else page.memo(kind)
+
+
+def within_marked(element: HtmlElement, kind: str, marked: Callable[[HtmlElement], bool]) -> bool:
+    """Whether `element` or one of its ancestors is `marked` (a menu, a footer, a sidebar...).
+
+    While a page is read (`Page.reading`), each element is answered once per `kind`: the
+    elements of a page share their ancestors, and walking up from each with a regex per
+    ancestor was a twentieth of a listing-like page's extraction (issue 11).
+    """
+    memo = reading_memo(kind)
+    if memo is None:
+        return any(marked(node) for node in (element, *element.iterancestors()))
+    unanswered: list[HtmlElement] = []
+    node: HtmlElement | None = element
+    answer = False
+    while node is not None:
+        known = memo.get(node)
+        if known is not None:
+            answer = known
+            break
+        unanswered.append(node)
+        if marked(node):
+            answer = True
+            break
+        node = node.getparent()
+    for node in unanswered:
+        memo[node] = answer
+    return answer
 
 
 def element_text(element: HtmlElement | None) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from dvcrawl.extract.boilerplate import CHROME_CLASS
 from dvcrawl.extract.dates import find_dates
-from dvcrawl.extract.page import HtmlElement, Page, element_text
+from dvcrawl.extract.page import HtmlElement, Page, element_text, within_marked
 
 # Words of link text that make a link a headline rather than a menu entry or a "more" link.
 _HEADLINE_WORDS = 4
@@ -23,13 +23,14 @@ _CHROME_TAGS = frozenset({"nav", "footer", "header", "aside"})
 
 def in_chrome(element: HtmlElement) -> bool:
     """Whether an element sits in a menu, sidebar, footer, header or "hot news" box."""
-    for node in (element, *element.iterancestors()):
-        if node.tag in _CHROME_TAGS:
-            return True
-        names = f"{node.get('class', '')} {node.get('id', '')}".strip()
-        if names and CHROME_CLASS.search(names):
-            return True
-    return False
+    return within_marked(element, "teaser_chrome", _is_chrome)
+
+
+def _is_chrome(node: HtmlElement) -> bool:
+    if node.tag in _CHROME_TAGS:
+        return True
+    names = f"{node.get('class', '')} {node.get('id', '')}".strip()
+    return bool(names and CHROME_CLASS.search(names))
 
 
 def teaser_links(page: Page) -> list[str]:

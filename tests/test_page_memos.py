@@ -1,0 +1,26 @@
+"""Answers cached while a page is read are the answers computed without the cache (issue 11)."""
+
+from __future__ import annotations
+
+import random
+
+from dvcrawl.extract.boilerplate import in_chrome as in_page_chrome
+from dvcrawl.extract.page import Page
+from dvcrawl.extract.teasers import in_chrome as in_teaser_chrome
+from tests.eval.score import load_gold
+
+
+def test_chrome_areas_answered_once_per_element_agree_with_a_walk_up_from_each() -> None:
+    chosen = random.Random(11)
+    checked = marked = 0
+    for gold in load_gold():
+        page = Page(gold.html, gold.gold["url"])
+        elements = [e for e in page.root.iter() if isinstance(e.tag, str)]
+        plain = {e: (in_page_chrome(e), in_teaser_chrome(e)) for e in elements}
+        with page.reading():
+            # In a random order: an answer must not depend on which element was asked first.
+            for element in chosen.sample(elements, len(elements)):
+                assert (in_page_chrome(element), in_teaser_chrome(element)) == plain[element]
+                checked += 1
+                marked += plain[element][0]
+    assert checked > 20_000 and marked > 2_000
