@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass
 
 from dvcrawl.extract.base import Extractor, article_scope, find_title_element
-from dvcrawl.extract.boilerplate import content_candidates
 from dvcrawl.extract.compose import HEADINGS, compose, inside
 from dvcrawl.extract.page import HtmlElement, Page, element_text
-from dvcrawl.extract.region import content_region
+from dvcrawl.extract.region import content_region, measure
 from dvcrawl.items import Article
 
 FALLBACK = "+fallback"
@@ -35,17 +34,28 @@ def best_match(page: Page, selector: str) -> HtmlElement | None:
         return None
     if len(matches) == 1:
         return matches[0]
-    scores = content_candidates(page.root)
-    # Each scored element credits the matches it lies in, found on one walk up its ancestors
-    # (matches nest: ".asset-full-content .asset-content" inside ".asset-content").
+    # Each match is weighed by the content scores inside it, measured on the outermost
+    # matches alone: the whole page's measure (menus, footers, every portlet) cost a third of
+    # a Liferay page's extraction (issue 11). Matches nest (".asset-full-content
+    # .asset-content" inside ".asset-content"); each scored element credits the matches it
+    # lies in, found on one walk up to its outermost match.
     wanted = set(matches)
+    outermost = [m for m in wanted if not any(a in wanted for a in m.iterancestors())]
     inner: dict[HtmlElement, float] = dict.fromkeys(matches, 0.0)
-    for node, score in scores.items():
-        ancestor: HtmlElement | None = node
-        while ancestor is not None:
-            if ancestor in wanted:
-                inner[ancestor] += score
-            ancestor = ancestor.getparent()
+    for top in outermost:
+        for node, score in measure(top).scores.items():
+            credited = []
+            ancestor: HtmlElement | None = node
+            while ancestor is not None:
+                if ancestor in wanted:
+                    credited.append(ancestor)
+                if ancestor is top:
+                    break
+                ancestor = ancestor.getparent()
+            else:
+                continue  # a parent or grandparent above the match, scored by its paragraphs
+            for match in credited:
+                inner[match] += score
 
     def weight(element: HtmlElement) -> float:
         return inner[element] + len(element_text(element)) / 1000.0
