@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from dvcrawl.extract.base import Extractor, article_scope, find_title_element
 from dvcrawl.extract.compose import HEADINGS, compose, inside
-from dvcrawl.extract.page import HtmlElement, Page, element_text
+from dvcrawl.extract.page import HtmlElement, Page
 from dvcrawl.extract.region import content_region, measure
 from dvcrawl.items import Article
 
@@ -42,8 +42,13 @@ def best_match(page: Page, selector: str) -> HtmlElement | None:
     wanted = set(matches)
     outermost = [m for m in wanted if not any(a in wanted for a in m.iterancestors())]
     inner: dict[HtmlElement, float] = dict.fromkeys(matches, 0.0)
+    chars: dict[HtmlElement, int] = {}
     for top in outermost:
-        for node, score in measure(top).scores.items():
+        text_map = measure(top)
+        for match in wanted:
+            if (size := text_map.chars.get(match, -1)) >= 0:
+                chars[match] = size
+        for node, score in text_map.scores.items():
             credited = []
             ancestor: HtmlElement | None = node
             while ancestor is not None:
@@ -58,7 +63,7 @@ def best_match(page: Page, selector: str) -> HtmlElement | None:
                 inner[match] += score
 
     def weight(element: HtmlElement) -> float:
-        return inner[element] + len(element_text(element)) / 1000.0
+        return inner[element] + chars[element] / 1000.0
 
     return max(matches, key=weight)
 
