@@ -278,7 +278,7 @@ def _choose_title(
             return meta_title
     # No metadata title, or only the portal's name ("<title>Ban Dân vận Tỉnh ủy</title>").
     if body is not None:
-        order = {element: index for index, element in enumerate(page.root.iter())}
+        _, order = document_order(page)
         start = order.get(body, -1)
         before = [
             (order[element], h)
