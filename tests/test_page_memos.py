@@ -24,3 +24,24 @@ def test_chrome_areas_answered_once_per_element_agree_with_a_walk_up_from_each()
                 checked += 1
                 marked += plain[element][0]
     assert checked > 20_000 and marked > 2_000
+
+
+def test_link_density_measured_once_per_element_is_the_density_measured_afresh() -> None:
+    from dvcrawl.extract.boilerplate import link_density
+
+    chosen = random.Random(12)
+    checked = linked = 0
+    for gold in load_gold():
+        page = Page(gold.html, gold.gold["url"])
+        elements = [e for e in page.root.iter("div", "td", "ul", "section", "p", "li")]
+        sample = chosen.sample(elements, min(len(elements), 40))
+        plain = {e: link_density(e) for e in sample}
+        skip = frozenset(sample[:2])
+        plain_skipping = {e: link_density(e, skip) for e in sample}
+        with page.reading():
+            for element in sample + sample:  # asked twice: the second answer is the memo's
+                assert link_density(element) == plain[element]
+                assert link_density(element, skip) == plain_skipping[element]
+                checked += 1
+                linked += plain[element] > 0
+    assert checked > 5_000 and linked > 1_000

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
 from lxml import etree
 
 from dvcrawl.extract.dates import find_dates
-from dvcrawl.extract.page import HtmlElement, element_text, within_marked
+from dvcrawl.extract.page import HtmlElement, element_text, reading_memo, within_marked
 from dvcrawl.extract.text import clean_line, fingerprint_text
 
 _LINE_PATTERNS = [
@@ -194,19 +195,45 @@ def link_density(element: HtmlElement, skip: frozenset[HtmlElement] = frozenset(
     Subtrees in `skip` (parts of a content region that are not the article) are not counted.
     """
     total = _text_length(element)
-    linked = sum(_text_length(a) for a in element.iter("a"))
+    linked = _linked_length(element)
     for part in skip:
         total -= _text_length(part)
-        linked -= sum(_text_length(a) for a in part.iter("a"))
+        linked -= _linked_length(part)
     if total <= 0:
         return 0.0
     return max(0.0, min(1.0, linked / total))
 
 
 def _text_length(element: HtmlElement) -> int:
+    return _once(element, "text_length", _measure_text)
+
+
+def _linked_length(element: HtmlElement) -> int:
+    return _once(element, "linked_length", _measure_links)
+
+
+def _measure_text(element: HtmlElement) -> int:
     # lxml's text_content() is C code; scripts inside it are rare enough in content areas not
     # to matter for a ratio, and this runs for every candidate of every page.
     return len(" ".join(element.text_content().split()))
+
+
+def _measure_links(element: HtmlElement) -> int:
+    return sum(_text_length(a) for a in element.iter("a"))
+
+
+def _once(element: HtmlElement, kind: str, compute: Callable[[HtmlElement], int]) -> int:
+    """`compute(element)`, once per element while a page is read (`Page.reading`).
+
+    The body and its ancestors are measured again and again (scope, verdict, listing tests).
+    """
+    memo = reading_memo(kind)
+    if memo is None:
+        return compute(element)
+    found = memo.get(element)
+    if found is None:
+        found = memo[element] = compute(element)
+    return found
 
 
 _CHROME_TAGS = frozenset({"footer", "nav", "aside", "header", "form"})
