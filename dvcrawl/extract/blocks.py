@@ -111,6 +111,8 @@ class _Walker:
         self._hints: dict[HtmlElement, bool] = {}
         self._groups: dict[HtmlElement, HtmlElement | None] = {}
         self._alignments: dict[tuple[HtmlElement, str], bool] = {}
+        self._caption_marks: dict[HtmlElement, bool] = {}
+        self._figures: dict[HtmlElement, tuple[bool, bool]] = {}
 
     def walk(self, element: HtmlElement, *, bold: bool, italic: bool, link: bool) -> None:
         if hidden(element) or element in self.skip:
@@ -263,11 +265,10 @@ class _Walker:
 
     def _find_caption_hint(self, element: HtmlElement) -> bool:
         for node in self._ancestors(element)[:4]:
-            tag = node.tag.lower()
-            if tag in {"figcaption", "figure", "caption"}:
-                return True
-            names = f"{node.get('class', '')} {node.get('id', '')}"
-            if names.strip() and _CAPTION_CLASS.search(names):
+            marked = self._caption_marks.get(node)
+            if marked is None:
+                marked = self._caption_marks[node] = _marks_caption(node)
+            if marked:
                 return True
         return False
 
@@ -290,8 +291,14 @@ class _Walker:
             tag = node.tag.lower()
             if tag == "figure":
                 return node
-            if tag in {"table", "p", "div", "center"} and _holds_image(node):
-                return node if _figure_sized(node) else None
+            if tag in {"table", "p", "div", "center"}:
+                # Asked from every paragraph below the same container (issue 11).
+                verdict = self._figures.get(node)
+                if verdict is None:
+                    holds = _holds_image(node)
+                    verdict = self._figures[node] = (holds, holds and _figure_sized(node))
+                if verdict[0]:
+                    return node if verdict[1] else None
         return None
 
     def _aligned(self, element: HtmlElement, style: re.Pattern[str], value: str) -> bool:
@@ -310,6 +317,13 @@ class _Walker:
                     break
             self._alignments[key] = aligned
         return aligned
+
+
+def _marks_caption(node: HtmlElement) -> bool:
+    if node.tag.lower() in {"figcaption", "figure", "caption"}:
+        return True
+    names = f"{node.get('class', '')} {node.get('id', '')}"
+    return bool(names.strip() and _CAPTION_CLASS.search(names))
 
 
 #: The most text a figure-like container holds besides its image: a long caption.
