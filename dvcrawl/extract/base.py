@@ -482,27 +482,24 @@ def first_text_element(
     excluded = set(skip)
     if title is not None:
         excluded.add(title)
-    holds_paragraph = _holds_paragraph(min_chars)
+    holds_long_div = _holds_long_div(min_chars)
     for element in root.iter("p", "div", "td", "li"):
         if excluded and any(node in excluded for node in (element, *element.iterancestors())):
             continue
-        text = element_text(element)
-        if len(text) >= min_chars and not holds_paragraph(element):
+        # An element holding a <p> or a long <div> is a container, not a paragraph. The <p>
+        # is looked for first: containers come first in document order, and their text is
+        # then never built, nor their divs' (issue 11).
+        if element.find(".//p") is not None:
+            continue
+        if len(element_text(element)) >= min_chars and not holds_long_div(element):
             return element
     return None
 
 
 @lru_cache(maxsize=16)
-def _holds_paragraph(min_chars: int) -> Callable[[HtmlElement], bool]:
-    """Whether an element holds a ``<p>``, or a ``<div>`` with more than `min_chars` of text."""
-    long_div = etree.XPath(f"boolean(.//div[string-length(normalize-space()) > {min_chars}])")
-
-    def holds(element: HtmlElement) -> bool:
-        # The <p> first: a body container holds one, and the divs' text is then never
-        # measured (each div's string value is built from all its descendants, issue 11).
-        return element.find(".//p") is not None or bool(long_div(element))
-
-    return holds
+def _holds_long_div(min_chars: int) -> etree.XPath:
+    """Whether an element holds a ``<div>`` with more than `min_chars` of text."""
+    return etree.XPath(f"boolean(.//div[string-length(normalize-space()) > {min_chars}])")
 
 
 #: Characters of a paragraph of prose, longer than almost every headline.
