@@ -45,3 +45,23 @@ def test_link_density_measured_once_per_element_is_the_density_measured_afresh()
                 checked += 1
                 linked += plain[element] > 0
     assert checked > 5_000 and linked > 1_000
+
+
+def test_short_anchor_elements_are_those_the_xpath_reading_finds() -> None:
+    from lxml import etree
+
+    from dvcrawl.extract.boilerplate import _ANCHOR_TAGS, _short_anchor_elements
+
+    by_xpath = etree.XPath(
+        ".//*[("
+        + " or ".join(f"self::{tag}" for tag in sorted(_ANCHOR_TAGS))
+        + ") and string-length(string()) <= 80]"
+    )
+    found = 0
+    for gold in load_gold():
+        page = Page(gold.html, gold.gold["url"])
+        for root in [page.root, *page.root.iter("div")][:30]:
+            expected = by_xpath(root)
+            assert list(_short_anchor_elements(root)) == expected
+            found += len(expected)
+    assert found > 10_000

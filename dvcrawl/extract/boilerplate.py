@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
-
-from lxml import etree
+from collections.abc import Callable, Iterator
 
 from dvcrawl.extract.dates import find_dates
 from dvcrawl.extract.page import HtmlElement, element_text, reading_memo, within_marked
@@ -309,7 +307,7 @@ def related_boxes(root: HtmlElement) -> frozenset[HtmlElement]:
     """
     boxes: set[HtmlElement] = set()
     # Short elements of the anchor tags, found in C: most of the body is answered here.
-    for element in _SHORT_ANCHOR_ELEMENTS(root):
+    for element in _short_anchor_elements(root):
         if not is_stop_anchor(element_text(element)):
             continue
         if any(box in element.iterancestors() for box in boxes):
@@ -335,12 +333,24 @@ def related_boxes(root: HtmlElement) -> frozenset[HtmlElement]:
     return frozenset(boxes)
 
 
-#: Descendants with an anchor tag and at most 80 characters of text, in document order.
-_SHORT_ANCHOR_ELEMENTS = etree.XPath(
-    ".//*[("
-    + " or ".join(f"self::{tag}" for tag in sorted(_ANCHOR_TAGS))
-    + ") and string-length(string()) <= 80]"
-)
+#: The most characters of text a stop anchor's element holds.
+_ANCHOR_MAX_CHARS = 80
+
+
+def _short_anchor_elements(root: HtmlElement) -> Iterator[HtmlElement]:
+    """Descendants with an anchor tag and at most 80 characters of text, in document order.
+
+    The text is counted until it passes the limit: an XPath ``string-length(string())``
+    built the whole text of every container on the way (issue 11).
+    """
+    for element in root.iterdescendants(*_ANCHOR_TAGS):
+        size = 0
+        for text in element.itertext():
+            size += len(text)
+            if size > _ANCHOR_MAX_CHARS:
+                break
+        else:
+            yield element
 
 
 def _unlinked_length(element: HtmlElement) -> int:
