@@ -29,8 +29,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from lxml import etree
-
 from dvcrawl.extract.boilerplate import CHROME_CLASS
 from dvcrawl.extract.discard import discarded_below
 
@@ -151,7 +149,7 @@ def _measure(root: HtmlElement) -> TextMap:
     nodes = list(root.iter())
     position = {node: index for index, node in enumerate(nodes)}
     count = len(nodes)
-    hidden = _hidden(root)
+    hidden = _hidden(root, nodes)
     tags: list[str | None] = [node.tag if isinstance(node.tag, str) else None for node in nodes]
     parents = [-1] * count
     for index in range(1, count):
@@ -210,10 +208,17 @@ def _measure(root: HtmlElement) -> TextMap:
     page_total = paragraphs[0] if count else 0
     # Parents before children again: chrome areas, and everything inside them.
     in_chrome: set[HtmlElement] = set()
-    for element in _CHROME_XPATH(root):
+    # Elements with a class or id, or a chrome tag, read from the list at hand: an XPath with
+    # five self:: tests cost more than the rest of this pass (issue 11).
+    for index, element in enumerate(nodes):
+        tag = tags[index]
+        if tag is None or (
+            tag not in _CHROME_TAGS and element.get("class") is None and element.get("id") is None
+        ):
+            continue
         if element is root or element in hidden or element in in_chrome:
             continue
-        if _is_chrome_area(element, paragraphs[position[element]], page_total):
+        if _is_chrome_area(element, paragraphs[index], page_total):
             in_chrome.update(element.iter())
             text_map.chrome.add(element)
 
@@ -266,13 +271,25 @@ def _measure(root: HtmlElement) -> TextMap:
     return text_map
 
 
-_STYLED_XPATH = etree.XPath("descendant-or-self::*[@style or @hidden or @aria-hidden='true']")
+def _hidden(root: HtmlElement, nodes: list[HtmlElement]) -> set[HtmlElement]:
+    """Elements never rendered (scripts, forms controls, display:none), with their content.
 
-
-def _hidden(root: HtmlElement) -> set[HtmlElement]:
-    """Elements never rendered (scripts, forms controls, display:none), with their content."""
+    `nodes` are `root`'s, in document order. Styled elements are picked from them in Python:
+    an XPath testing three attributes on every element took longer (issue 11).
+    """
+    styled = [
+        node
+        for node in nodes
+        if (attributes := node.attrib)
+        and (
+            "style" in attributes
+            or "hidden" in attributes
+            or attributes.get("aria-hidden") == "true"
+        )
+        and isinstance(node.tag, str)
+    ]
     hidden: set[HtmlElement] = set()
-    for element in (*root.iter(*HIDDEN_TAGS), *_STYLED_XPATH(root)):
+    for element in (*root.iter(*HIDDEN_TAGS), *styled):
         if element not in hidden and is_hidden(element):
             hidden.update(element.iter())
     return hidden
@@ -289,13 +306,6 @@ def _direct_text(element: HtmlElement) -> str:
 
 def _names(element: HtmlElement) -> str:
     return f"{element.get('class', '')} {element.get('id', '')}".strip()
-
-
-_CHROME_XPATH = etree.XPath(
-    "descendant-or-self::*[@class or @id or "
-    + " or ".join(f"self::{tag}" for tag in sorted(_CHROME_TAGS))
-    + "]"
-)
 
 
 def _is_chrome_area(element: HtmlElement, paragraphs: int, page_total: int) -> bool:

@@ -1,4 +1,5 @@
-"""Answers cached while a page is read are the answers computed without the cache (issue 11)."""
+"""Fast paths give the answers of the slower paths they replaced (issue 11): memos kept while
+a page is read, and Python tests of what an XPath expression selected."""
 
 from __future__ import annotations
 
@@ -65,3 +66,22 @@ def test_short_anchor_elements_are_those_the_xpath_reading_finds() -> None:
             assert list(_short_anchor_elements(root)) == expected
             found += len(expected)
     assert found > 10_000
+
+
+def test_hidden_elements_are_those_the_xpath_reading_found() -> None:
+    from lxml import etree
+
+    from dvcrawl.extract.page import _HIDDEN_TAGS, is_hidden
+    from dvcrawl.extract.region import _hidden
+
+    styled = etree.XPath("descendant-or-self::*[@style or @hidden or @aria-hidden='true']")
+    total = 0
+    for gold in load_gold():
+        root = Page(gold.html, gold.gold["url"]).root
+        expected: set = set()
+        for element in (*root.iter(*_HIDDEN_TAGS), *styled(root)):
+            if element not in expected and is_hidden(element):
+                expected.update(element.iter())
+        assert _hidden(root, list(root.iter())) == expected
+        total += len(expected)
+    assert total > 3_000
