@@ -260,7 +260,8 @@ def _choose_title(
     meta_key = fingerprint_text(meta_title)
     if meta_key in excluded:
         meta_title, meta_key = "", ""
-    texts = [(element, clean_line(element_text(element))) for element in candidates]
+    # element_text is clean already (clean_line is idempotent).
+    texts = [(element, element_text(element)) for element in candidates]
     texts = [
         (element, h)
         for element, h in texts
