@@ -92,10 +92,14 @@ def extraction(rounds: int) -> dict[str, float]:
     def parse(page) -> None:
         lxml.html.document_fromstring(page.html)
 
-    extractors = {p: extract_article(p.html, p.gold["url"]).extractor for p in pages}
-    generic = [p for p in pages if extractors[p] in GENERIC]
-    site = [p for p in pages if p not in generic]
-    declared = [p for p in site if body_is_declared(extractors[p])]
+    extractors = [extract_article(p.html, p.gold["url"]).extractor for p in pages]
+    generic = [p for p, name in zip(pages, extractors, strict=True) if name in GENERIC]
+    site = [p for p, name in zip(pages, extractors, strict=True) if name not in GENERIC]
+    declared = [
+        p
+        for p, name in zip(pages, extractors, strict=True)
+        if name not in GENERIC and body_is_declared(name)
+    ]
     return {
         "pages": len(pages),
         "site pages": len(site),
