@@ -355,20 +355,12 @@ def _printed_date(page: Page, text: str, month_first: str | None) -> ParsedDate 
     return found[0] if found else None
 
 
-_ORDERS: WeakKeyDictionary[Page, tuple[list[HtmlElement], dict[HtmlElement, int]]] = (
-    WeakKeyDictionary()
-)
 _PRINTED: WeakKeyDictionary[Page, str] = WeakKeyDictionary()
 
 
 def document_order(page: Page) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:
     """The page's elements in document order, and each element's position (computed once)."""
-    cached = _ORDERS.get(page)
-    if cached is None:
-        elements = list(page.root.iter())
-        cached = elements, {element: index for index, element in enumerate(elements)}
-        _ORDERS[page] = cached
-    return cached
+    return page.order
 
 
 def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None) -> str:

@@ -316,6 +316,12 @@ class Page:
         return ", ".join(kept)
 
     @cached_property
+    def order(self) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:
+        """The page's nodes in document order, and each node's position (computed once)."""
+        nodes = list(self.root.iter())
+        return nodes, {node: index for index, node in enumerate(nodes)}
+
+    @cached_property
     def names(self) -> tuple[frozenset[str], frozenset[str]]:
         """Every class name and every id used on the page."""
         return (
@@ -437,6 +443,18 @@ _TEXT_BUDGET_PAGES = 4
 _MIN_TEXT_BUDGET = 1_000_000
 #: The page being read (`Page.reading`), or None.
 _ACTIVE: ContextVar[Page | None] = ContextVar("dvcrawl_page", default=None)
+
+
+def reading_order(root: HtmlElement) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:
+    """`root`'s nodes in document order, and each node's position.
+
+    For the root of the page being read, the page's own order, computed once (`Page.order`).
+    """
+    page = _ACTIVE.get()
+    if page is not None and root is page.root:
+        return page.order
+    nodes = list(root.iter())
+    return nodes, {node: index for index, node in enumerate(nodes)}
 
 
 def reading_memo(kind: str) -> dict[Any, Any] | None:

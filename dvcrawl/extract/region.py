@@ -34,7 +34,7 @@ from dvcrawl.extract.discard import discarded_below
 
 # The tags `is_hidden` never renders, to find them with a C-level tag filter.
 from dvcrawl.extract.page import _HIDDEN_TAGS as HIDDEN_TAGS
-from dvcrawl.extract.page import HtmlElement, is_hidden, reading_memo
+from dvcrawl.extract.page import HtmlElement, is_hidden, reading_memo, reading_order
 
 # Each alternative is needed by a case in tests/test_boilerplate.py ("text" covers news-text
 # and fulltext, "content" Liferay's journal-content).
@@ -146,8 +146,7 @@ def _measure(root: HtmlElement) -> TextMap:
     # One pass in reverse document order: every node's measures are complete when it is
     # reached (its descendants come after it), and are then added to its parent's. Plain
     # lists indexed by position, each element's tag and text read once (issue 11).
-    nodes = list(root.iter())
-    position = {node: index for index, node in enumerate(nodes)}
+    nodes, position = reading_order(root)
     count = len(nodes)
     hidden = _hidden(root, nodes)
     tags: list[str | None] = [node.tag if isinstance(node.tag, str) else None for node in nodes]
