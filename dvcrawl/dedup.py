@@ -39,6 +39,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -87,9 +88,29 @@ def _shingles_of(key: str) -> frozenset[str]:
 def entities(text: str | None) -> frozenset[str]:
     """Proper names (two or more capitalized words) and numbers of a text, tone marks unified."""
     text = unify_tone_marks(text or "")
-    return frozenset(
-        {m.group(0).casefold() for m in _NAME.finditer(text)} | set(_NUMBER.findall(text))
-    )
+    return frozenset(map(str.casefold, _NAME.findall(text))).union(_NUMBER.findall(text))
+
+
+def key_shingle_hashes(key: str) -> np.ndarray:
+    """`shingle_hashes` of a fingerprint's shingles, without building the shingles as text.
+
+    The same array as ``shingle_hashes(_shingles_of(key))``: the words are encoded once and
+    joined into shingles as bytes, and each shingle is hashed by C calls chained with ``map``
+    (issue 11: the Python loop over some 400 shingles per article, an encode, a slice and an
+    ``int.from_bytes`` each, cost about as much as the rest of the fingerprint).
+    """
+    words = list(map(str.encode, key.split()))
+    if len(words) <= SHINGLE_WORDS:
+        items: Iterable[bytes] = [b" ".join(words)] if words else []
+    else:
+        items = map(b" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS)), strict=False))
+    digests = b"".join(map(_DIGEST, map(hashlib.sha1, items)))
+    return np.unique(np.frombuffer(digests, dtype=_SHA1_PREFIX)["prefix"])
+
+
+_DIGEST = methodcaller("digest")
+#: A SHA-1 digest read as its first four bytes, little-endian (datasketch's ``sha1_hash32``).
+_SHA1_PREFIX = np.dtype([("prefix", "<u4"), ("rest", "V16")])
 
 
 def shingle_hashes(items: Iterable[str]) -> np.ndarray:
@@ -303,7 +324,7 @@ def entities_from_bytes(data: bytes) -> np.ndarray:
 def fingerprint(text: str | None) -> Fingerprint:
     """Hash, shingles, MinHash signature, LSH band keys, names and numbers of a text."""
     key = fingerprint_text(text or "")
-    hashes = shingle_hashes(_shingles_of(key))
+    hashes = key_shingle_hashes(key)
     values = signature(hashes)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
     return Fingerprint(digest, hashes, values, band_keys(values), entity_hashes(entities(text)))
@@ -311,8 +332,7 @@ def fingerprint(text: str | None) -> Fingerprint:
 
 def sketch_of(text: str | None) -> Sketch:
     """The sketch of a text (for articles stored without one)."""
-    key = fingerprint_text(text or "")
-    return Sketch(shingle_hashes(_shingles_of(key)), entity_hashes(entities(text)))
+    return Sketch(key_shingle_hashes(fingerprint_text(text or "")), entity_hashes(entities(text)))
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy import Request
 
 from dvcrawl import dedup
+from dvcrawl.extract.text import fingerprint_text
 from dvcrawl.fingerprint import CanonicalRequestFingerprinter
 from dvcrawl.urls import canonicalize
 from dvcrawl.warc import ArchivedResponse, write_warc
@@ -484,6 +487,44 @@ def test_shingles() -> None:
     assert dedup.shingles("Một  hai, ba.") == frozenset({"một hai ba"})
     assert dedup.shingles("") == dedup.shingles(None) == frozenset()
     assert dedup.entities(None) == frozenset()
+
+
+# The fast path of the shingle hashes (issue 11) against the definition it replaces: the
+# hashes of the text shingles. Keys are fingerprints of generated texts (Vietnamese words,
+# punctuation, old-style tone marks, other scripts) and raw strings with unusual spaces.
+_TEXTS = st.lists(
+    st.sampled_from(["Dân", "vận", "khéo", "Hoà", "uỷ", "ĐẢNG", "2023", "-", ",", "\u00a0", "日本"])
+    | st.text(max_size=8),
+    max_size=40,
+).map(" ".join)
+
+
+@settings(database=None, derandomize=True, max_examples=300)
+@given(_TEXTS)
+def test_key_shingle_hashes_are_the_hashes_of_the_shingles(text: str) -> None:
+    for key in (fingerprint_text(text), text):
+        try:
+            expected = dedup.shingle_hashes(dedup._shingles_of(key))
+        except UnicodeEncodeError:  # a lone surrogate: neither path can hash it
+            with pytest.raises(UnicodeEncodeError):
+                dedup.key_shingle_hashes(key)
+            continue
+        found = dedup.key_shingle_hashes(key)
+        assert found.dtype == expected.dtype and found.tolist() == expected.tolist()
+
+
+def test_key_shingle_hashes_of_short_and_empty_keys() -> None:
+    assert dedup.key_shingle_hashes("").tolist() == []
+    one = dedup.key_shingle_hashes("một hai ba")
+    assert one.tolist() == dedup.shingle_hashes(["một hai ba"]).tolist() and len(one) == 1
+    five = dedup.key_shingle_hashes("một hai ba bốn năm")
+    assert five.tolist() == dedup.shingle_hashes(["một hai ba bốn năm"]).tolist()
+    six = dedup.key_shingle_hashes("một hai ba bốn năm sáu")
+    assert (
+        six.tolist() == dedup.shingle_hashes(["một hai ba bốn năm", "hai ba bốn năm sáu"]).tolist()
+    )
+    # A shingle repeated in the text is one hash.
+    assert len(dedup.key_shingle_hashes(" ".join(["a b c d e"] * 4))) == 5
 
 
 def test_band_keys_are_a_stored_format() -> None:

@@ -3,14 +3,20 @@ stored by the real import chain, ``--topic`` on export and search, a changed lis
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sqlite3
+import tempfile
+from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dvcrawl.topic import TopicError, load_topic
+from dvcrawl.extract.text import fingerprint_text
+from dvcrawl.topic import Topic, TopicError, load_topic, spaced_key
 from tests.conftest import Runner, copy_db
 from tests.eval.topic_score import labelled_articles, measure
 from tests.test_cli import one_line_error
@@ -29,11 +35,15 @@ terms = [
 """
 
 
-@pytest.fixture
-def rules(tmp_path: Path):
-    path = tmp_path / "rules.toml"
+def _load_rules(folder: Path) -> Topic:
+    path = folder / "rules.toml"
     path.write_text(RULES, encoding="utf-8")
     return load_topic(path)
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Topic:
+    return _load_rules(tmp_path)
 
 
 def test_points_count_whole_words_capped_with_a_title_bonus(rules) -> None:
@@ -51,6 +61,44 @@ def test_case_and_tone_placement_are_ignored_other_marks_are_not(rules) -> None:
     assert rules.points(None, "hoà giải ở cơ sở") == rules.points(None, "hòa giải ở cơ sở")
     assert rules.points(None, "hóa giải ở cơ sở") == 0
     assert rules.points(None, "dan van") == 0
+
+
+def _points_by_searching_every_term(topic, title, text) -> float:
+    """`Topic.points` as first written: every term searched in both keys (issue 11)."""
+    title_key = spaced_key(fingerprint_text(title or ""))
+    body_key = spaced_key(fingerprint_text(text or ""))
+    total = 0.0
+    for term in topic.terms:
+        in_title = term.count(title_key)
+        count = min(in_title + term.count(body_key), topic.max_count)
+        if count:
+            total += term.weight * count
+            if in_title:
+                total += term.weight * topic.title_bonus
+    return total
+
+
+_WORDS = st.sampled_from(
+    ["dân", "Dân vận", "vận", "hòa", "hoà", "giải", "ở", "cơ sở", "người", "có", "uy tín",
+     "công tác", "mặt trận", "nhân dân", ",", ".", "-", "x"]
+)  # fmt: skip
+_PHRASES = st.lists(_WORDS | st.text(max_size=6), max_size=30).map(" ".join)
+
+
+@functools.cache
+def _topics() -> tuple[Topic, Topic]:
+    """The test's rules and the shipped list."""
+    with tempfile.TemporaryDirectory() as folder:
+        return _load_rules(Path(folder)), load_topic(
+            resources.files("dvcrawl.topics") / "danvan.toml"
+        )
+
+
+@settings(database=None, derandomize=True, max_examples=300)
+@given(title=_PHRASES, text=_PHRASES)
+def test_skipping_absent_terms_gives_the_same_points(title: str, text: str) -> None:
+    for topic in _topics():
+        assert topic.points(title, text) == _points_by_searching_every_term(topic, title, text)
 
 
 def test_relevance_is_one_minus_exp_of_points_over_scale(rules) -> None:
