@@ -36,16 +36,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import methodcaller
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from dvcrawl.db import DriverStatement
 from dvcrawl.db.models import ArticleRow, ArticleSketch, LshBand
 from dvcrawl.extract.text import fingerprint_text, unify_tone_marks
 
@@ -350,9 +351,14 @@ class Deduplicator:
     the current run are also kept (the last `recent_limit`), because a batch not yet committed
     is invisible to other database connections; they are indexed by hash and by band, so
     looking among them costs the same however many there are.
+
+    Reads run on a session's connection, or on a connection given. The caller ends the read
+    transaction after each lookup (rollback), so that later commits are seen. On SQLite, given
+    a connection, the reads run outside any transaction (`DriverStatement`), each seeing
+    every commit made before it: no BEGIN and ROLLBACK per article (issue 11).
     """
 
-    def __init__(self, session: Session, *, recent_limit: int = 2000):
+    def __init__(self, session: Session | Connection, *, recent_limit: int = 2000):
         self.session = session
         self.recent_limit = recent_limit
         self._recent: OrderedDict[str, tuple[Fingerprint, str | None]] = OrderedDict()
@@ -408,10 +414,13 @@ class Deduplicator:
             origin = self._recent[url][1]
             if url != canonical_url and origin != canonical_url:
                 return Match(origin or url, 1.0)
-        row = self._read(_EXACT, hash=print_.content_hash, url=canonical_url).first()
-        if row is None or row.duplicate_of == canonical_url:
+        rows = self._read(_EXACT, hash=print_.content_hash, url=canonical_url)
+        if not rows:
             return None
-        return Match(row.duplicate_of or row.canonical_url, 1.0)
+        url, duplicate_of = rows[0]
+        if duplicate_of == canonical_url:
+            return None
+        return Match(duplicate_of or url, 1.0)
 
     def _candidates(
         self, canonical_url: str, print_: Fingerprint
@@ -430,39 +439,46 @@ class Deduplicator:
         wanted = set(enumerate(print_.keys))
         # Looked up by key alone (an index every database uses well; row-value IN lists are
         # not, on SQLite), then kept only where the band matches too.
-        hits = self._read(_BAND_HITS, keys=print_.keys).all()
-        ids = sorted({hit.article_id for hit in hits if (hit.band, hit.key) in wanted})
+        hits = self._read(_BAND_HITS, keys=print_.keys)
+        ids = sorted({article_id for article_id, band, key in hits if (band, key) in wanted})
         rows: Sequence[Any] = ()
         if ids:
             # Names and numbers first (a few bytes each); shingles only for candidates that
             # pass them (`_Candidate.shingles`).
-            rows = self._read(_CANDIDATE_ROWS, ids=ids, url=canonical_url).all()
-        for row in rows:
-            if row.canonical_url in found:
+            rows = self._read(_CANDIDATE_ROWS, ids=ids, url=canonical_url)
+        for article_id, url, duplicate_of, names in rows:
+            if url in found:
                 continue
-            if row.entities is None:
+            if names is None:
                 # Stored without a sketch (written by another program): made from its text.
-                sketch = sketch_of(self._text(row.id))
+                sketch = sketch_of(self._text(article_id))
                 candidate = _Candidate(sketch.entities, sketch.shingles)
             else:
                 candidate = _Candidate(
-                    entities_from_bytes(row.entities), article_id=row.id, session=self.session
+                    entities_from_bytes(names), article_id=article_id, reader=self._connection
                 )
-            found[row.canonical_url] = (row.duplicate_of, candidate)
+            found[url] = (duplicate_of, candidate)
         return [(url, origin, candidate) for url, (origin, candidate) in found.items()]
 
     def _text(self, article_id: int) -> str | None:
         return self.session.scalar(select(ArticleRow.text).where(ArticleRow.id == article_id))
 
-    def _read(self, statement: Any, **values: Any) -> Any:
-        """Run a prepared read on the session's connection (SQL, not ORM: issue 11)."""
-        return self.session.connection().execute(statement, values)
+    def _connection(self) -> Connection:
+        """The connection reads run on: the session's, or the one given."""
+        if isinstance(self.session, Session):
+            return self.session.connection()
+        return self.session
+
+    def _read(self, statement: DriverStatement, **values: Any) -> list[tuple[Any, ...]]:
+        """The rows of a prepared read (SQL, not ORM: issue 11)."""
+        return statement.rows(self._connection(), values)
 
 
-# The reads of every lookup, built once. Through the ORM they cost more than the lookups
-# themselves (issue 11: dedup is the main process's work during `import --jobs`).
+# The reads of every lookup, built once. Through the ORM, then through SQLAlchemy's execution,
+# they cost more than the lookups themselves (issue 11: dedup is the main process's work
+# during `import --jobs`); on SQLite they run on the driver's cursor (`DriverStatement`).
 _ARTICLES = ArticleRow.__table__
-_EXACT = (
+_EXACT = DriverStatement(
     select(_ARTICLES.c.canonical_url, _ARTICLES.c.duplicate_of)
     .where(
         _ARTICLES.c.content_hash == bindparam("hash"),
@@ -471,10 +487,12 @@ _EXACT = (
     .order_by(_ARTICLES.c.id)
     .limit(1)
 )
-_BAND_HITS = select(LshBand.article_id, LshBand.band, LshBand.key).where(
-    LshBand.key.in_(bindparam("keys", expanding=True))
+_BAND_HITS = DriverStatement(
+    select(LshBand.article_id, LshBand.band, LshBand.key).where(
+        LshBand.key.in_(bindparam("keys", expanding=True))
+    )
 )
-_CANDIDATE_ROWS = (
+_CANDIDATE_ROWS = DriverStatement(
     select(
         _ARTICLES.c.id, _ARTICLES.c.canonical_url, _ARTICLES.c.duplicate_of, ArticleSketch.entities
     )
@@ -485,7 +503,9 @@ _CANDIDATE_ROWS = (
     )
     .order_by(_ARTICLES.c.id)
 )
-_SHINGLES = select(ArticleSketch.shingles).where(ArticleSketch.article_id == bindparam("id"))
+_SHINGLES = DriverStatement(
+    select(ArticleSketch.shingles).where(ArticleSketch.article_id == bindparam("id"))
+)
 
 
 class _Candidate:
@@ -497,19 +517,19 @@ class _Candidate:
         shingles: np.ndarray | None = None,
         *,
         article_id: int | None = None,
-        session: Session | None = None,
+        reader: Callable[[], Connection] | None = None,
     ):
         self.entities = entities
         self._shingles = shingles
         self._article_id = article_id
-        self._session = session
+        self._reader = reader
 
     def shingles(self) -> np.ndarray:
         """The candidate's shingle hashes (read from the database the first time)."""
         if self._shingles is None:
-            assert self._session is not None and self._article_id is not None
-            data = self._session.connection().execute(_SHINGLES, {"id": self._article_id}).scalar()
-            self._shingles = shingles_from_bytes(data or b"")
+            assert self._reader is not None and self._article_id is not None
+            rows = _SHINGLES.rows(self._reader(), {"id": self._article_id})
+            self._shingles = shingles_from_bytes(rows[0][0] if rows and rows[0][0] else b"")
         return self._shingles
 
 

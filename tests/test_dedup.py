@@ -704,3 +704,75 @@ def test_signatures_and_band_shape_are_datasketchs() -> None:
         ours = dedup.fingerprint(text).signature
         assert ours.dtype == np.uint32
         assert (ours == np.asarray(reference.hashvalues, dtype=np.uint32)).all(), text[:40]
+
+
+# --- reads on SQLite's own cursor (issue 11) ------------------------------------------------
+
+
+@settings(database=None, derandomize=True, max_examples=40, deadline=None)
+@given(ids=st.lists(st.integers(-3, 12), max_size=15), text=st.sampled_from([TEXT, EDITED, "x"]))
+def test_driver_reads_give_the_rows_sqlalchemy_gives(tmp_path_factory, ids, text) -> None:
+    # The fast path (SQLite's cursor, IN lists spelled out per length) against SQLAlchemy's
+    # execution of the same statements, on the same database.
+    folder = tmp_path_factory.getbasetemp() / "driver-reads"
+    folder.mkdir(exist_ok=True)
+    if not (folder / "index.sqlite3").exists():
+        index(folder, (A, TEXT, None), (B, EDITED, A), (C, "x", None))[0].dispose()
+    from dvcrawl.db import make_engine
+
+    engine = make_engine(f"sqlite:///{folder / 'index.sqlite3'}")
+    print_ = dedup.fingerprint(text)
+    with engine.connect() as connection:
+        assert dedup.DriverStatement.applies(connection)
+        for statement, values in (
+            (dedup._EXACT, {"hash": print_.content_hash, "url": C}),
+            (dedup._BAND_HITS, {"keys": print_.keys}),
+            (dedup._BAND_HITS, {"keys": print_.keys[: len(ids)]}),
+            (dedup._CANDIDATE_ROWS, {"ids": ids, "url": C}),
+            (dedup._SHINGLES, {"id": ids[0] if ids else 1}),
+        ):
+            slow = [tuple(row) for row in connection.execute(statement.statement, values)]
+            assert statement.rows(connection, values) == slow
+    engine.dispose()
+
+
+def test_a_driver_read_fails_as_sqlalchemy_reports_it(tmp_path: Path) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    engine, session = index(tmp_path, (A, TEXT, None))
+    with engine.connect() as connection:
+        connection.exec_driver_sql("DROP TABLE lsh_bands")
+        with pytest.raises(OperationalError, match="no such table"):
+            dedup._BAND_HITS.rows(connection, {"keys": [1, 2]})
+    session.close()
+    engine.dispose()
+
+
+def test_lookups_on_a_connection_see_each_commit_without_a_new_transaction(
+    tmp_path: Path,
+) -> None:
+    # The pipeline's deduplicator reads on a plain connection: on SQLite each read sees the
+    # commits made before it (no snapshot held from one lookup to the next), as the per-item
+    # transactions did.
+    from dvcrawl.db import ArticleStore
+    from dvcrawl.items import Article
+
+    engine, session = index(tmp_path, (A, "x", None))
+    session.close()
+    with engine.connect() as connection:
+        deduplicator = dedup.Deduplicator(connection)
+        assert deduplicator.find(B, dedup.fingerprint(EDITED)) is None
+        store = ArticleStore(engine, batch_size=1)  # another connection commits TEXT
+        print_ = dedup.fingerprint(TEXT)
+        store.save(
+            Article(url=C, canonical_url=C, site="generic", is_article=True, title="t", text=TEXT),
+            content_hash=print_.content_hash,
+            fetched_at=datetime.now(UTC),
+            band_keys=print_.keys,
+            sketch=print_.sketch(),
+        )
+        store.close()
+        assert not connection.in_transaction()
+        found = deduplicator.find(B, dedup.fingerprint(EDITED))
+        assert found is not None and found.canonical_url == C
+    engine.dispose()

@@ -216,3 +216,50 @@ def test_a_copy_whose_first_copy_was_not_stored_is_stored_as_the_original(tmp_pa
     # A first copy written earlier in the same, uncommitted batch counts as stored.
     assert rows == {first: (None, None), same_batch: (first, 1.0), orphan: (None, None)}
     engine.dispose()
+
+
+def test_the_index_rows_written_on_sqlites_cursor_are_sqlalchemys(tmp_path) -> None:
+    # The LSH bands and sketches of a batch go through `DriverStatement.insert_many` (issue 11):
+    # the same rows as SQLAlchemy's executemany, whatever the order of the columns given.
+    from sqlalchemy import insert
+
+    from dvcrawl.db import DriverStatement
+    from dvcrawl.db.models import ArticleSketch, LshBand
+
+    bands = [(1, band, (2**63 - 1) - band * 7919) for band in range(37)]
+    sketches = [(1, b"\x00\x01\x02\x03" * 5, b""), (2, b"", b"\xff" * 8)]
+    tables = {}
+    for way in ("driver", "sqlalchemy"):
+        engine = make_engine(f"sqlite:///{tmp_path / way}.sqlite3")
+        init_db(engine)
+        with engine.connect() as connection:
+            # No article rows: only the index tables are compared.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            connection.begin()
+            if way == "driver":
+                assert DriverStatement.applies(connection)
+                DriverStatement(insert(LshBand)).insert_many(
+                    connection, ("key", "article_id", "band"), [(k, a, b) for a, b, k in bands]
+                )
+                DriverStatement(insert(ArticleSketch)).insert_many(
+                    connection, ("article_id", "shingles", "entities"), sketches
+                )
+            else:
+                connection.execute(
+                    insert(LshBand), [{"article_id": a, "band": b, "key": k} for a, b, k in bands]
+                )
+                connection.execute(
+                    insert(ArticleSketch),
+                    [{"article_id": a, "shingles": s, "entities": e} for a, s, e in sketches],
+                )
+            connection.commit()
+        with engine.connect() as connection:
+            tables[way] = [
+                connection.exec_driver_sql(
+                    f"SELECT *, typeof({column}) FROM {table} ORDER BY 1, 2"
+                ).all()
+                for table, column in (("lsh_bands", "key"), ("article_sketches", "shingles"))
+            ]
+        engine.dispose()
+    assert tables["driver"] == tables["sqlalchemy"]
+    assert len(tables["driver"][0]) == 37 and tables["driver"][0][-1][-1] == "integer"

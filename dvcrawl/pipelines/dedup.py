@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scrapy.settings import BaseSettings
-from sqlalchemy.orm import Session
 
 from dvcrawl.db import make_engine
 from dvcrawl.dedup import Deduplicator, fingerprint
@@ -13,7 +12,7 @@ from dvcrawl.items import FetchedArticle, NotModified
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
     from dvcrawl.pipelines import Stats
 
@@ -22,8 +21,9 @@ class DedupPipeline:
     """Fingerprint each article and point copies to the first stored copy (`dvcrawl.dedup`).
 
     The item goes on either way, with ``duplicate_of`` and ``similarity`` set for copies; the
-    store writes them. Reads the database through its own connection, one short transaction
-    per item, so it sees every batch the store has committed.
+    store writes them. Reads the database through its own connection, at most one short
+    transaction per item (none on SQLite: see `Deduplicator`), so it sees every batch the
+    store has committed.
 
     Stats: ``dvcrawl/duplicates/exact``, ``dvcrawl/duplicates/near``.
     """
@@ -32,7 +32,7 @@ class DedupPipeline:
         self.url = settings.get("DVCRAWL_DB_URL")
         self.stats = stats
         self.engine: Engine | None = None
-        self.session: Session | None = None
+        self.connection: Connection | None = None
         self.deduplicator: Deduplicator | None = None
 
     @classmethod
@@ -50,13 +50,13 @@ class DedupPipeline:
         finally:
             schema.dispose()
         self.engine = make_engine(self.url)
-        self.session = Session(self.engine)
-        self.deduplicator = Deduplicator(self.session)
+        self.connection = self.engine.connect()
+        self.deduplicator = Deduplicator(self.connection)
 
     def close_spider(self) -> None:
         """Release the database."""
-        if self.session is not None:
-            self.session.close()
+        if self.connection is not None:
+            self.connection.close()
         if self.engine is not None:
             self.engine.dispose()
 
@@ -64,7 +64,7 @@ class DedupPipeline:
         """Set the item's fingerprints and, for a copy, the first copy it duplicates."""
         if not isinstance(item, FetchedArticle):
             return item  # NotModified, CaptureDone: nothing to check
-        assert self.deduplicator is not None and self.session is not None, (
+        assert self.deduplicator is not None and self.connection is not None, (
             "open_spider was not called"
         )
         article = item.article
@@ -75,7 +75,7 @@ class DedupPipeline:
         try:
             match = self.deduplicator.find(article.canonical_url, print_)
         finally:
-            self.session.rollback()  # end the read snapshot: later batches must be visible
+            self.connection.rollback()  # end the read snapshot: later batches must be visible
         if match is not None:
             item.duplicate_of = match.canonical_url
             item.similarity = match.similarity
