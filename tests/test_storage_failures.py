@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+import dvcrawl.db as db_module
 from dvcrawl.db import (
     ArticleStore,
     DatabaseUnwritable,
@@ -156,19 +157,18 @@ def test_ctrl_c_in_the_middle_of_a_write_rolls_the_batch_back(db: str) -> None:
     assert save(store, article(1)) == "new"
     assert save(store, article(2)) == "new"  # the first batch, committed
     assert save(store, article(3)) == "new"
-    execute = store.session.execute
-    calls: list[object] = []
+    insert = db_module._INSERT_ARTICLE.insert
 
-    def interrupted(statement, *args, **kwargs):
-        calls.append(statement)
-        if len(calls) == 2:  # after the lookup, at the insert
-            raise KeyboardInterrupt
-        return execute(statement, *args, **kwargs)
+    def interrupted(connection, values):
+        insert(connection, values)  # the row is written, its index not yet
+        raise KeyboardInterrupt
 
-    store.session.execute = interrupted  # type: ignore[method-assign]
-    with pytest.raises(KeyboardInterrupt):
-        save(store, article(4))
-    store.session.execute = execute  # type: ignore[method-assign]
+    db_module._INSERT_ARTICLE.insert = interrupted  # type: ignore[method-assign]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            save(store, article(4))
+    finally:
+        del db_module._INSERT_ARTICLE.insert
     store.close()
     engine.dispose()
     assert count(db) == 2

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+import dvcrawl.db as db_module
 from dvcrawl.db import ArticleStore, init_db, make_engine
 from dvcrawl.db.models import ArticleRow, ArticleVersion
 from dvcrawl.extract.text import content_hash
@@ -150,7 +151,7 @@ def test_bands_and_sketches_are_written_with_their_batch(tmp_path) -> None:
     engine.dispose()
 
 
-def test_a_replayed_batch_writes_its_index_once(pg_url: str) -> None:
+def test_a_replayed_batch_writes_its_index_once(pg_url: str, monkeypatch) -> None:
     # A transient failure in a batch rolls it back and replays it. On PostgreSQL the replayed
     # rows get new ids (sequences are not rolled back): bands kept for the old ids would
     # point to no article.
@@ -159,17 +160,16 @@ def test_a_replayed_batch_writes_its_index_once(pg_url: str) -> None:
     engine = make_engine(pg_url, writer=True)
     init_db(engine)
     store = ArticleStore(engine, batch_size=3, sleep=lambda _: None)
-    execute = store.session.execute
+    insert = db_module._INSERT_ARTICLE.insert
     inserts: list[object] = []
 
-    def flaky(statement, *args, **kwargs):  # the second article's insert fails once
-        if getattr(statement, "is_insert", False) and statement.table.name == "articles":
-            inserts.append(statement)
-            if len(inserts) == 2:
-                raise OperationalError("INSERT", {}, Exception("database is locked"))
-        return execute(statement, *args, **kwargs)
+    def flaky(connection, values):  # the second article's insert fails once
+        inserts.append(values)
+        if len(inserts) == 2:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return insert(connection, values)
 
-    store.session.execute = flaky  # type: ignore[method-assign]
+    monkeypatch.setattr(db_module._INSERT_ARTICLE, "insert", flaky)
     texts = {
         f"https://thanhuytphcm.vn/tin-tuc/bai-{n}-14918{n:05d}": f"Bài {n} của Ban Dân vận."
         for n in range(3)
@@ -263,3 +263,75 @@ def test_the_index_rows_written_on_sqlites_cursor_are_sqlalchemys(tmp_path) -> N
         engine.dispose()
     assert tables["driver"] == tables["sqlalchemy"]
     assert len(tables["driver"][0]) == 37 and tables["driver"][0][-1][-1] == "integer"
+
+
+def test_articles_written_on_sqlites_cursor_are_the_rows_sqlalchemy_writes(
+    tmp_path, monkeypatch
+) -> None:
+    # The store's per-article lookup and insert run on SQLite's cursor (issue 11), with the
+    # column types' own conversions (dates, JSON, floats): every column of every table the
+    # same as through SQLAlchemy, for new, unchanged, updated and retitled articles, copies
+    # and copies of articles that were never stored.
+    from dataclasses import replace
+
+    from dvcrawl.db import DriverStatement
+
+    images = [{"src": "https://thanhuytphcm.vn/a.jpg", "caption": "Ảnh “một”"}]
+    full = replace(
+        article(),
+        sapo="Sapo.",
+        author="Tác giả",
+        published_at="2026-01-01T08:00:00+07:00",
+        published_raw="01/01/2026",
+        images=images,
+    )
+    other = article("Một bài khác.", url="https://thanhuytphcm.vn/tin-tuc/b-1491871595")
+    steps = [
+        (full, T0, {}),
+        (full, T1, {"etag": '"x"', "last_modified": "Thu, 01 Jan 2026 00:00:00 GMT"}),
+        (replace(full, title="Tiêu đề mới"), T1, {"relevance": 0.25}),
+        (replace(full, text="Đoạn một, đã sửa."), T1, {"archive_url": "https://web.archive.org/x"}),
+        (other, T0, {"duplicate_of": full.canonical_url, "similarity": 0.8147}),
+        (replace(other, canonical_url=other.url + "-2", url=other.url + "-2"), T0,
+         {"duplicate_of": "https://thanhuytphcm.vn/never-stored", "similarity": 1.0,
+          "archived_at": T1}),
+    ]  # fmt: skip
+    tables = {}
+    for way in ("driver", "sqlalchemy"):
+        if way == "sqlalchemy":
+            monkeypatch.setattr(DriverStatement, "applies", staticmethod(lambda connection: False))
+        engine = make_engine(f"sqlite:///{tmp_path / way}.sqlite3")
+        init_db(engine)
+        store = ArticleStore(engine, batch_size=2)
+        outcomes = [
+            store.save(
+                record, content_hash=content_hash(record.text), fetched_at=when, **extra
+            ).outcome
+            for record, when, extra in steps
+        ]
+        assert outcomes == ["new", "unchanged", "updated", "updated", "new", "new"]
+        store.close()
+        with engine.connect() as connection:
+            tables[way] = {
+                table: connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1").all()
+                for table in ("articles", "article_versions")
+            }
+            tables[way]["types"] = connection.exec_driver_sql(
+                "SELECT typeof(images), typeof(fetched_at), typeof(archived_at), "
+                "typeof(similarity), typeof(relevance), typeof(schema_version) FROM articles"
+            ).all()
+        engine.dispose()
+    columns = ArticleRow.__table__.columns.keys()
+    now_columns = {columns.index("updated_at")}  # the time of writing
+    strip = [
+        tuple(v for i, v in enumerate(row) if i not in now_columns)
+        for way in ("driver", "sqlalchemy")
+        for row in tables[way]["articles"]
+    ]
+    assert strip[: len(strip) // 2] == strip[len(strip) // 2 :]
+    versions = {way: [row[:-1] for row in tables[way]["article_versions"]] for way in tables}
+    assert versions["driver"] == versions["sqlalchemy"] and len(versions["driver"]) == 1
+    assert tables["driver"]["types"] == tables["sqlalchemy"]["types"]
+    assert tables["driver"]["articles"][0][columns.index("images")] == (
+        '[{"src": "https://thanhuytphcm.vn/a.jpg", "caption": "\\u1ea2nh \\u201cm\\u1ed9t\\u201d"}]'
+    )

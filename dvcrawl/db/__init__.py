@@ -60,15 +60,15 @@ _ARTICLES = ArticleRow.__table__
 _VERSIONS = ArticleVersion.__table__
 _BANDS = LshBand.__table__
 _SKETCHES = ArticleSketch.__table__
-#: The stored row of a canonical URL, as `ArticleStore` needs it (built once, bound per call).
-_SELECT_STORED = select(
-    _ARTICLES.c.id,
-    _ARTICLES.c.content_hash,
-    _ARTICLES.c.title,
-    _ARTICLES.c.text,
-    _ARTICLES.c.fetched_at,
-).where(_ARTICLES.c.canonical_url == bindparam("canonical_url"))
-_INSERT_ARTICLE = insert(_ARTICLES)
+# The statements `ArticleStore` runs for every article, built once (`DriverStatement`, defined
+# below, runs them on SQLite's own cursor: issue 11).
+_STORED = select(_ARTICLES.c.id, _ARTICLES.c.content_hash, _ARTICLES.c.title).where(
+    _ARTICLES.c.canonical_url == bindparam("canonical_url")
+)
+#: What an article's earlier version keeps, read only when its text changed.
+_PREVIOUS = select(_ARTICLES.c.text, _ARTICLES.c.fetched_at).where(
+    _ARTICLES.c.id == bindparam("id")
+)
 
 logger = logging.getLogger(__name__)
 
@@ -450,17 +450,16 @@ class DriverStatement:
     lookup; deduplication makes three or four such reads per article and the LSH index takes
     37 rows per article (issue 11). On SQLite through its standard driver, the statement's SQL
     is rendered once per number of values in its IN lists and run on the driver's cursor, in
-    the transaction of the SQLAlchemy connection given. Only for columns whose values need no
-    conversion either way (integers, text, bytes): SQLAlchemy's type processing is skipped.
-    Other databases and drivers run the statement through SQLAlchemy, with the same results.
-    Errors are raised as SQLAlchemy's (`DBAPIError`), as through SQLAlchemy.
+    the transaction of the SQLAlchemy connection given. Values are converted by the column
+    types' own bind processors, as SQLAlchemy converts them (dates, JSON); the rows read are
+    the driver's, so a SELECT must read only columns that need no conversion (integers, text,
+    bytes). Other databases and drivers run the statement through SQLAlchemy, with the same
+    results. Errors are raised as SQLAlchemy's (`DBAPIError`), as through SQLAlchemy.
     """
 
     def __init__(self, statement: Any):
         self.statement = statement
-        self._compiled: dict[
-            tuple[str, ...] | None, tuple[str, list[str], dict[str, Any], frozenset[str]]
-        ] = {}
+        self._compiled: dict[tuple[str, ...] | None, _Compiled] = {}
         self._texts: dict[tuple[int, ...], str] = {}
 
     @staticmethod
@@ -492,45 +491,69 @@ class DriverStatement:
                 self.statement, [dict(zip(columns, row, strict=True)) for row in rows]
             )
             return
-        sql, names, _, _ = self._compiled_for(connection, columns)
+        sql, names, _, _, processors = self._compiled_for(connection, columns)
         if names != list(columns):
             order = [columns.index(name) for name in names]
             rows = [tuple(row[i] for i in order) for row in rows]
+        if any(processors):
+            rows = [_processed(row, processors) for row in rows]
         driver = connection.connection.driver_connection
         try:
             driver.executemany(sql, rows)  # type: ignore[union-attr]
         except sqlite3.Error as exc:
             raise DBAPIError.instance(sql, rows, exc, sqlite3.Error) from exc
 
+    def insert(self, connection: Connection, values: dict[str, Any]) -> int:
+        """Run an INSERT of one row; the new row's primary key."""
+        columns = tuple(values)
+        if self.applies(connection):
+            sql, names, _, _, processors = self._compiled_for(connection, columns)
+            # Only when the statement takes exactly the values given: a column left out
+            # would take a default that SQLAlchemy computes, not the driver.
+            if len(names) == len(columns) and set(names) == set(columns):
+                params = _processed(tuple(values[name] for name in names), processors)
+                driver = connection.connection.driver_connection
+                try:
+                    return int(driver.execute(sql, params).lastrowid)  # type: ignore[union-attr]
+                except sqlite3.Error as exc:
+                    raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+        return int(connection.execute(self.statement, values).inserted_primary_key[0])
+
     def _compiled_for(
         self, connection: Connection, columns: tuple[str, ...] | None = None
-    ) -> tuple[str, list[str], dict[str, Any], frozenset[str]]:
-        """(SQL, the names of its marks in order, default values, the IN lists' names)."""
+    ) -> _Compiled:
+        """The statement compiled for `connection`'s database (see `_Compiled`)."""
         found = self._compiled.get(columns)
         if found is None:
+            dialect = connection.dialect
             compiled = self.statement.compile(
-                dialect=connection.dialect, column_keys=list(columns) if columns else None
+                dialect=dialect, column_keys=list(columns) if columns else None
             )
+            names = list(compiled.positiontup or ())
             found = self._compiled[columns] = (
                 compiled.string,
-                list(compiled.positiontup or ()),
+                names,
                 dict(compiled.params),
                 frozenset(p.key for p in compiled.binds.values() if p.expanding),
+                [
+                    compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                    for name in names
+                ],
             )
         return found
 
     def _bound(self, connection: Connection, values: dict[str, Any]) -> tuple[str, list[Any]]:
         """The SQL with its IN lists spelled out, and the values in the order of its marks."""
-        sql, names, defaults, expanding = self._compiled_for(connection)
+        sql, names, defaults, expanding, processors = self._compiled_for(connection)
         params: list[Any] = []
         counts: list[int] = []
-        for name in names:
+        for name, processor in zip(names, processors, strict=True):
             value = values[name] if name in values else defaults[name]
             if name in expanding:
-                params.extend(value)
+                params.extend(value if processor is None else map(processor, value))
                 counts.append(len(value))
             else:
-                params.append(value)
+                params.append(value if processor is None else processor(value))
         if not expanding:
             return sql, params
         key = tuple(counts)
@@ -544,6 +567,21 @@ class DriverStatement:
         return text, params
 
 
+#: A compiled `DriverStatement`: its SQL, the names of its marks in order, the statement's own
+#: values (a LIMIT), the names of its IN lists, and each mark's bind processor (or None).
+_Compiled = tuple[str, list[str], dict[str, Any], frozenset[str], list[Callable[[Any], Any] | None]]
+
+
+def _processed(row: tuple[Any, ...], processors: list[Any]) -> tuple[Any, ...]:
+    """A row's values converted by the column types' bind processors."""
+    return tuple(
+        value if processor is None else processor(value)
+        for value, processor in zip(row, processors, strict=True)
+    )
+
+
+_SELECT_STORED = DriverStatement(_STORED)
+_INSERT_ARTICLE = DriverStatement(insert(_ARTICLES))
 #: The LSH index's rows of a batch: 37 per article, integers and bytes (`DriverStatement`).
 _INSERT_BANDS = DriverStatement(insert(_BANDS))
 _INSERT_SKETCHES = DriverStatement(insert(_SKETCHES))
@@ -702,8 +740,11 @@ class ArticleStore:
         relevance: float | None,
     ) -> StoreResult:
         # SQL statements, not ORM objects: a flush of the unit of work per article cost more
-        # than extracting it (issue 11).
-        row = self.session.execute(_SELECT_STORED, {"canonical_url": article.canonical_url}).first()
+        # than extracting it (issue 11). They bypass the session's autoflush: flushed here.
+        self.session.flush()
+        connection = self.session.connection()
+        found = _SELECT_STORED.rows(connection, {"canonical_url": article.canonical_url})
+        row = found[0] if found else None
         fields: dict[str, Any] = {
             "url": article.url,
             "site": article.site,
@@ -742,8 +783,8 @@ class ArticleStore:
                     duplicate_of,
                 )
                 duplicate_of = similarity = None
-            inserted = self.session.execute(
-                _INSERT_ARTICLE,
+            row_id = _INSERT_ARTICLE.insert(
+                connection,
                 {
                     "canonical_url": article.canonical_url,
                     "duplicate_of": duplicate_of,
@@ -753,33 +794,35 @@ class ArticleStore:
                     **fields,
                 },
             )
-            row_id = int(inserted.inserted_primary_key[0])
             self._replace_bands(row_id, band_keys, sketch, fresh=True)
             self._captured(capture)
             return StoreResult(outcome="new", row_id=row_id)
-        changed = row.content_hash != content_hash or row.title != article.title
-        if row.content_hash != content_hash:
-            self._replace_bands(row.id, band_keys, sketch, fresh=False)
+        row_id, stored_hash, stored_title = row
+        changed = stored_hash != content_hash or stored_title != article.title
+        if stored_hash != content_hash:
+            self._replace_bands(row_id, band_keys, sketch, fresh=False)
+            previous = self.session.execute(_PREVIOUS, {"id": row_id}).one()
             self.session.execute(
                 insert(_VERSIONS).values(
-                    article_id=row.id,
-                    content_hash=row.content_hash,
-                    title=row.title,
-                    text=row.text,
-                    fetched_at=row.fetched_at,
+                    article_id=row_id,
+                    content_hash=stored_hash,
+                    title=stored_title,
+                    text=previous.text,
+                    fetched_at=previous.fetched_at,
                     replaced_at=now,
                 )
             )
         if changed:
             fields["updated_at"] = now
-        self.session.execute(update(_ARTICLES).where(_ARTICLES.c.id == row.id).values(**fields))
+        self.session.execute(update(_ARTICLES).where(_ARTICLES.c.id == row_id).values(**fields))
         self._captured(capture)
-        return StoreResult(outcome="updated" if changed else "unchanged", row_id=row.id)
+        return StoreResult(outcome="updated" if changed else "unchanged", row_id=row_id)
 
     def _stored(self, canonical_url: str) -> bool:
         """Whether a row for `canonical_url` exists, written in this batch or before."""
-        found = self.session.execute(_SELECT_STORED, {"canonical_url": canonical_url}).first()
-        return found is not None
+        return bool(
+            _SELECT_STORED.rows(self.session.connection(), {"canonical_url": canonical_url})
+        )
 
     def _captured(self, capture: CaptureRef | None) -> None:
         """Record the archive capture an article was read from, with the article."""
