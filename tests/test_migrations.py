@@ -336,3 +336,46 @@ def test_an_older_database_gets_its_articles_sketched_on_upgrade(tmp_path: Path)
     engine.dispose()
     assert stored == {url_: dedup.sketch_of(body).shingles_bytes() for url_, body in texts.items()}
     assert all(stored.values())
+
+
+# --- the current schema is recognized without Alembic (issue 11) ----------------------------
+
+
+def test_the_newest_revision_read_from_the_files_is_alembics() -> None:
+    from dvcrawl.db import _revisions, _shipped_head
+
+    assert _shipped_head() == _revisions()[0] == head_revision()
+
+
+def test_a_current_database_is_opened_without_importing_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'current.sqlite3'}"
+    script = (
+        "import sys; from dvcrawl.db import init_db, make_engine; "
+        f"print(init_db(make_engine({url!r}, writer=True)), 'alembic' in sys.modules)"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert [run.stdout.split() for run in runs] == [["created", "True"], ["current", "False"]]
+
+
+@pytest.mark.parametrize(
+    ("stamp", "raised"),
+    [("0003", "needs upgrading"), ("9999", "newer than this dvcrawl knows")],
+)
+def test_a_database_at_another_revision_is_left_to_alembic(
+    tmp_path: Path, stamp: str, raised: str
+) -> None:
+    # The fast path says "current" only for the newest revision; anything else is decided and
+    # reported by Alembic, as before.
+    engine = make_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}", writer=True)
+    assert init_db(engine) == "created"
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": stamp})
+    with pytest.raises(DatabaseError, match=raised):
+        init_db(engine)
+    engine.dispose()
