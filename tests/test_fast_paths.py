@@ -85,3 +85,29 @@ def test_hidden_elements_are_those_the_xpath_reading_found() -> None:
         assert _hidden(root, list(root.iter())) == expected
         total += len(expected)
     assert total > 3_000
+
+
+def test_brand_elements_are_those_the_xpath_reading_found() -> None:
+    import gzip
+    from pathlib import Path
+
+    from dvcrawl.extract.base import _brand_elements, _brand_names
+    from dvcrawl.extract.families import page_index
+
+    zyte = Path(__file__).resolve().parent.parent / "benchmarks" / "zyte_articles" / "html"
+    htmls = [gold.html for gold in load_gold()]
+    htmls += [gzip.decompress(path.read_bytes()).decode() for path in sorted(zyte.glob("*.gz"))]
+    found = 0
+    for html in htmls:
+        page = Page(html, "https://example.vn/")
+        index = page_index(page)
+        tokens = [name for name in index.classes if _brand_names(name) and "'" not in name]
+        ids = [name for name in index.ids.split("\n") if name and _brand_names(name)]
+        ids = [name for name in ids if "'" not in name]
+        tests = [f"contains(concat(' ', normalize-space(@class), ' '), ' {n} ')" for n in tokens]
+        tests += [f"@id='{name}'" for name in ids]
+        query = "//footer" + (f" | //*[@class or @id][{' or '.join(tests)}]" if tests else "")
+        expected = page.root.xpath(query)
+        assert _brand_elements(page, frozenset(tokens), frozenset(ids)) == expected
+        found += len(expected)
+    assert found > 2_000

@@ -182,12 +182,8 @@ def printed_names(page: Page) -> str:
     ids = [
         name for name in index.ids.split("\n") if name and _brand_names(name) and "'" not in name
     ]
-    tests = [f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')" for name in tokens]
-    tests += [f"@id='{name}'" for name in ids]
-    # One pass over the page: a union of one path per name would walk it once per name.
-    query = "//footer" + (f" | //*[@class or @id][{' or '.join(tests)}]" if tests else "")
     inside: set[HtmlElement] = set()
-    for element in page.root.xpath(query):
+    for element in _brand_elements(page, frozenset(tokens), frozenset(ids)):
         if element.tag in {"body", "html"} or any(a in inside for a in element.iterancestors()):
             continue
         inside.add(element)
@@ -195,6 +191,36 @@ def printed_names(page: Page) -> str:
     text = f" {' '.join(fingerprint_text(part) for part in parts if part)} "
     _PRINTED[page] = text
     return text
+
+
+_XML_SPACE = re.compile("[ \t\n\r]+")
+
+
+def _brand_elements(page: Page, classes: frozenset[str], ids: frozenset[str]) -> list[HtmlElement]:
+    """Footers, and elements carrying one of the brand class tokens or ids, in document order.
+
+    One pass over the page's nodes in Python. An XPath testing every element against every
+    name (``contains(concat(' ', normalize-space(@class), ' '), ' name ')``) cost 0.3 ms on a
+    portal page and 3.8 ms on a large foreign one (issue 11); here a class attribute is split
+    into tokens (at XML whitespace, as CSS and that XPath do) only when it contains a name.
+    """
+    # Names containing another name add nothing to the search: "footer" finds "site-footer".
+    cores = sorted(name for name in classes if not any(o != name and o in name for o in classes))
+    near = re.compile("|".join(map(re.escape, cores))) if cores else None
+    found: list[HtmlElement] = []
+    for element in page.order[0]:
+        tag = element.tag
+        if tag == "footer":
+            found.append(element)
+        elif not isinstance(tag, str):
+            continue
+        elif ids and element.get("id") in ids:
+            found.append(element)
+        elif near is not None:
+            names = element.get("class")
+            if names and near.search(names) and not classes.isdisjoint(_XML_SPACE.split(names)):
+                found.append(element)
+    return found
 
 
 #: Page and portlet names that head an article page but are never its headline.
