@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dvcrawl.extract.text import fingerprint_text
@@ -207,5 +208,14 @@ def refresh_scores(
         if rescore_all:
             session.execute(delete(TopicList))
             session.add(TopicList(name=topic.name, digest=topic.digest, scored_at=utcnow()))
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:
+                # Two writers opening one new database together (workers started at once on
+                # PostgreSQL) both score and both record the list; the second record is the
+                # first's twin, not a failure. Another list recorded meanwhile still is.
+                session.rollback()
+                recorded = [(row.name, row.digest) for row in session.scalars(select(TopicList))]
+                if recorded != [(topic.name, topic.digest)]:
+                    raise
         return len(ids)

@@ -126,3 +126,36 @@ def test_an_archive_run_and_its_resumption(dvcrawl: Runner, pg_url: str) -> None
     ) == [(6, 6, 6)]
     assert query(pg_url, "SELECT count(*) FROM archive_captures") == [(read - 1,)]
     assert query(pg_url, "SELECT DISTINCT source FROM crawl_runs") == [("wayback",)]
+
+
+def test_two_writers_recording_the_topic_list_together_both_go_on(pg_url: str) -> None:
+    # Two workers started at once on a new database both score and both record the topic
+    # list: the second's insert meets the first's row (seen as a crawl failing at its start).
+    from sqlalchemy import event
+
+    from dvcrawl.db import init_db, make_engine
+    from dvcrawl.topic import load_topic, refresh_scores
+
+    topic = load_topic()
+    engine = make_engine(pg_url, writer=True)
+    init_db(engine)
+    other = create_engine(pg_url)
+
+    def record_first(connection, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO TOPIC_LISTS"):
+            with other.begin() as first:
+                first.execute(
+                    text(
+                        "INSERT INTO topic_lists (name, digest, scored_at) VALUES (:n, :d, now())"
+                    ),
+                    {"n": topic.name, "d": topic.digest},
+                )
+
+    event.listen(engine, "before_cursor_execute", record_first)
+    try:
+        refresh_scores(engine, topic)
+    finally:
+        event.remove(engine, "before_cursor_execute", record_first)
+        other.dispose()
+    assert query(pg_url, "SELECT name, digest FROM topic_lists") == [(topic.name, topic.digest)]
+    engine.dispose()
