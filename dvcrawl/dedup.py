@@ -64,11 +64,22 @@ JACCARD_THRESHOLD = 0.5
 CONTAINMENT_THRESHOLD = 0.8
 MIN_SIZE_RATIO = 0.4
 #: Share of the smaller text's names and numbers the larger must contain, and how many each
-#: text needs before the rule applies (a short note may name nobody).
-ENTITY_THRESHOLD = 0.5
+#: text needs before the rule applies (a short note may name nobody). Reports written from one
+#: template share their institutions' names ("Ban Dân vận", "Ban Thường vụ", "Phó Bí thư") and
+#: the years of their plan, up to half of their names and numbers; a copy shares 80% or more
+#: (benchmarks/dedup_quality.py). Half was the threshold until two hand-written reports of
+#: other events, at exactly half, were taken for copies.
+ENTITY_THRESHOLD = 0.6
 MIN_ENTITIES = 3
 
-_NAME = re.compile(r"(?<!\w)[A-ZĐÀ-Ỹ]\w*(?:\s+[A-ZĐÀ-Ỹ]\w*)+")
+#: Capital letters of the Latin script (Vietnamese's among them). A range such as "À-Ỹ" also
+#: holds the small letters between (đ, ư, ạ...), which made "được đăng" and "đồng chí" names.
+_CAPITALS = (
+    "A-Z"
+    + "".join(char for char in map(chr, range(0xC0, 0x24F + 1)) if char.isupper())
+    + "".join(char for char in map(chr, range(0x1E00, 0x1EFF + 1)) if char.isupper())
+)
+_NAME = re.compile(rf"(?<!\w)[{_CAPITALS}]\w*(?:\s+[{_CAPITALS}]\w*)+")
 _NUMBER = re.compile(r"\d+(?:[.,/-]\d+)*")
 
 

@@ -338,6 +338,53 @@ def test_an_older_database_gets_its_articles_sketched_on_upgrade(tmp_path: Path)
     assert all(stored.values())
 
 
+# --- revision 0005: names read with capital letters only ------------------------------------
+
+
+def test_an_upgrade_reads_the_stored_articles_names_again(tmp_path: Path) -> None:
+    # The names kept in the sketches were read by a rule that took small accented letters for
+    # capitals ("được đăng"); a copy is compared with its original on them, so the stored ones
+    # are read again by the new rule.
+    from dvcrawl.db import ArticleStore
+    from dvcrawl.items import Article
+
+    url = f"sqlite:///{tmp_path / 'old-names.sqlite3'}"
+    engine = make_engine(url, writer=True)
+    init_db(engine)
+    body = json.loads(TEXT)["text"]
+    store = ArticleStore(engine)
+    print_ = dedup.fingerprint(body)
+    record = Article(
+        url="https://thanhuytphcm.vn/tin-tuc/bai-1491800001",
+        canonical_url="https://thanhuytphcm.vn/tin-tuc/bai-1491800001",
+        site="thanhuytphcm",
+        is_article=True,
+        title="t",
+        text=body,
+    )
+    store.save(
+        record,
+        content_hash=print_.content_hash,
+        fetched_at=datetime.now(UTC),
+        band_keys=print_.keys,
+        sketch=print_.sketch(),
+    )
+    store.close()
+    old_rule = dedup.entity_hashes(["được đăng", "đồng để", *dedup.entities(body)])
+    migrate(engine, "0004", down=True)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE article_sketches SET entities = :old"),
+            {"old": old_rule.astype("<u8").tobytes()},
+        )
+    assert init_db(engine, upgrade=True) == f"upgraded from 0004 to {head_revision()}"
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT entities FROM article_sketches")).scalar_one()
+    engine.dispose()
+    assert stored == dedup.entity_hashes(dedup.entities(body)).astype("<u8").tobytes()
+    assert stored != old_rule.astype("<u8").tobytes()
+
+
 # --- the current schema is recognized without Alembic (issue 11) ----------------------------
 
 
