@@ -111,3 +111,21 @@ def test_brand_elements_are_those_the_xpath_reading_found() -> None:
         assert _brand_elements(page, frozenset(tokens), frozenset(ids)) == expected
         found += len(expected)
     assert found > 2_000
+
+
+def test_the_first_visible_character_is_the_first_of_the_element_text() -> None:
+    from dvcrawl.extract.page import element_text, first_visible_char
+
+    opening = 0
+    for gold in load_gold():
+        page = Page(gold.html, gold.gold["url"])
+        with page.reading():
+            for element in page.root.iter():
+                if not isinstance(element.tag, str):
+                    continue
+                text = element_text(element)
+                first = first_visible_char(element)
+                assert (first == "(") == text.startswith("("), gold.name
+                assert bool(first) == bool(text), gold.name
+                opening += first == "("
+    assert opening > 20

@@ -543,6 +543,37 @@ def _raw_text(node: HtmlElement, page: Page) -> str:
     return raw
 
 
+def first_visible_char(element: HtmlElement) -> str:
+    """The first character `element_text` would give, read without building the text.
+
+    "" for an element without visible text. The character is the page's own, before NFC
+    composition: a letter followed by a combining mark may compose into another, so compare
+    it with characters that compose with nothing, such as punctuation (issue 11: a portal's
+    dateline "(Thanhuytphcm.vn) -" is looked for at the start of every container's text).
+    """
+    if hidden(element):
+        return ""
+    if element.text and (found := _first_shown(element.text)):
+        return found
+    for child in element:
+        if found := first_visible_char(child):
+            return found
+        if child.tail and (found := _first_shown(child.tail)):
+            return found
+    return ""
+
+
+def _first_shown(text: str) -> str:
+    for char in text:
+        if not char.isspace() and char not in _INVISIBLE_CHARS:
+            return char
+    return ""
+
+
+#: What `clean_line` removes besides whitespace (`dvcrawl.extract.text._INVISIBLE`).
+_INVISIBLE_CHARS = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f")
+
+
 def _element_text(element: HtmlElement) -> str:
     parts: list[str] = []
 

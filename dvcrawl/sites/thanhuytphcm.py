@@ -25,7 +25,7 @@ from dvcrawl.extract.body import Body
 from dvcrawl.extract.boilerplate import best_content_root
 from dvcrawl.extract.compose import compose
 from dvcrawl.extract.dates import VN_TZ, ParsedDate, is_future
-from dvcrawl.extract.page import HtmlElement, Page, element_text
+from dvcrawl.extract.page import HtmlElement, Page, element_text, first_visible_char
 from dvcrawl.items import Article
 from dvcrawl.sites.base import Site
 
@@ -71,6 +71,10 @@ def _starts_with_dateline(block: Block) -> bool:
 def _find_lead(page: Page) -> HtmlElement | None:
     """The paragraph that begins with the portal's dateline, outside link lists."""
     for element in page.root.iter("p", "div", "h2", "h3", "span", "strong", "b", "td"):
+        # The dateline opens with "(": other containers are passed over without building
+        # their text (issue 11).
+        if first_visible_char(element) != "(":
+            continue
         text = element_text(element)
         if not _DATELINE.match(text) or element.xpath("ancestor-or-self::a"):
             continue
