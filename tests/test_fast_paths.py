@@ -129,3 +129,19 @@ def test_the_first_visible_character_is_the_first_of_the_element_text() -> None:
                 assert bool(first) == bool(text), gold.name
                 opening += first == "("
     assert opening > 20
+
+
+def test_block_texts_are_clean_lines() -> None:
+    # The body's line tests read a block's text as clean (`is_boilerplate_clean_line`).
+    from dvcrawl.extract.blocks import blocks_of
+    from dvcrawl.extract.text import clean_line
+
+    lines = 0
+    for gold in load_gold():
+        page = Page(gold.html, gold.gold["url"])
+        with page.reading():
+            for block in blocks_of(page, page.root):
+                if block.kind != "image":
+                    assert block.text == clean_line(block.text), gold.name
+                    lines += 1
+    assert lines > 5_000

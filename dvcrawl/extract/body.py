@@ -17,7 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dvcrawl.extract.blocks import Block
-from dvcrawl.extract.boilerplate import is_boilerplate_line, is_stop_anchor
+from dvcrawl.extract.boilerplate import (
+    is_boilerplate_clean_line,
+    is_stop_anchor_clean_line,
+)
 from dvcrawl.extract.dates import ParsedDate, find_dates
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 
@@ -217,9 +220,10 @@ def assemble(
                     continue
             if title_key and fingerprint_text(block.text) == title_key:
                 continue
-            if has_text and is_stop_anchor(block.text):
+            # A block's text is clean by construction (`dvcrawl.extract.blocks`).
+            if has_text and is_stop_anchor_clean_line(block.text):
                 break
-            if is_boilerplate_line(block.text):
+            if is_boilerplate_clean_line(block.text):
                 continue
             has_text = has_text or not block.caption_hint
         kept.append(block)

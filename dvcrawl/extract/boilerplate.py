@@ -97,12 +97,20 @@ def is_boilerplate_line(text: str) -> bool:
     >>> is_boilerplate_line("Chiều ngày 28/02/2024, Quận ủy Thanh Xuân tổ chức Hội nghị.")
     False
     """
-    line = clean_line(text)
+    return is_boilerplate_clean_line(clean_line(text))
+
+
+def is_boilerplate_clean_line(line: str) -> bool:
+    """`is_boilerplate_line` of a line already cleaned by `clean_line` (a block's text).
+
+    Blocks' texts are clean by construction; cleaning a paragraph again for each of these
+    tests cost more than the tests (issue 11).
+    """
     if not line or len(line) > 160:
         return False
     # "Thứ Năm, 16/10/2025 - 14:20 Lượt xem: 1.057": split at " - ", the time and the counter
     # would be one segment that is neither a date nor chrome; read whole, it is a date line.
-    if is_date_line(line):
+    if _is_date_clean_line(line):
         return True
     segments = [part for part in _SEGMENT_SPLIT.split(line) if part.strip(" :.,")]
     return bool(segments) and all(_is_chrome_segment(part) for part in segments)
@@ -112,7 +120,7 @@ def _is_chrome_segment(segment: str) -> bool:
     segment = segment.strip(" :.,()[]")
     if not segment or _LINE.match(segment) or _TIME_ONLY.match(segment):
         return True
-    return is_date_line(segment)
+    return _is_date_clean_line(segment)
 
 
 def is_date_line(text: str) -> bool:
@@ -121,7 +129,10 @@ def is_date_line(text: str) -> bool:
     >>> is_date_line("05/03/2023 10:15 Lượt xem: 1.027")
     True
     """
-    line = clean_line(text)
+    return _is_date_clean_line(clean_line(text))
+
+
+def _is_date_clean_line(line: str) -> bool:
     if len(line) > 120:
         return False
     dates = find_dates(line)
@@ -170,7 +181,11 @@ def is_stop_anchor(text: str) -> bool:
     >>> is_stop_anchor("Tin khác về công tác dân vận trong tình hình mới được tổng kết")
     False
     """
-    line = clean_line(text)
+    return is_stop_anchor_clean_line(clean_line(text))
+
+
+def is_stop_anchor_clean_line(line: str) -> bool:
+    """`is_stop_anchor` of a line already cleaned by `clean_line` (a block's text)."""
     return len(line) <= 60 and fingerprint_text(line) in _STOP_ANCHORS
 
 
