@@ -145,24 +145,3 @@ def test_block_texts_are_clean_lines() -> None:
                     assert block.text == clean_line(block.text), gold.name
                     lines += 1
     assert lines > 5_000
-
-
-def test_heading_candidates_are_what_the_headings_selector_finds() -> None:
-    import gzip
-    from pathlib import Path
-
-    from lxml.cssselect import CSSSelector
-
-    from dvcrawl.extract.compose import HEADINGS, heading_candidates
-
-    selector = CSSSelector(HEADINGS, translator="html")
-    zyte = Path(__file__).resolve().parent.parent / "benchmarks" / "zyte_articles" / "html"
-    htmls = [gold.html for gold in load_gold()]
-    htmls += [gzip.decompress(path.read_bytes()).decode() for path in sorted(zyte.glob("*.gz"))]
-    found = 0
-    for html in htmls:
-        page = Page(html, "https://example.vn/")
-        expected = selector(page.root)
-        assert heading_candidates(page) == expected
-        found += len(expected)
-    assert found > 2_000

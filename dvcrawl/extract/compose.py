@@ -16,8 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lxml import etree
-
 from dvcrawl.extract.base import (
     PROSE_CHARS,
     article_scope,
@@ -51,33 +49,6 @@ from dvcrawl.items import Article
 from dvcrawl.urls import InvalidURL, canonicalize, plain_host
 
 HEADINGS = "h1, h2, h3, [class*=title], [class*=Title]"
-_TITLE_CLASSED = etree.XPath("descendant-or-self::*[contains(@class, 'itle')]")
-
-
-def heading_candidates(page: Page) -> list[HtmlElement]:
-    """``page.css(HEADINGS)``: headings and elements whose class says title, in document order.
-
-    Found with one XPath test per element and the heading tags from a C-level walk, merged in
-    document order: cssselect's union of five paths walked the page five times (issue 11).
-    """
-    memo = page.memo("headings")
-    found = memo.get(None)
-    if found is None:
-        classed = [
-            element
-            for element in _TITLE_CLASSED(page.root)
-            if "title" in (names := element.get("class") or "") or "Title" in names
-        ]
-        tagged = list(page.root.iter("h1", "h2", "h3"))
-        if classed and tagged:
-            position = page.order[1]
-            found = sorted({*classed, *tagged}, key=position.__getitem__)
-        else:
-            found = classed or tagged
-        memo[None] = found
-    return list(found)
-
-
 # A container where links make up more than this share of the text is a list of links.
 _LISTING_LINK_DENSITY = 0.5
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dvcrawl.extract.base import Extractor, article_scope, choose_title, find_title_element
-from dvcrawl.extract.compose import compose, heading_candidates, inside
+from dvcrawl.extract.compose import HEADINGS, compose, inside
 from dvcrawl.extract.families import Family, compiled, family_of, select
 from dvcrawl.extract.page import HtmlElement, Page
 from dvcrawl.extract.region import content_region
@@ -47,7 +47,7 @@ class GenericExtractor(Extractor):
                 self.name,
                 root=region.root if region is not None else None,
                 skip=region.skip if region is not None else frozenset(),
-                headings=heading_candidates(page),
+                headings=page.css(HEADINGS),
                 site_names=self.site_names,
             )
         return self._extract_family(page, site_id, family)
@@ -61,9 +61,7 @@ class GenericExtractor(Extractor):
         )
         not_title = set(select(page, family.not_title))
         own = [h for h in select(page, family.title) if h not in not_title]
-        headings = own + [
-            h for h in heading_candidates(page) if h not in not_title and h not in own
-        ]
+        headings = own + [h for h in page.css(HEADINGS) if h not in not_title and h not in own]
         if region is None:
             return compose(
                 page, site_id, self.name, root=None, headings=headings, site_names=self.site_names

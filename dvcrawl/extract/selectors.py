@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from dvcrawl.extract.base import Extractor, article_scope, find_title_element
-from dvcrawl.extract.compose import compose, heading_candidates, inside
+from dvcrawl.extract.compose import HEADINGS, compose, inside
 from dvcrawl.extract.page import HtmlElement, Page
 from dvcrawl.extract.region import content_region, measure
 from dvcrawl.items import Article
@@ -121,7 +121,7 @@ class SelectorExtractor(Extractor):
             if self.body:
                 name += FALLBACK
         own = page.css(self.title)
-        headings = own + [h for h in heading_candidates(page) if h not in own]
+        headings = own + [h for h in page.css(HEADINGS) if h not in own]
         skip: frozenset[HtmlElement] = frozenset()
         date_elements: list[HtmlElement] = []
         if root is not None:

@@ -23,7 +23,7 @@ from dvcrawl.extract.base import Extractor, document_order
 from dvcrawl.extract.blocks import Block
 from dvcrawl.extract.body import Body
 from dvcrawl.extract.boilerplate import best_content_root
-from dvcrawl.extract.compose import compose, heading_candidates
+from dvcrawl.extract.compose import compose
 from dvcrawl.extract.dates import VN_TZ, ParsedDate, is_future
 from dvcrawl.extract.page import HtmlElement, Page, element_text, first_visible_char
 from dvcrawl.items import Article
@@ -89,7 +89,7 @@ def _find_lead(page: Page) -> HtmlElement | None:
 
 
 def _headings_before(page: Page, lead: HtmlElement | None) -> list[HtmlElement]:
-    headings = heading_candidates(page)
+    headings = page.css("h1, h2, h3, [class*=title], [class*=Title]")
     if lead is None:
         return headings
     _, order = document_order(page)
