@@ -19,7 +19,7 @@ from lxml import etree
 from dvcrawl.extract.body import Body
 from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
 from dvcrawl.extract.families import page_index
-from dvcrawl.extract.page import HtmlElement, Page, element_text, is_hidden, reading_memo
+from dvcrawl.extract.page import HtmlElement, Page, element_text, is_hidden, remembered
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 from dvcrawl.items import Article
 from dvcrawl.urls import canonicalize, plain_host
@@ -499,15 +499,12 @@ def first_text_element(
     `min_chars` (`PROSE_CHARS`), the first paragraph of prose: longer than a headline.
     """
     # Asked twice with the same parts by compose (the lead's end, the body's start).
-    memo = reading_memo("first_text_element")
     skip = skip if isinstance(skip, frozenset) else frozenset(skip)
-    key = (root, title, skip, min_chars)
-    if memo is not None and key in memo:
-        return memo[key]
-    found = _first_text_element(root, title, skip, min_chars)
-    if memo is not None:
-        memo[key] = found
-    return found
+    return remembered(
+        "first_text_element",
+        (root, title, skip, min_chars),
+        lambda: _first_text_element(root, title, skip, min_chars),
+    )
 
 
 def _first_text_element(

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from dvcrawl.extract.dates import find_dates
-from dvcrawl.extract.page import HtmlElement, element_text, reading_memo, within_marked
+from dvcrawl.extract.page import HtmlElement, element_text, remembered, within_marked
 from dvcrawl.extract.text import clean_line, fingerprint_text
 
 _LINE_PATTERNS = [
@@ -217,12 +217,13 @@ def link_density(element: HtmlElement, skip: frozenset[HtmlElement] = frozenset(
     return max(0.0, min(1.0, linked / total))
 
 
+# The body and its ancestors are measured again and again (scope, verdict, listing tests).
 def _text_length(element: HtmlElement) -> int:
-    return _once(element, "text_length", _measure_text)
+    return remembered("text_length", element, lambda: _measure_text(element))
 
 
 def _linked_length(element: HtmlElement) -> int:
-    return _once(element, "linked_length", _measure_links)
+    return remembered("linked_length", element, lambda: _measure_links(element))
 
 
 def _measure_text(element: HtmlElement) -> int:
@@ -233,20 +234,6 @@ def _measure_text(element: HtmlElement) -> int:
 
 def _measure_links(element: HtmlElement) -> int:
     return sum(_text_length(a) for a in element.iter("a"))
-
-
-def _once(element: HtmlElement, kind: str, compute: Callable[[HtmlElement], int]) -> int:
-    """`compute(element)`, once per element while a page is read (`Page.reading`).
-
-    The body and its ancestors are measured again and again (scope, verdict, listing tests).
-    """
-    memo = reading_memo(kind)
-    if memo is None:
-        return compute(element)
-    found = memo.get(element)
-    if found is None:
-        found = memo[element] = compute(element)
-    return found
 
 
 _CHROME_TAGS = frozenset({"footer", "nav", "aside", "header", "form"})

@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 from urllib.parse import urljoin
 
 import lxml.html
@@ -36,7 +36,7 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
-from dvcrawl.extract.text import clean_line
+from dvcrawl.extract.text import INVISIBLE, clean_line
 
 HtmlElement: TypeAlias = lxml.html.HtmlElement
 
@@ -318,8 +318,7 @@ class Page:
     @cached_property
     def order(self) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:
         """The page's nodes in document order, and each node's position (computed once)."""
-        nodes = list(self.root.iter())
-        return nodes, {node: index for index, node in enumerate(nodes)}
+        return _document_order(self.root)
 
     @cached_property
     def names(self) -> tuple[frozenset[str], frozenset[str]]:
@@ -453,6 +452,10 @@ def reading_order(root: HtmlElement) -> tuple[list[HtmlElement], dict[HtmlElemen
     page = _ACTIVE.get()
     if page is not None and root is page.root:
         return page.order
+    return _document_order(root)
+
+
+def _document_order(root: HtmlElement) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:
     nodes = list(root.iter())
     return nodes, {node: index for index, node in enumerate(nodes)}
 
@@ -465,6 +468,25 @@ def reading_memo(kind: str) -> dict[Any, Any] | None:
     """
     page = _ACTIVE.get()
     return None if page is None else page.memo(kind)
+
+
+T = TypeVar("T")
+_UNSET: Any = object()
+
+
+def remembered(kind: str, key: Any, compute: Callable[[], T]) -> T:
+    """`compute()`, once per `key` and `kind` while a page is read (`Page.reading`).
+
+    Outside a reading it is computed on every call. The answers hold as long as the page's
+    tree does not change, which is the whole of `Page.reading`.
+    """
+    memo = reading_memo(kind)
+    if memo is None:
+        return compute()
+    found = memo.get(key, _UNSET)
+    if found is _UNSET:
+        found = memo[key] = compute()
+    return found
 
 
 def within_marked(element: HtmlElement, kind: str, marked: Callable[[HtmlElement], bool]) -> bool:
@@ -570,8 +592,7 @@ def _first_shown(text: str) -> str:
     return ""
 
 
-#: What `clean_line` removes besides whitespace (`dvcrawl.extract.text._INVISIBLE`).
-_INVISIBLE_CHARS = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f")
+_INVISIBLE_CHARS = frozenset(INVISIBLE)
 
 
 def _element_text(element: HtmlElement) -> str:

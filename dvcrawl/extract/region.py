@@ -34,7 +34,7 @@ from dvcrawl.extract.discard import discarded_below
 
 # The tags `is_hidden` never renders, to find them with a C-level tag filter.
 from dvcrawl.extract.page import _HIDDEN_TAGS as HIDDEN_TAGS
-from dvcrawl.extract.page import HtmlElement, is_hidden, reading_memo, reading_order
+from dvcrawl.extract.page import HtmlElement, is_hidden, reading_order, remembered
 
 # Each alternative is needed by a case in tests/test_boilerplate.py ("text" covers news-text
 # and fulltext, "content" Liferay's journal-content).
@@ -133,13 +133,7 @@ def measure(root: HtmlElement) -> TextMap:
     The map is computed once per element while its page is read (`Page.reading`); callers
     only read it.
     """
-    memo = reading_memo("measure")
-    if memo is None:
-        return _measure(root)
-    found = memo.get(root)
-    if found is None:
-        found = memo[root] = _measure(root)
-    return found
+    return remembered("measure", root, lambda: _measure(root))
 
 
 def _measure(root: HtmlElement) -> TextMap:

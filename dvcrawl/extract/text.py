@@ -18,7 +18,9 @@ from functools import lru_cache
 
 # Zero-width and formatting characters that portals' editors leave in text; a soft hyphen
 # is invisible when rendered, so it is dropped as well.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f]")
+#: What `clean_line` removes besides whitespace.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
