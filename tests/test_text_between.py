@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dvcrawl.extract.base import document_order, text_between
+from dvcrawl.extract.base import text_between
 from dvcrawl.extract.page import Page, is_hidden
 from dvcrawl.extract.text import clean_line
 from tests.eval.score import load_gold
@@ -10,7 +10,7 @@ from tests.eval.score import load_gold
 
 def _by_xpath(page: Page, start, end) -> str:
     # The reading before issue 11: every following text node of the page, listed by XPath.
-    _, order = document_order(page)
+    _, order = page.order
     limit = order[end]
     parts = []
     for text in start.xpath("following::text()"):
@@ -31,7 +31,7 @@ def test_the_text_between_headings_and_later_elements_is_the_xpath_reading() -> 
     compared = nonempty = 0
     for gold in load_gold():
         page = Page(gold.html, gold.gold["url"])
-        elements, order = document_order(page)
+        elements, order = page.order
         for start in page.root.iter("h1", "h2", "h3"):
             later = [e for e in elements[order[start] + 1 :] if isinstance(e.tag, str)]
             for end in later[:: max(1, len(later) // 8)][:8]:

@@ -208,7 +208,8 @@ def _brand_elements(page: Page, classes: frozenset[str], ids: frozenset[str]) ->
     cores = sorted(name for name in classes if not any(o != name and o in name for o in classes))
     near = re.compile("|".join(map(re.escape, cores))) if cores else None
     found: list[HtmlElement] = []
-    for element in page.order[0]:
+    nodes, _ = page.order
+    for element in nodes:
         tag = element.tag
         if tag == "footer":
             found.append(element)
@@ -305,7 +306,7 @@ def _choose_title(
             return meta_title
     # No metadata title, or only the portal's name ("<title>Ban Dân vận Tỉnh ủy</title>").
     if body is not None:
-        _, order = document_order(page)
+        _, order = page.order
         start = order.get(body, -1)
         before = [
             (order[element], h)
@@ -384,11 +385,6 @@ def _printed_date(page: Page, text: str, month_first: str | None) -> ParsedDate 
 _PRINTED: WeakKeyDictionary[Page, str] = WeakKeyDictionary()
 
 
-def document_order(page: Page) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:
-    """The page's elements in document order, and each element's position (computed once)."""
-    return page.order
-
-
 def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None) -> str:
     """Visible text after `start` (and its content) and before `end`, in document order.
 
@@ -397,7 +393,7 @@ def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None)
     """
     if start is None or end is None:
         return ""
-    elements, order = document_order(page)
+    elements, order = page.order
     if start not in order or end not in order:
         return ""
     limit = order[end]
@@ -561,7 +557,7 @@ def marked_sapo(
     Only an element between the headline and the end of the body's first paragraph counts, so
     a sidebar "summary" box or a listing teaser elsewhere on the page never becomes the lead.
     """
-    elements, order = document_order(page)
+    elements, order = page.order
     start = order.get(title, -1) if title is not None else -1
     first = first_text_element(root, title=title, skip=skip)
     end = order.get(first, order.get(root, 0)) if first is not None else order.get(root, 0)

@@ -22,7 +22,6 @@ from dvcrawl.extract.base import (
     choose_title,
     date_before_body,
     date_near_title,
-    document_order,
     fill_article,
     find_title_element,
     first_date_in,
@@ -106,7 +105,7 @@ def times_near_title(
     """
     if title is None or body_start is None:
         return []
-    _, order = document_order(page)
+    _, order = page.order
     start, end = order.get(title, -1), order.get(body_start, -1)
     return [
         element

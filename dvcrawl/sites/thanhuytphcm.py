@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from dvcrawl.extract.base import Extractor, document_order
+from dvcrawl.extract.base import Extractor
 from dvcrawl.extract.blocks import Block
 from dvcrawl.extract.body import Body
 from dvcrawl.extract.boilerplate import best_content_root
@@ -92,7 +92,7 @@ def _headings_before(page: Page, lead: HtmlElement | None) -> list[HtmlElement]:
     headings = page.css("h1, h2, h3, [class*=title], [class*=Title]")
     if lead is None:
         return headings
-    _, order = document_order(page)
+    _, order = page.order
     return [h for h in headings if order.get(h, 0) < order.get(lead, 0)]
 
 
