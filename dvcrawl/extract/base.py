@@ -18,7 +18,6 @@ from lxml import etree
 
 from dvcrawl.extract.body import Body
 from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
-from dvcrawl.extract.families import page_index
 from dvcrawl.extract.page import HtmlElement, Page, element_text, is_hidden, remembered
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 from dvcrawl.items import Article
@@ -177,13 +176,10 @@ def printed_names(page: Page) -> str:
         return cached
     parts = [page.meta.get("og:site_name", ""), page.meta.get("application-name", "")]
     parts += [str(alt) for alt in _LOGO_XPATH(page.root)]
-    index = page_index(page)
-    tokens = [name for name in index.classes if _brand_names(name) and "'" not in name]
-    ids = [
-        name for name in index.ids.split("\n") if name and _brand_names(name) and "'" not in name
-    ]
+    classes, ids = page.names
+    brands = frozenset(filter(_brand_names, classes)), frozenset(filter(_brand_names, ids))
     inside: set[HtmlElement] = set()
-    for element in _brand_elements(page, frozenset(tokens), frozenset(ids)):
+    for element in _brand_elements(page, *brands):
         if element.tag in {"body", "html"} or any(a in inside for a in element.iterancestors()):
             continue
         inside.add(element)
