@@ -10,8 +10,10 @@
   republished, reposted and same-template pages, as a portal's archive holds): pages per
   second and peak RSS of ``dvcrawl import --jobs 1`` and ``--jobs N`` (N: the machine's
   cores), and of the plain loop the issue compares with (warcio -> trafilatura -> sqlite3,
-  a commit every 200 rows), each in its own process. CPU is the user + system time of the
-  command and its workers: with cores to spare, ``--jobs N`` takes about CPU / N.
+  a commit every 200 rows), each in its own process. The three commands take turns
+  ``--import-rounds`` times (3) and each one's median run is reported. CPU is the user +
+  system time of the command and its workers: with cores to spare, ``--jobs N`` takes about
+  CPU / N.
 * **Deduplication** (`benchmarks/dedup_scale.py`): fingerprint + lookup + store per new
   article at each corpus size.
 * **Crawl** (the whole pipeline: Scrapy engine, spider, extraction, deduplication, store):
@@ -29,8 +31,8 @@ rusage: Linux carries a process's peak RSS over fork and exec, so a command star
 straight from this (large) process would report this process's size as its own peak.
 
 Run: ``.venv/bin/python benchmarks/performance.py [--pages 2000] [--dedup-sizes 10000 100000]
-[--crawl-articles 1000] [--export-sizes 2000 10000] [--only SECTION ...] [--skip SECTION ...]
-[--write-readme]`` (sections: extraction, import, dedup, crawl, export; about 3 minutes with
+[--crawl-articles 1000] [--export-sizes 2000 10000] [--import-rounds 3] [--only SECTION ...]
+[--skip SECTION ...] [--write-readme]`` (sections: extraction, import, dedup, crawl, export; about 3 minutes with
 the defaults on two cores, 7 with ``--dedup-sizes 10000 100000``). ``--write-readme``
 replaces the rows of the sections run in the table of README.md's "Performance" section
 and keeps the others.
@@ -50,7 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,6 +156,8 @@ class Run:
     cpu: float
     peak_mb: float
     output: str
+    #: For a median run: the wall times of all its runs, in the order they ran.
+    all_seconds: list[float] = field(default_factory=list)
 
 
 #: Starts the measured command from a small process and reports its rusage. Linux carries a
@@ -223,36 +227,52 @@ def plain_loop(warc: Path, db: Path) -> None:
     connection.close()
 
 
-def importing(pages: int, jobs: int, folder: Path) -> dict[str, Run]:
-    """Import the same archive with one job, `jobs` jobs and the plain loop."""
+def importing(pages: int, jobs: int, folder: Path, rounds: int) -> dict[str, Run]:
+    """Import the same archive with one job, `jobs` jobs and the plain loop, `rounds` times.
+
+    The commands take turns (plain, one job, `jobs` jobs, then again) and each one's median
+    run is kept: a neighbour's load on a shared machine then touches every command alike
+    instead of deciding one command's number (single runs of the same code varied by 15%).
+    Every run imports into a new database.
+    """
     from benchmarks.portal_archive import build
 
     warc = build(folder / "portal.warc.gz", pages)
     python = sys.executable
-    runs = {}
-    for label, command in (
-        ("plain", [python, __file__, "--plain-loop", str(warc), str(folder / "plain.sqlite3")]),
-        *(
-            (
-                f"jobs {n}",
-                [
-                    python,
-                    "-m",
-                    "dvcrawl",
-                    "import",
-                    str(warc),
-                    "--jobs",
-                    str(n),
-                    "-q",
-                    "--db",
-                    f"sqlite:///{folder / f'jobs{n}.sqlite3'}",
-                ],
-            )
-            for n in sorted({1, jobs})
-        ),
-    ):
-        runs[label] = timed(command)
-    return runs
+
+    def command(label: str, db: Path) -> list[str]:
+        if label == "plain":
+            return [python, __file__, "--plain-loop", str(warc), str(db)]
+        n = label.split()[1]
+        return [
+            python,
+            "-m",
+            "dvcrawl",
+            "import",
+            str(warc),
+            "--jobs",
+            n,
+            "-q",
+            "--db",
+            f"sqlite:///{db}",
+        ]
+
+    labels = ["plain", *(f"jobs {n}" for n in sorted({1, jobs}))]
+    measured: dict[str, list[Run]] = {label: [] for label in labels}
+    for round_number in range(rounds):
+        for label in labels:
+            db = folder / f"{label.replace(' ', '')}-{round_number}.sqlite3"
+            measured[label].append(timed(command(label, db)))
+            db.unlink()
+    return {label: _median_run(runs) for label, runs in measured.items()}
+
+
+def _median_run(runs: list[Run]) -> Run:
+    """The run of median wall time (the lower middle one of an even number)."""
+    ordered = sorted(runs, key=lambda run: run.seconds)
+    median = ordered[(len(ordered) - 1) // 2]
+    median.all_seconds = [run.seconds for run in runs]
+    return median
 
 
 # --- deduplication ---------------------------------------------------------------------------
@@ -559,6 +579,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000, help="responses in the archive")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rounds", type=int, default=3, help="extraction rounds")
+    parser.add_argument(
+        "--import-rounds", type=int, default=3, help="runs of each import command (median kept)"
+    )
     parser.add_argument("--dedup-sizes", type=int, nargs="*", default=[10_000])
     parser.add_argument(
         "--crawl-articles", type=int, default=1000, help="articles of the replayed portal"
@@ -591,7 +614,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         if "import" in sections:
-            found["import"] = importing(args.pages, args.jobs, folder)
+            found["import"] = importing(args.pages, args.jobs, folder, args.import_rounds)
             done("import")
         if "dedup" in sections:
             with contextlib.redirect_stdout(sys.stderr):  # its own report, beside the others
@@ -610,8 +633,13 @@ def main() -> None:
         runs |= {f"export {fmt} {size}": run for fmt, run in by_format.items()}
     for label, run in runs.items():
         summary = run.output.strip().splitlines()[-1] if run.output.strip() else ""
+        each = (
+            f" (runs: {', '.join(f'{s:.1f}' for s in run.all_seconds)} s)"
+            if run.all_seconds
+            else ""
+        )
         print(
-            f"{label}: {run.seconds:.1f} s, CPU {run.cpu:.1f} s, peak {run.peak_mb:.0f} MB  {summary}",
+            f"{label}: {run.seconds:.1f} s{each}, CPU {run.cpu:.1f} s, peak {run.peak_mb:.0f} MB  {summary}",
             file=sys.stderr,
         )
     rows = table(found, args.pages, args.jobs)

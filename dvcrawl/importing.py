@@ -178,28 +178,42 @@ class Preparer:
     ) -> Iterator[tuple[ArchivedResponse, Prepared]]:
         """Each response with its `Prepared`, in the order of `responses`.
 
-        With one job everything runs here. With more, this process only reads the archive
-        and hands batches to the workers, at most `AHEAD` batches per worker ahead of the
-        response it yields.
+        With one job everything runs here, as the iterator is read. With more, this process
+        only reads the archive and hands batches to the workers, at most `AHEAD` batches per
+        worker ahead of the response it yields; the first batches are handed out by this
+        call, so the workers start while the caller gets ready (opens its database).
 
         Raises:
             WorkerDied: if a worker process ended without its results.
+            dvcrawl.warc.WarcError: here or from the iterator, for an archive that cannot be
+                read.
 
         """
         if self._pool is None:
-            for response in responses:
-                yield response, prepare(response)
-            return
+            return ((response, prepare(response)) for response in responses)
+        batches = _batches(responses, BATCH)
         pending: deque[tuple[list[ArchivedResponse], Future[list[Prepared]]]] = deque()
+        self._hand_out(batches, pending)
+        return self._collected(batches, pending)
+
+    def _hand_out(self, batches: Iterator[list[ArchivedResponse]], pending: deque[Any]) -> None:
+        """Send batches to the workers until `AHEAD` per worker are in flight."""
+        assert self._pool is not None
         try:
-            for batch in _batches(responses, BATCH):
+            while len(pending) < AHEAD * self.jobs:
+                batch = next(batches, None)
+                if batch is None:
+                    return
                 pending.append((batch, self._pool.submit(prepare_batch, batch)))
-                if len(pending) >= AHEAD * self.jobs:
-                    yield from _results(*pending.popleft())
-            while pending:
-                yield from _results(*pending.popleft())
-        except BrokenProcessPool:  # noticed when handing out a batch, or waiting for one
+        except BrokenProcessPool:  # noticed when handing out a batch
             raise WorkerDied(_DIED) from None
+
+    def _collected(
+        self, batches: Iterator[list[ArchivedResponse]], pending: deque[Any]
+    ) -> Iterator[tuple[ArchivedResponse, Prepared]]:
+        while pending:
+            yield from _results(*pending.popleft())
+            self._hand_out(batches, pending)
 
 
 def _start_pool_worker(topic_file: str | None, log_level: str | None) -> None:

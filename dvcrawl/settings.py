@@ -8,7 +8,7 @@ second configuration file.
 import os
 
 from dvcrawl import PROJECT_URL, __version__
-from dvcrawl.db import default_db_url, storage_dir
+from dvcrawl.paths import default_db_url, storage_dir
 from dvcrawl.wayback import DEFAULT_WAYBACK_URL
 
 BOT_NAME = "dvcrawl"

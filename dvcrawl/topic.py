@@ -21,12 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
-from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from dvcrawl.extract.text import fingerprint_text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 #: The topic shipped with dvcrawl.
 DEFAULT_TOPIC = "danvan"
@@ -178,6 +178,12 @@ def refresh_scores(
     score, or before scoring existed). Commits every `batch` articles, so a long rescoring
     never holds the write lock for long. `progress(done, total)` is called after each batch.
     """
+    # Imported here: scoring alone (the import workers, the crawl's pipeline) needs no
+    # SQLAlchemy, and the command's start is shorter without it (issue 11).
+    from sqlalchemy import delete, select, update
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
     from dvcrawl.db import utcnow
     from dvcrawl.db.models import ArticleRow, TopicList
 

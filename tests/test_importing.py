@@ -124,6 +124,23 @@ def workers_of(process: subprocess.Popen[str], timeout: float = 30) -> list[int]
     raise AssertionError("the import started no workers")
 
 
+def wait_for_articles(path: Path, timeout: float = 30) -> None:
+    """Until an import has committed articles to the SQLite file at `path`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            connection = sqlite3.connect(path)
+            try:
+                if connection.execute("SELECT count(*) FROM articles").fetchone()[0]:
+                    return
+            except sqlite3.OperationalError:
+                pass  # not created yet
+            finally:
+                connection.close()
+        time.sleep(0.05)
+    raise AssertionError("the import stored nothing")
+
+
 @pytest.fixture(scope="module")
 def long_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("long") / "long.warc.gz", pages=1500)
@@ -155,7 +172,11 @@ def test_a_killed_worker_is_reported_and_the_articles_before_it_are_stored(
 ) -> None:
     db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     process = start_import(dvcrawl, long_archive, db_url)
-    os.kill(workers_of(process)[0], signal.SIGKILL)  # as the kernel's out-of-memory killer
+    worker = workers_of(process)[0]
+    # Mid-archive: the workers start before the database is opened, so a kill at once would
+    # find nothing stored and test no prefix.
+    wait_for_articles(tmp_path / "db.sqlite3")
+    os.kill(worker, signal.SIGKILL)  # as the kernel's out-of-memory killer
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1, stderr
     lines = stderr.strip().splitlines()

@@ -225,8 +225,8 @@ def run(args: argparse.Namespace) -> int:
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
 
-    from dvcrawl.db import storage_dir
     from dvcrawl.lock import Busy, lock_for
+    from dvcrawl.paths import storage_dir
     from dvcrawl.warc import ReplayIndex, WarcError
 
     if args.replay:

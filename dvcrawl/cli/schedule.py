@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
     from dvcrawl.cli import build_parser
     from dvcrawl.cli.crawl import choose_sites
-    from dvcrawl.db import default_db_url, storage_dir
     from dvcrawl.lock import Busy, lock_for
+    from dvcrawl.paths import default_db_url, storage_dir
 
     crawl_args = [a for a in args.crawl_args if a != "--"]
     if not crawl_args:

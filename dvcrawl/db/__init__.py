@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import re
 import sqlite3
 import time
@@ -74,8 +73,6 @@ _PREVIOUS = select(_ARTICLES.c.text, _ARTICLES.c.fetched_at).where(
 logger = logging.getLogger(__name__)
 
 
-#: Where runtime data goes when neither DVCRAWL_STORAGE_DIR nor a URL says otherwise.
-DEFAULT_STORAGE_DIR = "storage"
 #: Seconds a SQLite writer waits for another writer's lock before giving up (a URL may set
 #: its own: ``sqlite:///path?timeout=5``).
 SQLITE_BUSY_TIMEOUT = 60.0
@@ -97,16 +94,6 @@ def database_error(exc: BaseException) -> DatabaseError:
     description = describe_db_error(exc)
     unwritable = description.startswith(_UNWRITABLE) and not description.startswith("cannot open")
     return (DatabaseUnwritable if unwritable else DatabaseError)(description)
-
-
-def storage_dir() -> Path:
-    """The runtime data folder: ``$DVCRAWL_STORAGE_DIR``, else ``./storage``."""
-    return Path(os.environ.get("DVCRAWL_STORAGE_DIR") or DEFAULT_STORAGE_DIR)
-
-
-def default_db_url() -> str:
-    """``$DVCRAWL_DB_URL``, else SQLite at ``<storage>/dvcrawl.sqlite3``."""
-    return os.environ.get("DVCRAWL_DB_URL") or f"sqlite:///{storage_dir() / 'dvcrawl.sqlite3'}"
 
 
 def sqlite_path(url: str) -> Path | None:
