@@ -80,6 +80,26 @@ def test_jobs_must_be_a_positive_number(
     ], result.stderr
 
 
+def test_a_read_only_database_ends_the_import_with_one_line_and_nothing_stored(
+    dvcrawl: Runner, tmp_path: Path, portal_archive: Path
+) -> None:
+    # The workers start on the archive before the database is checked (issue 11): the check
+    # must still end the command, and the workers with it, before anything is stored.
+    from dvcrawl.db import init_db, make_engine
+
+    path = tmp_path / "db.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    assert init_db(engine) == "created"
+    engine.dispose()
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    result = dvcrawl("import", str(portal_archive), "--jobs", "2", "--db", read_only)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "read-only" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert stored(f"sqlite:///{path}")["articles"] == []
+
+
 # --- when the import is stopped -------------------------------------------------------------
 
 
