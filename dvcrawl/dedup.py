@@ -33,6 +33,7 @@ How:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import OrderedDict
@@ -40,15 +41,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import methodcaller
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.orm import Session
 
-from dvcrawl.db import DriverStatement
-from dvcrawl.db.models import ArticleRow, ArticleSketch, LshBand
 from dvcrawl.extract.text import fingerprint_text, unify_tone_marks
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    from dvcrawl.db import DriverStatement
 
 #: Words per shingle: long enough that formulaic phrases of meeting reports ("Tham dự hội
 #: nghị có các đồng chí") do not make distinct reports look alike, short enough that a copy
@@ -425,7 +428,7 @@ class Deduplicator:
             origin = self._recent[url][1]
             if url != canonical_url and origin != canonical_url:
                 return Match(origin or url, 1.0)
-        rows = self._read(_EXACT, hash=print_.content_hash, url=canonical_url)
+        rows = self._read(_reads().exact, hash=print_.content_hash, url=canonical_url)
         if not rows:
             return None
         url, duplicate_of = rows[0]
@@ -450,13 +453,13 @@ class Deduplicator:
         wanted = set(enumerate(print_.keys))
         # Looked up by key alone (an index every database uses well; row-value IN lists are
         # not, on SQLite), then kept only where the band matches too.
-        hits = self._read(_BAND_HITS, keys=print_.keys)
+        hits = self._read(_reads().band_hits, keys=print_.keys)
         ids = sorted({article_id for article_id, band, key in hits if (band, key) in wanted})
         rows: Sequence[Any] = ()
         if ids:
             # Names and numbers first (a few bytes each); shingles only for candidates that
             # pass them (`_Candidate.shingles`).
-            rows = self._read(_CANDIDATE_ROWS, ids=ids, url=canonical_url)
+            rows = self._read(_reads().candidate_rows, ids=ids, url=canonical_url)
         for article_id, url, duplicate_of, names in rows:
             if url in found:
                 continue
@@ -472,10 +475,16 @@ class Deduplicator:
         return [(url, origin, candidate) for url, (origin, candidate) in found.items()]
 
     def _text(self, article_id: int) -> str | None:
+        from sqlalchemy import select
+
+        from dvcrawl.db.models import ArticleRow
+
         return self.session.scalar(select(ArticleRow.text).where(ArticleRow.id == article_id))
 
     def _connection(self) -> Connection:
         """The connection reads run on: the session's, or the one given."""
+        from sqlalchemy.orm import Session
+
         if isinstance(self.session, Session):
             return self.session.connection()
         return self.session
@@ -485,38 +494,63 @@ class Deduplicator:
         return statement.rows(self._connection(), values)
 
 
-# The reads of every lookup, built once. Through the ORM, then through SQLAlchemy's execution,
-# they cost more than the lookups themselves (issue 11: dedup is the main process's work
-# during `import --jobs`); on SQLite they run on the driver's cursor (`DriverStatement`).
-_ARTICLES = ArticleRow.__table__
-_EXACT = DriverStatement(
-    select(_ARTICLES.c.canonical_url, _ARTICLES.c.duplicate_of)
-    .where(
-        _ARTICLES.c.content_hash == bindparam("hash"),
-        _ARTICLES.c.canonical_url != bindparam("url"),
+@dataclass(frozen=True)
+class _Reads:
+    exact: DriverStatement
+    band_hits: DriverStatement
+    candidate_rows: DriverStatement
+    shingles: DriverStatement
+
+
+@functools.cache
+def _reads() -> _Reads:
+    """The reads of every lookup, built once.
+
+    Through the ORM, then through SQLAlchemy's execution, they cost more than the lookups
+    themselves (issue 11: dedup is the main process's work during `import --jobs`); on SQLite
+    they run on the driver's cursor (`DriverStatement`). Built on first use: fingerprinting,
+    all that import's worker processes do here, needs no SQLAlchemy, and the command's
+    serial start is shorter without it.
+    """
+    from sqlalchemy import bindparam, select
+
+    from dvcrawl.db import DriverStatement
+    from dvcrawl.db.models import ArticleRow, ArticleSketch, LshBand
+
+    articles = ArticleRow.__table__
+    return _Reads(
+        exact=DriverStatement(
+            select(articles.c.canonical_url, articles.c.duplicate_of)
+            .where(
+                articles.c.content_hash == bindparam("hash"),
+                articles.c.canonical_url != bindparam("url"),
+            )
+            .order_by(articles.c.id)
+            .limit(1)
+        ),
+        band_hits=DriverStatement(
+            select(LshBand.article_id, LshBand.band, LshBand.key).where(
+                LshBand.key.in_(bindparam("keys", expanding=True))
+            )
+        ),
+        candidate_rows=DriverStatement(
+            select(
+                articles.c.id,
+                articles.c.canonical_url,
+                articles.c.duplicate_of,
+                ArticleSketch.entities,
+            )
+            .outerjoin(ArticleSketch, ArticleSketch.article_id == articles.c.id)
+            .where(
+                articles.c.id.in_(bindparam("ids", expanding=True)),
+                articles.c.canonical_url != bindparam("url"),
+            )
+            .order_by(articles.c.id)
+        ),
+        shingles=DriverStatement(
+            select(ArticleSketch.shingles).where(ArticleSketch.article_id == bindparam("id"))
+        ),
     )
-    .order_by(_ARTICLES.c.id)
-    .limit(1)
-)
-_BAND_HITS = DriverStatement(
-    select(LshBand.article_id, LshBand.band, LshBand.key).where(
-        LshBand.key.in_(bindparam("keys", expanding=True))
-    )
-)
-_CANDIDATE_ROWS = DriverStatement(
-    select(
-        _ARTICLES.c.id, _ARTICLES.c.canonical_url, _ARTICLES.c.duplicate_of, ArticleSketch.entities
-    )
-    .outerjoin(ArticleSketch, ArticleSketch.article_id == _ARTICLES.c.id)
-    .where(
-        _ARTICLES.c.id.in_(bindparam("ids", expanding=True)),
-        _ARTICLES.c.canonical_url != bindparam("url"),
-    )
-    .order_by(_ARTICLES.c.id)
-)
-_SHINGLES = DriverStatement(
-    select(ArticleSketch.shingles).where(ArticleSketch.article_id == bindparam("id"))
-)
 
 
 class _Candidate:
@@ -539,7 +573,7 @@ class _Candidate:
         """The candidate's shingle hashes (read from the database the first time)."""
         if self._shingles is None:
             assert self._reader is not None and self._article_id is not None
-            rows = _SHINGLES.rows(self._reader(), {"id": self._article_id})
+            rows = _reads().shingles.rows(self._reader(), {"id": self._article_id})
             self._shingles = shingles_from_bytes(rows[0][0] if rows and rows[0][0] else b"")
         return self._shingles
 

@@ -719,18 +719,18 @@ def test_driver_reads_give_the_rows_sqlalchemy_gives(tmp_path_factory, ids, text
     folder.mkdir(exist_ok=True)
     if not (folder / "index.sqlite3").exists():
         index(folder, (A, TEXT, None), (B, EDITED, A), (C, "x", None))[0].dispose()
-    from dvcrawl.db import make_engine
+    from dvcrawl.db import DriverStatement, make_engine
 
     engine = make_engine(f"sqlite:///{folder / 'index.sqlite3'}")
     print_ = dedup.fingerprint(text)
     with engine.connect() as connection:
-        assert dedup.DriverStatement.applies(connection)
+        assert DriverStatement.applies(connection)
         for statement, values in (
-            (dedup._EXACT, {"hash": print_.content_hash, "url": C}),
-            (dedup._BAND_HITS, {"keys": print_.keys}),
-            (dedup._BAND_HITS, {"keys": print_.keys[: len(ids)]}),
-            (dedup._CANDIDATE_ROWS, {"ids": ids, "url": C}),
-            (dedup._SHINGLES, {"id": ids[0] if ids else 1}),
+            (dedup._reads().exact, {"hash": print_.content_hash, "url": C}),
+            (dedup._reads().band_hits, {"keys": print_.keys}),
+            (dedup._reads().band_hits, {"keys": print_.keys[: len(ids)]}),
+            (dedup._reads().candidate_rows, {"ids": ids, "url": C}),
+            (dedup._reads().shingles, {"id": ids[0] if ids else 1}),
         ):
             slow = [tuple(row) for row in connection.execute(statement.statement, values)]
             assert statement.rows(connection, values) == slow
@@ -744,7 +744,7 @@ def test_a_driver_read_fails_as_sqlalchemy_reports_it(tmp_path: Path) -> None:
     with engine.connect() as connection:
         connection.exec_driver_sql("DROP TABLE lsh_bands")
         with pytest.raises(OperationalError, match="no such table"):
-            dedup._BAND_HITS.rows(connection, {"keys": [1, 2]})
+            dedup._reads().band_hits.rows(connection, {"keys": [1, 2]})
     session.close()
     engine.dispose()
 
