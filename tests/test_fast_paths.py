@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from dvcrawl.extract.boilerplate import in_chrome as in_page_chrome
 from dvcrawl.extract.page import Page
 from dvcrawl.extract.teasers import in_chrome as in_teaser_chrome
@@ -145,3 +147,50 @@ def test_block_texts_are_clean_lines() -> None:
                     assert block.text == clean_line(block.text), gold.name
                     lines += 1
     assert lines > 5_000
+
+
+def test_selectors_answered_in_python_select_what_their_xpath_selects() -> None:
+    # Page.css tests each node in Python for the selectors libxml2 was slow on: with the
+    # document order built (structurally read pages) and without it (selector-read ones).
+    import gzip
+    from pathlib import Path
+
+    from dvcrawl.extract.page import _NODE_TESTS, _compiled
+
+    zyte = Path(__file__).resolve().parent.parent / "benchmarks" / "zyte_articles" / "html"
+    pages = [gold.html for gold in load_gold()]
+    pages += [gzip.decompress(path.read_bytes()).decode() for path in sorted(zyte.glob("*.gz"))]
+    assert len(pages) > 200
+    for selector in _NODE_TESTS:
+        by_xpath = _compiled(selector)
+        found = 0
+        for html in pages:
+            for order_built in (False, True):
+                page = Page(html, "https://example.vn/")
+                if order_built:
+                    assert page.order
+                expected = list(by_xpath(page.root))
+                assert page.css(selector) == expected, selector
+                assert page.css(selector) == expected, "asked again: the kept answer"
+            found += len(expected)
+        assert found > 50, selector
+
+
+@pytest.mark.parametrize("order_built", [False, True])
+def test_every_kind_each_python_selector_names_is_selected(order_built: bool) -> None:
+    from dvcrawl.extract.page import HEADINGS, PUBLICATION_TIMES
+
+    page = Page(
+        "<html><body><h1>A</h1><div class='news-title'>B</div><h2>C</h2><p class='x'>-</p>"
+        "<span class='SubTitle'>D</span><h3>E</h3><h4>-</h4><!-- title --><div class=''>-</div>"
+        "<p class='TITLE'>- neither spelling</p>"
+        "<time itemprop='datePublished'>F</time><time pubdate>G</time><time>-</time>"
+        "<span itemprop='datePublished' datetime='2024-01-01'>H</span>"
+        "<span itemprop='datePublished'>- no datetime</span><span pubdate>- not a time</span>"
+        "<time itemprop='dateModified' datetime='2024-01-02'>-</time></body></html>",
+        "https://example.vn/",
+    )
+    if order_built:
+        assert page.order
+    assert [e.text for e in page.css(HEADINGS)] == ["A", "B", "C", "D", "E"]
+    assert [e.text for e in page.css(PUBLICATION_TIMES)] == ["F", "G", "H"]

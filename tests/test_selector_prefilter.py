@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 from lxml.cssselect import CSSSelector
 
-from dvcrawl.extract.compose import HEADINGS
+from dvcrawl.extract.page import HEADINGS
 from dvcrawl.extract.families import FAMILIES, select
 from dvcrawl.extract.page import Page
 from dvcrawl.extract.selectors import SelectorExtractor

@@ -18,7 +18,14 @@ from lxml import etree
 
 from dvcrawl.extract.body import Body
 from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
-from dvcrawl.extract.page import HtmlElement, Page, element_text, is_hidden, remembered
+from dvcrawl.extract.page import (
+    PUBLICATION_TIMES,
+    HtmlElement,
+    Page,
+    element_text,
+    is_hidden,
+    remembered,
+)
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 from dvcrawl.items import Article
 from dvcrawl.urls import canonicalize, plain_host
@@ -334,9 +341,7 @@ def metadata_date(page: Page) -> ParsedDate | None:
             return parsed
     # Only <time> elements that say they are the publication time: sidebars and related lists
     # are full of <time> elements for *other* articles.
-    for element in page.css(
-        "time[itemprop=datePublished], time[pubdate], [itemprop=datePublished][datetime]"
-    ):
+    for element in page.css(PUBLICATION_TIMES):
         parsed = parse_date(element.get("datetime") or element_text(element), now=page.fetched_at)
         if parsed:
             return parsed

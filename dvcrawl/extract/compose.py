@@ -47,7 +47,6 @@ from dvcrawl.extract.text import word_count
 from dvcrawl.items import Article
 from dvcrawl.urls import InvalidURL, canonicalize, plain_host
 
-HEADINGS = "h1, h2, h3, [class*=title], [class*=Title]"
 # A container where links make up more than this share of the text is a list of links.
 _LISTING_LINK_DENSITY = 0.5
 

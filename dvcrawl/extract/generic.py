@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dvcrawl.extract.base import Extractor, article_scope, choose_title, find_title_element
-from dvcrawl.extract.compose import HEADINGS, compose, inside
+from dvcrawl.extract.compose import compose, inside
 from dvcrawl.extract.families import Family, compiled, family_of, select
-from dvcrawl.extract.page import HtmlElement, Page
+from dvcrawl.extract.page import HEADINGS, HtmlElement, Page
 from dvcrawl.extract.region import content_region
 from dvcrawl.items import Article
 

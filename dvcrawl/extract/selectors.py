@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 
 from dvcrawl.extract.base import Extractor, article_scope, find_title_element
-from dvcrawl.extract.compose import HEADINGS, compose, inside
-from dvcrawl.extract.page import HtmlElement, Page
+from dvcrawl.extract.compose import compose, inside
+from dvcrawl.extract.page import HEADINGS, HtmlElement, Page
 from dvcrawl.extract.region import content_region, measure
 from dvcrawl.items import Article
 

@@ -25,7 +25,13 @@ from dvcrawl.extract.body import Body
 from dvcrawl.extract.boilerplate import best_content_root
 from dvcrawl.extract.compose import compose
 from dvcrawl.extract.dates import VN_TZ, ParsedDate, is_future
-from dvcrawl.extract.page import HtmlElement, Page, element_text, first_visible_char
+from dvcrawl.extract.page import (
+    HEADINGS,
+    HtmlElement,
+    Page,
+    element_text,
+    first_visible_char,
+)
 from dvcrawl.items import Article
 from dvcrawl.sites.base import Site
 
@@ -89,7 +95,7 @@ def _find_lead(page: Page) -> HtmlElement | None:
 
 
 def _headings_before(page: Page, lead: HtmlElement | None) -> list[HtmlElement]:
-    headings = page.css("h1, h2, h3, [class*=title], [class*=Title]")
+    headings = page.css(HEADINGS)
     if lead is None:
         return headings
     _, order = page.order
