@@ -68,6 +68,8 @@ class Prepared:
         relevance: the topic relevance, for articles.
         archived: for a web archive's capture, the page's original URL (the one extracted
             and stored) and the capture time.
+        error: why the page could not be prepared: an exception the extractor raised, in
+            one line (the article is not stored; the command reports it and fails).
 
     """
 
@@ -78,6 +80,7 @@ class Prepared:
     fingerprint: Fingerprint | None = None
     relevance: float | None = None
     archived: ArchivedPage | None = None
+    error: str | None = None
 
 
 #: The topic list of this process (`start_worker`); None: relevance is left to the store.
@@ -97,7 +100,21 @@ def start_worker(topic_file: str | None, log_level: str | None = None) -> None:
 
 
 def prepare(response: ArchivedResponse) -> Prepared:
-    """Decode, extract, fingerprint and score one response (see the module docstring)."""
+    """Decode, extract, fingerprint and score one response (see the module docstring).
+
+    An exception from that work (a page the extractor gave up on) comes back as the
+    response's `Prepared.error` instead of ending the import: the archive's other pages are
+    still stored, and the command fails at its end, naming the page. A crawl treats a
+    callback's exception the same way (Scrapy logs it, goes on, and the run is "failed").
+    """
+    try:
+        return _prepare(response)
+    except Exception as exc:  # one page's failure: reported by the command, which goes on
+        detail = " ".join(str(exc).split())[:300]
+        return Prepared(response.url, skipped=False, error=f"{type(exc).__name__}: {detail}")
+
+
+def _prepare(response: ArchivedResponse) -> Prepared:
     from dvcrawl.dedup import fingerprint
     from dvcrawl.extract import NotHTML, decode_page
     from dvcrawl.extraction import extract_article

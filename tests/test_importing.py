@@ -100,6 +100,58 @@ def test_a_read_only_database_ends_the_import_with_one_line_and_nothing_stored(
     assert stored(f"sqlite:///{path}")["articles"] == []
 
 
+#: Runs ``dvcrawl`` with an extractor that raises on one page (`FAILING`), as a bug met on
+#: one odd page would; forked workers inherit it.
+_FAILING_EXTRACTOR = """
+import runpy, sys
+import dvcrawl.extraction as extraction
+real = extraction.extract_article
+def extract_article(html, url, **kwargs):
+    if url == FAILING:
+        raise RuntimeError("the extractor gave up\\non this page")
+    return real(html, url, **kwargs)
+extraction.extract_article = extract_article
+sys.argv[0] = "dvcrawl"
+runpy.run_module("dvcrawl", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_page_the_extractor_fails_on_is_reported_and_the_others_are_stored(
+    dvcrawl: Runner, tmp_path: Path, portal_archive: Path, jobs: str
+) -> None:
+    from dvcrawl.warc import iter_responses
+
+    whole = f"sqlite:///{tmp_path / 'whole.sqlite3'}"
+    assert dvcrawl("import", str(portal_archive), "--db", whole, "-q").returncode == 0
+    expected = stored(whole)["articles"]
+    failing = expected[3]["url"]
+    assert sum(1 for r in iter_responses(str(portal_archive)) if r.url == failing) == 1
+
+    db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    code = _FAILING_EXTRACTOR.replace("FAILING", repr(failing))
+    result = subprocess.run(
+        [sys.executable, "-c", code, "import", str(portal_archive), "--jobs", jobs, "-q"]
+        + ["--db", db_url],
+        cwd=dvcrawl.workdir,
+        env=dvcrawl.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "dvcrawl: error: 1 page(s) could not be extracted, the first: "
+        f"{failing}: RuntimeError: the extractor gave up on this page"
+    )
+    assert "not extracted 1;" in result.stdout, result.stdout
+    # Every other page is stored, as a whole run stores it (a duplicate of the failed page
+    # now counts as the first copy, so duplicate marks may differ).
+    kept = {row["url"] for row in stored(db_url)["articles"]}
+    assert kept == {row["url"] for row in expected} - {failing}
+
+
 # --- when the import is stopped -------------------------------------------------------------
 
 

@@ -93,21 +93,33 @@ def run(args: argparse.Namespace) -> int:
         print(f"dvcrawl: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     values = stats.get_stats()
+    unextracted = int(values.get("dvcrawl/import/failed", 0) or 0)
     print(
         f"imported {len(args.warcs)} archive(s): responses {values.get('dvcrawl/import/responses', 0)}, "
         f"articles new {values.get('dvcrawl/articles/new', 0)}, updated {values.get('dvcrawl/articles/updated', 0)}, "
         f"unchanged {values.get('dvcrawl/articles/unchanged', 0)}, "
         f"non-articles {values.get('dvcrawl/dropped/not_article', 0)}, "
-        f"skipped {values.get('dvcrawl/import/skipped', 0)}; {time.monotonic() - started:.1f} s"
+        f"skipped {values.get('dvcrawl/import/skipped', 0)}"
+        + (f", not extracted {unextracted}" if unextracted else "")
+        + f"; {time.monotonic() - started:.1f} s"
     )
+    status = EXIT_OK
+    if unextracted:
+        # The other pages are stored; the run is not "ok" (a crawl's run is "failed" too).
+        print(
+            f"dvcrawl: error: {unextracted} page(s) could not be extracted, the first: "
+            f"{values.get('dvcrawl/cause/import')}",
+            file=sys.stderr,
+        )
+        status = EXIT_FAILED
     lost = int(values.get("dvcrawl/storage/failed", 0) or 0)
     if lost:
         print(
             f"dvcrawl: {lost} article(s) not stored: {values.get('dvcrawl/cause/storage')}",
             file=sys.stderr,
         )
-        return EXIT_FAILED
-    return EXIT_OK
+        status = EXIT_FAILED
+    return status
 
 
 def _prepared(preparer: Any, path: str) -> Iterator[tuple[Any, Any]]:
@@ -125,6 +137,12 @@ def _store(response: Any, page: Any, chain: Any, stats: Any) -> None:
     from dvcrawl.items import FetchedArticle
 
     stats.inc_value("dvcrawl/import/responses")
+    if page.error is not None:
+        stats.inc_value("dvcrawl/import/failed")
+        if not stats.get_value("dvcrawl/cause/import"):
+            stats.set_value("dvcrawl/cause/import", f"{response.url}: {page.error}")
+        logger.error("%s: not extracted: %s", response.url, page.error)
+        return
     if page.skipped or page.article is None:
         stats.inc_value("dvcrawl/import/skipped")
         return
