@@ -295,13 +295,12 @@ class Page:
     def _select(self, selector: str) -> list[HtmlElement]:
         node_test = _NODE_TESTS.get(selector)
         if node_test is not None:
-            test, without_order = node_test
-            # A Python test of each node where libxml2 was slow (issue 11); the page's nodes
-            # in document order when a reader already built them.
-            if "order" in self.__dict__:
+            test, build_order = node_test
+            # A Python test of each node where libxml2 was slow (issue 11), over the page's
+            # nodes in document order (which most pages' readers build anyway: the lead's
+            # search, the title's, the region measure).
+            if build_order or "order" in self.__dict__:
                 return [node for node in self.order[0] if test(node)]
-            if without_order:
-                return [node for node in self.root.iter() if test(node)]
         matchable = self.matchable(selector)
         return list(_compiled(matchable)(self.root)) if matchable else []
 
@@ -437,9 +436,9 @@ def _is_publication_time(node: Any) -> bool:
     return node.tag == "time" and node.get("pubdate") is not None
 
 
-#: Selectors that `Page.css` answers with a Python test of each node, and whether it does so
-#: when the page's document order is not built yet (a walk of the tree then costs more than
-#: libxml2's evaluation of the second). In libxml2 the headings took 0.1 to 0.2 ms a page (a
+#: Selectors that `Page.css` answers with a Python test of each node, and whether it builds
+#: the page's document order for it when no reader has yet (for the second, libxml2 costs
+#: less than building the order would). In libxml2 the headings took 0.1 to 0.2 ms a page (a
 #: union of substring tests), the publication times 0.05 (issue 11). Each test selects what
 #: its selector does (tests/test_fast_paths.py).
 _NODE_TESTS: dict[str, tuple[Callable[[Any], bool], bool]] = {
