@@ -299,9 +299,7 @@ def select(page: Page, selector: str) -> list[HtmlElement]:
     found: list[HtmlElement] = []
     seen: set[HtmlElement] = set()
     for part in _parts(selector):
-        if not page.matchable(part):
-            continue  # a class or id the page does not use (issue 11)
-        for element in compiled(part)(page.root):
+        for element in page.css(part):  # prefiltered by the page's names, and kept (issue 11)
             if element not in seen:
                 seen.add(element)
                 found.append(element)
