@@ -11,9 +11,8 @@ import dataclasses
 import pytest
 from lxml.cssselect import CSSSelector
 
-from dvcrawl.extract.page import HEADINGS
 from dvcrawl.extract.families import FAMILIES, select
-from dvcrawl.extract.page import Page
+from dvcrawl.extract.page import HEADINGS, Page
 from dvcrawl.extract.selectors import SelectorExtractor
 from dvcrawl.sites import SITES
 from tests.eval.score import load_gold
