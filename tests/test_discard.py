@@ -48,6 +48,10 @@ def test_every_gold_and_benchmark_page_gives_the_same_elements_as_trafilatura() 
         ('<td class="sidebar">x</td>', False),  # the first expression names its tags
         ('<td class="noprint">x</td>', True),
         ('<td id="reply-3">x</td>', True),
+        # ... and a class when there is no id ("-reply-" inside a class is another test).
+        ('<td class="reply-form">x</td>', True),
+        ('<div data-component="MostPopularStories">x</div>', True),
+        ('<td data-component="MostPopularStories">x</td>', False),
         ('<td style="color:red" id="hidden">x</td>', False),
         ('<td id="hidden" style="color:red">x</td>', True),
         ('<td style="display: none">x</td>', True),
