@@ -569,7 +569,7 @@ def _discarded(text_map: TextMap, root: HtmlElement) -> set[HtmlElement]:
     return {
         element
         for element in discarded_below(root)
-        if text_map.prose.get(element, 0) <= 0.25 * total
+        if text_map.prose.get(element, 0) < 0.25 * total
     }
 
 
