@@ -449,3 +449,18 @@ def test_the_shape_of_a_body_part(first: str, second: str, same: bool) -> None:
 
     _, found, children = widened(block(first), block(second), block(first))
     assert (found.root.get("class") == "wrap") is same
+
+
+@pytest.mark.parametrize(("size", "discarded"), [(99, True), (100, False)])
+def test_the_quarter_rule_when_the_body_element_is_the_container(
+    size: int, discarded: bool
+) -> None:
+    # A page without <head> whose paragraphs sit in <body> itself: <body> is the container,
+    # the first element after the root, and its prose is its own (400 or 399 characters).
+    page = Page(
+        f"<html><body><p>{words(300)}</p><div class='meta'><p>{words(size)}</p></div></body></html>",
+        URL,
+    )
+    found = content_region(page.root)
+    assert found is not None and found.root.tag == "body"
+    assert (found.root.find("div[@class='meta']") in found.skip) is discarded
