@@ -432,6 +432,17 @@ def test_boilerplate_names_inside_the_body_under_a_quarter_of_its_prose(
     assert (found.root.find("div[@class='meta']") in found.skip) is discarded
 
 
+def test_a_named_block_without_prose_is_discarded_from_a_body_without_prose() -> None:
+    # A body whose text is all in linked lines has no prose; its "share" block holds none
+    # either, which is no quarter of anything: it is still discarded.
+    body = "".join(f"<p><a href='/{n}'>{words(60)}</a></p>" for n in range(5))
+    page = parse(f"<div class='body'>{body}<div class='share'>Share this story</div></div>")
+    container = page.root.find(".//div[@class='body']")
+    text_map = measure(page.root)
+    assert text_map.prose.get(container, 0) == 0
+    assert region._discarded(text_map, container) == {container.find("div[@class='share']")}
+
+
 @pytest.mark.parametrize(
     ("first", "second", "same"),
     [

@@ -563,13 +563,16 @@ def _discarded(text_map: TextMap, root: HtmlElement) -> set[HtmlElement]:
     trafilatura keeps a curated list of class and id tokens of boilerplate (bylines, meta
     lines, share and newsletter boxes, slideshows, "related" and "most popular" boxes); it is
     applied inside the chosen container only, and never to a block holding a quarter or more
-    of the body's prose (a wrapper that happens to carry such a name).
+    of the body's prose (a wrapper that happens to carry such a name). A block without prose
+    is always discarded, also from a body whose text is all in short or linked lines (no
+    prose at all): there, "a quarter of nothing" once kept the adverts of three pages of the
+    public benchmark.
     """
     total = text_map.prose.get(root, 0)
     return {
         element
         for element in discarded_below(root)
-        if text_map.prose.get(element, 0) < 0.25 * total
+        if (prose := text_map.prose.get(element, 0)) == 0 or prose < 0.25 * total
     }
 
 
