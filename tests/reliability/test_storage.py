@@ -13,6 +13,7 @@ import pytest
 
 from tests.reliability.conftest import FaultLab
 from tests.support.server import Route
+from tests.support.synthetic_site import HOST
 
 # Writes wait 0.2 s for a lock and are tried again after 0.1, 0.2, 0.4, 0.8 s: about 2.5 s in
 # all before an article counts as lost.
@@ -175,7 +176,12 @@ def test_a_full_disk_for_three_seconds(lab: FaultLab) -> None:
     from dvcrawl.warc import iter_responses
 
     archive = crawl.stats["dvcrawl/warc_file"]
-    assert len(list(iter_responses(archive))) == crawl.stats["dvcrawl/warc_records"] >= 4
+    archived = [response.url for response in iter_responses(archive)]
+    assert len(archived) == crawl.stats["dvcrawl/warc_records"]
+    # robots.txt and the home page came before the fault. How many of the listing and the
+    # five articles fall in the three seconds depends on the machine's speed: one on an idle
+    # machine, three during a parallel test run (CI), so no more is asserted.
+    assert archived[:2] == [f"{HOST}/robots.txt", f"{HOST}/"], archived
     lab.record(
         "3c",
         "disk full for three seconds",
