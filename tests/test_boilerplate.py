@@ -334,7 +334,12 @@ ANCESTOR_CASES = {
 
 
 def element(class_name: str):
-    return lxml_html.fromstring(f'<div class="{class_name}"><p>x</p></div>')
+    """A block of that class beside the page's article (a block holding the page is not chrome)."""
+    page = lxml_html.document_fromstring(
+        f"<html><body><div><p>{'Nội dung bài viết. ' * 5}</p></div>"
+        f'<div class="{class_name}"><p>x</p></div></body></html>'
+    )
+    return page.find("body")[1]
 
 
 def test_every_class_alternative_has_a_case() -> None:

@@ -259,10 +259,27 @@ def _placement(element: HtmlElement) -> float:
 
 
 def _is_chrome_ancestor(node: HtmlElement) -> bool:
-    if node.tag in _CHROME_TAGS:
+    if node.tag not in _CHROME_TAGS:
+        names = f"{node.get('class', '')} {node.get('id', '')}".strip()
+        if not (names and _CHROME_ANCESTOR.search(names)):
+            return False
+    return not _wraps_page(node)
+
+
+def _wraps_page(node: HtmlElement) -> bool:
+    """Whether `node` holds most of the page's text: a layout wrapper, not chrome.
+
+    ASP.NET wraps the whole page in ``<form id="aspnetForm">``; a layout class such as
+    ``l-sidebar-fixed`` can wrap the main column. Taken for chrome, every date line of such
+    a page was passed over (the same rule as `dvcrawl.extract.region`'s chrome areas).
+    """
+    root = node.getroottree().getroot()
+    body = root.find("body")
+    page = body if body is not None else root
+    if node is page:
         return True
-    names = f"{node.get('class', '')} {node.get('id', '')}".strip()
-    return bool(names and _CHROME_ANCESTOR.search(names))
+    total = _text_length(page)
+    return total > 0 and _text_length(node) > 0.5 * total
 
 
 def content_candidates(root: HtmlElement) -> dict[HtmlElement, float]:

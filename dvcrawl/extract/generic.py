@@ -59,9 +59,12 @@ class GenericExtractor(Extractor):
             candidates=[g for g in groups if g],
             drop=compiled(family.drop) if family.drop else None,
         )
+        # Portlet and widget titles come last, not never: on a Liferay web-content page the
+        # portlet title *is* the headline (the family's guess must not veto the page).
         not_title = set(select(page, family.not_title))
         own = [h for h in select(page, family.title) if h not in not_title]
         headings = own + [h for h in page.css(HEADINGS) if h not in not_title and h not in own]
+        headings += [h for h in page.css(HEADINGS) if h in not_title and h not in own]
         if region is None:
             return compose(
                 page, site_id, self.name, root=None, headings=headings, site_names=self.site_names
