@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dvcrawl.extract.compose import or_embedded
 from dvcrawl.extract.generic import GenericExtractor
 from dvcrawl.extract.page import Page
 from dvcrawl.items import Article
@@ -45,6 +46,7 @@ def extract_article(html: str, url: str, *, fetched_at: datetime | None = None) 
         else:
             extractor = next((e for e in site.extractors if e.applies(page)), site.extractors[-1])
             article = extractor.extract(page, site.id)
+        article = or_embedded(page, article.site, article)
     # The toolkit canonicalizes without the registry; alias domains fold here.
     article.canonical_url = canonical
     return article

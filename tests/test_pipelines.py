@@ -65,12 +65,14 @@ def test_validate_counts_field_coverage_and_passes_articles() -> None:
     full = item()
     assert pipeline.process_item(full) is full
     assert pipeline.process_item(item(published_at=None, extractor="generic/v1+fallback"))
+    assert pipeline.process_item(item(extractor="news/v2+fallback+data"))
     assert stats.get_stats() == {
-        "dvcrawl/extracted/pages": 2,
-        "dvcrawl/extracted/articles": 2,
-        "dvcrawl/extracted/with_title": 2,
-        "dvcrawl/extracted/with_date": 1,
-        "dvcrawl/extracted/fallback": 1,
+        "dvcrawl/extracted/pages": 3,
+        "dvcrawl/extracted/articles": 3,
+        "dvcrawl/extracted/with_title": 3,
+        "dvcrawl/extracted/with_date": 2,
+        "dvcrawl/extracted/fallback": 2,
+        "dvcrawl/extracted/from_data": 1,
     }
 
 

@@ -41,7 +41,8 @@ from dvcrawl.extract.boilerplate import (
     looks_like_listing,
     related_boxes,
 )
-from dvcrawl.extract.dates import ParsedDate, find_dates
+from dvcrawl.extract.dates import ParsedDate, find_dates, parse_date
+from dvcrawl.extract.embedded import EmbeddedArticle, agrees_with_page, find_article
 from dvcrawl.extract.page import HtmlElement, Page, element_text
 from dvcrawl.extract.text import word_count
 from dvcrawl.items import Article
@@ -193,6 +194,7 @@ def compose(
         return fill_article(article, title=title, body=assemble([]), date=metadata_date(page))
     title_element = find_title_element(page, title, headings)
     scope = article_scope(root, title_element)
+    not_article = skip  # before the byline joins it: a byline may carry the date
     if author_element is not None:
         skip |= {author_element}
     if fallback_author is not None:
@@ -222,7 +224,7 @@ def compose(
         first_date_in(page, date_elements or [], month_first=month_first)
         or first_date_in(page, times_near_title(page, scope, title_element, body_start))
         or date_near_title(page, title_element, body_start)
-        or date_before_body(page, scope, body_start)
+        or date_before_body(page, scope, body_start, not_article)
     )
     date = (
         _reconcile(printed, metadata_date(page))
@@ -452,3 +454,42 @@ def _reconcile(printed: ParsedDate | None, metadata: ParsedDate | None) -> Parse
     if same_day and metadata.has_time and not printed.has_time:
         return metadata
     return printed
+
+
+def compose_embedded(page: Page, site_id: str, name: str, embedded: EmbeddedArticle) -> Article:
+    """Build the record from an article object in the page's data (`dvcrawl.extract.embedded`).
+
+    The body goes through the same block reader and stripper as markup; the date is the
+    object's (apps store it in UTC; it is given in +07:00 like every other date).
+    """
+    article = new_article(page, site_id, name)
+    body = assemble(
+        blocks_of(page, embedded.body_element()), title=embedded.title, sapo=embedded.summary
+    )
+    if embedded.author:
+        body.author = byline_author(embedded.author) or body.author
+    date = parse_date(embedded.date, now=page.fetched_at) if embedded.date else None
+    return fill_article(article, title=embedded.title, body=body, date=date)
+
+
+#: The suffix of the extractor name of records read from a page's data, not its markup.
+DATA = "+data"
+#: The share of the data's words the markup's record must hold to stand.
+DATA_SHARE = 0.5
+
+
+def or_embedded(page: Page, site_id: str, article: Article) -> Article:
+    """The article of the page's data when the markup lost it (`dvcrawl.extract.embedded`).
+
+    A JavaScript front end may ship an empty shell, or only the headline, with the article
+    in its data, whatever extractor read the markup (a site module's selectors included):
+    the markup's record stands when it holds at least half of the data's words; otherwise
+    the data's record is taken, named ``<extractor>+data``, when its headline is the page's.
+    """
+    embedded = find_article(page)
+    if embedded is None or not agrees_with_page(page, embedded):
+        return article
+    words = word_count(article.text or "") if article.is_article else 0
+    if words >= DATA_SHARE * embedded.words():
+        return article
+    return compose_embedded(page, site_id, article.extractor + DATA, embedded)

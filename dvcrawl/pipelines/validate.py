@@ -60,5 +60,8 @@ class ValidatePipeline:
             self.stats.inc_value("dvcrawl/extracted/with_title")
         if article.published_at:
             self.stats.inc_value("dvcrawl/extracted/with_date")
-        if article.extractor.endswith("+fallback"):
+        # "+fallback" may be followed by "+data" (the page's app data read after the markup).
+        if "+fallback" in article.extractor:
             self.stats.inc_value("dvcrawl/extracted/fallback")
+        if article.extractor.endswith("+data"):
+            self.stats.inc_value("dvcrawl/extracted/from_data")

@@ -12,19 +12,14 @@ the markup only when the JSON is missing. Listings carry their items in the same
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
-import lxml.html
-
-from dvcrawl.extract.base import Extractor, choose_title, fill_article, new_article
-from dvcrawl.extract.blocks import blocks_of
-from dvcrawl.extract.body import assemble, byline_author
-from dvcrawl.extract.dates import parse_date
+from dvcrawl.extract.base import Extractor
+from dvcrawl.extract.compose import compose_embedded
+from dvcrawl.extract.embedded import as_article, walk
 from dvcrawl.extract.page import Page
 from dvcrawl.extract.selectors import SelectorExtractor
-from dvcrawl.extract.text import clean_line
 from dvcrawl.items import Article
 from dvcrawl.sites.base import Site
 
@@ -50,18 +45,6 @@ def next_data(page: Page) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _walk(value: Any) -> Iterator[Any]:
-    """Every value nested in a JSON document, depth first."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        yield item
-        if isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
-
-
 def _is_blog(item: Any) -> bool:
     return (
         isinstance(item, dict)
@@ -79,7 +62,7 @@ def find_blog(page: Page) -> dict[str, Any] | None:
     already moved it once (``props.pageProps.blog`` to ``props.pageProps.data.blog``), and
     related-article lists carry no ``content``.
     """
-    return next((item for item in _walk(next_data(page)) if _is_blog(item)), None)
+    return next((item for item in walk(next_data(page)) if _is_blog(item)), None)
 
 
 def article_url(base: str, item: dict[str, Any]) -> str | None:
@@ -100,7 +83,7 @@ def _is_teaser(item: Any) -> bool:
 def listing_links(page: Page) -> list[str]:
     """Article URLs of a category page, from its embedded JSON (lists of items with a slug)."""
     urls: list[str] = []
-    for item in _walk(next_data(page)):
+    for item in walk(next_data(page)):
         if isinstance(item, list) and item and all(_is_teaser(e) for e in item):
             urls.extend(url for e in item if (url := article_url(page.url, e)))
     return list(dict.fromkeys(urls))
@@ -113,24 +96,10 @@ class TuyengiaodanvanV1(Extractor):
 
     def extract(self, page: Page, site_id: str) -> Article:
         """Extract from ``props.pageProps.blog``, or from the markup when it is absent."""
-        blog = find_blog(page)
+        blog = as_article(find_blog(page))
         if blog is None:
             return _MARKUP.extract(page, site_id)
-        article = new_article(page, site_id, self.name)
-        title = clean_line(str(blog.get("title") or "")) or choose_title(
-            page, page.css("h1"), NAMES
-        )
-        fragment = lxml.html.fragment_fromstring(str(blog["content"]), create_parent="div")
-        sapo = clean_line(str(blog.get("description") or "")) or None
-        body = assemble(blocks_of(page, fragment), title=title, sapo=sapo)
-        author = blog.get("author")
-        if isinstance(author, dict):
-            author = author.get("name") or author.get("fullName")
-        if isinstance(author, str) and clean_line(author):
-            body.author = byline_author(author)
-        raw = blog.get("publishDate") or blog.get("createdAt")
-        date = parse_date(raw, now=page.fetched_at) if isinstance(raw, str) else None
-        return fill_article(article, title=title, body=body, date=date)
+        return compose_embedded(page, site_id, self.name, blog)
 
 
 _CATEGORY = "https://tuyengiaodanvan.vn/blogs/category/type/{type}?&categoryId={id}"

@@ -1,0 +1,370 @@
+"""The gold set again, as portals we never declared would serve it.
+
+A site module's URL patterns, selectors and the CMS families' class names are guesses; a portal
+we have not seen runs the generic path, and a redesign renames classes. Both are simulated on
+every gold article, and the record must survive:
+
+* **unknown host**: the page's URL moved to a host no site module knows (the generic path with
+  CMS families, embedded app data and the structural rules only);
+* **renamed classes**: every class and id token replaced by a meaningless one, so no name says
+  "title", "date", "sapo", "footer" or "__NEXT_DATA__" (structure and text only).
+
+Measured when written (``python -m tests.test_unknown_markup`` prints the table and every
+page below 0.95): on an unknown host every gold article is still an article with the gold's
+title, date and text (before this file's rules: 1 article lost, 4 bodies below F1 0.9, 8 dates
+and 1 title wrong); with renamed classes, 100 of 101 are articles, mean body F1 0.980, 100
+titles, and 100 dates on their own host, 99 on an unknown one (before: 99 articles, F1 0.927,
+99 titles, 92 dates). The one loss is an ASP.NET page whose only headline is a
+``<span class="lbTitle">`` under a ``<title>`` that names the portal: without the class,
+nothing on the page says which line is the headline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import lxml.html
+import pytest
+
+from dvcrawl.extraction import extract_article
+from tests.eval.score import load_gold, shingle_counts
+
+UNKNOWN_HOST = "cong-thong-tin.example.vn"
+ARTICLES = [page for page in load_gold() if page.gold["is_article"]]
+
+
+def on_unknown_host(url: str) -> str:
+    """The same URL on a host no site module declares."""
+    return url.replace(urlsplit(url).netloc, UNKNOWN_HOST, 1)
+
+
+def renamed_classes(html: str) -> str:
+    """The page with every class and id token replaced by a meaningless, consistent one."""
+    root = lxml.html.document_fromstring(html)
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attribute in ("class", "id"):
+            value = element.get(attribute)
+            if value:
+                tokens = (hashlib.md5(t.encode()).hexdigest()[:6] for t in value.split())
+                element.set(attribute, " ".join(f"x{token}" for token in tokens))
+    return lxml.html.tostring(root, encoding="unicode")
+
+
+@dataclass
+class Outcome:
+    name: str
+    is_article: bool
+    f1: float
+    title_ok: bool
+    date_ok: bool
+    extractor: str
+
+
+def outcomes(*, unknown: bool, renamed: bool) -> list[Outcome]:
+    results = []
+    for page in ARTICLES:
+        gold = page.gold
+        html = renamed_classes(page.html) if renamed else page.html
+        url = on_unknown_host(gold["url"]) if unknown else gold["url"]
+        article = extract_article(html, url)
+        tp, fp, fn = shingle_counts(gold["text"], article.text if article.is_article else "")
+        results.append(
+            Outcome(
+                name=f"{page.group}/{page.name}",
+                is_article=article.is_article,
+                f1=2 * tp / (2 * tp + fp + fn) if tp else 0.0,
+                title_ok=(article.title or "") == gold["title"],
+                date_ok=(article.published_at or None) == (gold.get("published_at") or None),
+                extractor=article.extractor,
+            )
+        )
+    return results
+
+
+def describe(results: list[Outcome]) -> str:
+    return "\n".join(
+        f"{r.name}: {'article' if r.is_article else 'REJECTED'} F1 {r.f1:.2f}"
+        f"{'' if r.title_ok else ' title wrong'}{'' if r.date_ok else ' date wrong'} ({r.extractor})"
+        for r in results
+        if not (r.is_article and r.f1 >= 0.95 and r.title_ok and r.date_ok)
+    )
+
+
+def test_every_gold_article_survives_an_unknown_host() -> None:
+    results = outcomes(unknown=True, renamed=False)
+    assert len(results) == 101
+    lost = [r for r in results if not (r.is_article and r.f1 >= 0.99 and r.title_ok and r.date_ok)]
+    assert not lost, describe(lost)
+
+
+@pytest.mark.parametrize("unknown", [False, True], ids=["own host", "unknown host"])
+def test_gold_articles_survive_renamed_classes(unknown: bool) -> None:
+    results = outcomes(unknown=unknown, renamed=True)
+    articles = sum(r.is_article for r in results)
+    mean_f1 = sum(r.f1 for r in results) / len(results)
+    detail = describe(results)
+    assert articles >= 100, detail
+    assert mean_f1 >= 0.98, f"mean F1 {mean_f1:.3f}\n{detail}"
+    assert sum(r.title_ok for r in results) >= 100, detail
+    assert sum(r.date_ok for r in results) >= (99 if unknown else 100), detail
+
+
+if __name__ == "__main__":
+    for unknown, renamed in ((True, False), (False, True), (True, True)):
+        results = outcomes(unknown=unknown, renamed=renamed)
+        n = len(results)
+        print(
+            f"unknown host {unknown!s:5} renamed classes {renamed!s:5}: "
+            f"articles {sum(r.is_article for r in results)}/{n}, "
+            f"mean F1 {sum(r.f1 for r in results) / n:.3f}, "
+            f"titles {sum(r.title_ok for r in results)}, dates {sum(r.date_ok for r in results)}"
+        )
+        print(describe(results))
+
+
+# The rules the cases above needed, each on the smallest page that shows it.
+
+URL = f"https://{UNKNOWN_HOST}/tin-tuc/tin-hoat-dong/hoi-nghi-dan-van-3012"
+PARAGRAPHS = [
+    "Sáng 20/9, Ban Dân vận Huyện ủy tổ chức hội nghị sơ kết công tác dân vận chín tháng đầu "
+    "năm, triển khai nhiệm vụ những tháng cuối năm với sự tham dự của đại diện các xã, thị trấn.",
+    "Theo báo cáo, các cấp ủy đã chỉ đạo thực hiện tốt quy chế dân chủ ở cơ sở, phát huy vai "
+    "trò của Mặt trận và các đoàn thể trong vận động Nhân dân tham gia xây dựng nông thôn mới.",
+    "Nhiều mô hình dân vận khéo được nhân rộng, trong đó có mô hình hiến đất làm đường giao "
+    "thông, thắp sáng đường quê và xây dựng khu dân cư không có tội phạm, tệ nạn xã hội.",
+    "Thời gian tới, huyện tiếp tục đổi mới nội dung, phương thức công tác dân vận, nắm chắc "
+    "tình hình Nhân dân và kịp thời giải quyết những vấn đề phát sinh ngay từ cơ sở.",
+]
+BODY = "".join(f"<p>{text}</p>" for text in PARAGRAPHS)
+HEADLINE = "Huyện sơ kết công tác dân vận chín tháng đầu năm"
+
+
+def test_an_aspnet_form_around_the_whole_page_is_not_chrome() -> None:
+    # ASP.NET wraps every page in <form id="aspnetForm">: taken for chrome, the date printed
+    # above the headline was passed over, as was every date line of such a portal.
+    html = (
+        f"<html><head><title>Báo điện tử tỉnh</title></head><body>"
+        f'<form id="aspnetForm" method="post" action="./NewsDetail.aspx?NewsID=1">'
+        f'<div id="top-bar"><span>Thứ Sáu, ngày 24/09/2021</span></div>'
+        f'<div class="search"><form action="/tim-kiem"><input name="q"></form></div>'
+        f'<div class="contentView"><div class="date">Cập nhật ngày: 21/09/2021 07:42:15</div>'
+        f"<h1>{HEADLINE}</h1>{BODY}</div></form></body></html>"
+    )
+    record = extract_article(html, URL.replace("/tin-tuc/", "/NewsDetail.aspx?NewsID=1&x="))
+    assert record.is_article
+    assert record.published_at == "2021-09-21T07:42:15+07:00"
+
+
+def test_a_chrome_tag_or_name_holding_most_of_the_page_is_a_wrapper() -> None:
+    from dvcrawl.extract.boilerplate import in_chrome
+
+    root = lxml.html.document_fromstring(
+        f'<html><body><form id="f"><div class="l-sidebar-fixed"><p id="text">{PARAGRAPHS[0]}</p>'
+        f'</div><div class="sidebar"><p id="side">Tin mới</p></div>'
+        f'<form id="search"><p id="search-label">Tìm kiếm</p></form></form></body></html>'
+    )
+    assert not in_chrome(root.get_element_by_id("text"))
+    assert in_chrome(root.get_element_by_id("side"))
+    assert in_chrome(root.get_element_by_id("search-label"))
+
+
+def test_a_liferay_portlet_title_can_be_the_headline() -> None:
+    # The Liferay family names portlet titles "never the headline"; on a web-content
+    # portlet's page the portlet title is the headline, and the visitor counter's box title
+    # before it must not win.
+    html = (
+        "<html><head><title>Cổng thông tin điện tử quận</title>"
+        '<script src="/html/js/barebone.jsp"></script></head><body>'
+        '<div class="portlet-boundary" id="p_p_id_counter_"><div class="title-portlet">'
+        "<span>Thống kê truy cập</span></div><div>Đang online: 120</div></div>"
+        '<div class="portlet-boundary" id="p_p_id_56_INSTANCE_a_"><h1 class="portlet-title">'
+        f'<span class="portlet-title-text">{HEADLINE}</span></h1>'
+        f'<div class="journal-content-article"><p>Ngày 22/12/2023</p>{BODY}</div></div>'
+        "</body></html>"
+    )
+    record = extract_article(html, URL.replace("/tin-tuc/", "/-/journal_content/"))
+    assert record.title == HEADLINE
+
+
+def test_a_section_name_in_the_title_tag_is_not_the_headline() -> None:
+    nav = '<nav><a href="/cong-tac-dan-van">Công tác dân vận</a><a href="/tin">Tin tức</a></nav>'
+    head = "<html><head><title>{} - Cổng thông tin điện tử quận</title></head><body>"
+    html = f"{head.format('Công tác dân vận')}{nav}<h2>Tin mới</h2><h1>{HEADLINE}</h1>{BODY}"
+    assert extract_article(html, URL).title == HEADLINE
+    # A <title> that no menu links to is still the page's own word on its headline.
+    other = "Tuyên dương điển hình dân vận khéo năm 2024"
+    html = f"{head.format(other)}{nav}<h2>Tin mới</h2><h1>Tin hoạt động</h1>{BODY}"
+    assert extract_article(html, URL).title == other
+
+
+def test_a_date_in_a_part_left_out_of_the_region_is_not_the_articles() -> None:
+    from dvcrawl.extract.base import date_before_body
+    from dvcrawl.extract.page import Page
+
+    page = Page(
+        f'<html><body><div id="scope"><div id="bar">Thứ Sáu, ngày 24/09/2021</div>'
+        f"<div>Cập nhật ngày: 21/09/2021</div><h1>{HEADLINE}</h1><p id='start'>"
+        f"{PARAGRAPHS[0]}</p></div></body></html>",
+        URL,
+    )
+    scope, start = page.root.get_element_by_id("scope"), page.root.get_element_by_id("start")
+    bar = frozenset({page.root.get_element_by_id("bar")})
+    assert date_before_body(page, scope, start).raw.endswith("24/09/2021")
+    assert date_before_body(page, scope, start, bar).raw == "21/09/2021"
+
+
+LEAD = (
+    "(ĐTO) Chiều 5/1, Ban Thường trực Ủy ban MTTQ tỉnh tổ chức hội nghị hiệp thương lần thứ "
+    "nhất để thỏa thuận về cơ cấu, thành phần, số lượng người được giới thiệu ứng cử."
+)
+
+
+def test_a_lead_that_prints_the_pages_description_is_the_sapo() -> None:
+    html = (
+        f'<html><head><title>{HEADLINE}</title><meta name="description" content="{LEAD[:120]}...">'
+        f"</head><body><article><h1>{HEADLINE}</h1><div><span>Thứ Hai, 05/01/2026</span></div>"
+        f'<h2>{LEAD}</h2><div class="content">{BODY}</div></article></body></html>'
+    )
+    record = extract_article(html, URL)
+    assert record.text.startswith(LEAD + "\n\n" + PARAGRAPHS[0])
+    # A body that opens with its lead keeps it once.
+    html = html.replace(f"<h2>{LEAD}</h2>", "").replace(BODY, f"<p>{LEAD}</p>{BODY}")
+    record = extract_article(html, URL)
+    assert record.text.startswith(LEAD + "\n\n" + PARAGRAPHS[0])
+    assert record.text.count(LEAD) == 1
+
+
+def test_an_english_standfirst_is_not_taken_for_a_lead() -> None:
+    # English news pages print a standfirst that their publishers (and the public
+    # benchmark's gold) keep out of the body.
+    dek = (
+        "The council approved the budget after a long debate about roads, schools and the library."
+    )
+    sentences = " ".join(["The council met on Tuesday evening to discuss the new budget."] * 3)
+    html = (
+        f'<html><head><title>Council approves budget</title><meta name="description" '
+        f'content="{dek}"></head><body><article><h1>Council approves budget</h1>'
+        f'<h2>{dek}</h2><div class="content">'
+        + f"<p>{sentences}</p>" * 4
+        + "</div></article></body></html>"
+    )
+    assert dek not in extract_article(html, "https://news.example.com/2024/story").text
+
+
+NEXT_SHELL = (
+    '<html><head><title>{title} - Cổng thông tin</title></head><body><div id="__next"></div>'
+    '<script id="__NEXT_DATA__" type="application/json">{data}</script></body></html>'
+)
+
+
+def next_page(article: dict, title: str = HEADLINE) -> str:
+    import json
+
+    data = {"props": {"pageProps": {"data": {"article": article}}}, "page": "/[slug]"}
+    return NEXT_SHELL.format(title=title, data=json.dumps(data, ensure_ascii=False))
+
+
+ARTICLE_DATA = {
+    "title": HEADLINE,
+    "body": BODY,
+    "summary": "Huyện sơ kết công tác dân vận.",
+    "publishedAt": "2025-03-01T02:30:00.000Z",
+    "author": {"name": "Minh Anh"},
+    "slug": "hoi-nghi-dan-van",
+}
+
+
+def test_an_app_shell_gives_the_article_of_its_data() -> None:
+    record = extract_article(next_page(ARTICLE_DATA), URL)
+    assert record.is_article
+    assert record.extractor == "generic/v1+data"
+    assert record.title == HEADLINE
+    assert record.text == "\n\n".join(["Huyện sơ kết công tác dân vận.", *PARAGRAPHS])
+    assert record.published_at == "2025-03-01T09:30:00+07:00"
+    assert record.author == "Minh Anh"
+
+
+def test_json_ld_article_body_fills_an_empty_shell() -> None:
+    import json
+
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": HEADLINE,
+        "articleBody": "\n".join(PARAGRAPHS),
+        "datePublished": "2025-03-01T09:30:00+07:00",
+    }
+    html = (
+        f"<html><head><title>{HEADLINE}</title><script type='application/ld+json'>"
+        f"{json.dumps(data, ensure_ascii=False)}</script></head><body><div id='app'></div>"
+        "</body></html>"
+    )
+    record = extract_article(html, URL)
+    assert record.is_article and record.text == "\n\n".join(PARAGRAPHS)
+    assert record.published_at == "2025-03-01T09:30:00+07:00"
+
+
+def test_data_about_other_pages_never_makes_a_listing_an_article() -> None:
+    other = dict(ARTICLE_DATA, title="Một bài viết khác về công tác dân vận ở cơ sở")
+    record = extract_article(next_page(other, title="Tin hoạt động"), URL)
+    assert not record.is_article
+
+
+def test_an_object_without_date_or_id_is_no_article() -> None:
+    # Apps ship settings and widgets with a title and a text too.
+    widget = {k: v for k, v in ARTICLE_DATA.items() if k not in {"publishedAt", "slug"}}
+    assert not extract_article(next_page(widget), URL).is_article
+
+
+def test_markup_that_holds_the_article_stands_and_takes_the_datas_time() -> None:
+    html = next_page(ARTICLE_DATA).replace(
+        '<div id="__next"></div>',
+        f'<div id="__next"><h1>{HEADLINE}</h1><p>01/03/2025</p><div>{BODY}</div></div>',
+    )
+    record = extract_article(html, URL)
+    assert record.extractor == "generic/v1"
+    assert record.text == "\n\n".join(PARAGRAPHS)
+    assert record.published_at == "2025-03-01T09:30:00+07:00"
+
+
+def test_a_dateline_may_open_the_lead_before_the_description() -> None:
+    description = LEAD.removeprefix("(ĐTO) ")
+    html = (
+        f'<html><head><title>{HEADLINE}</title><meta name="description" content="{description}">'
+        f"</head><body><article><h1>{HEADLINE}</h1><div>{LEAD}</div>"
+        f'<div class="content">{BODY}</div></article></body></html>'
+    )
+    assert extract_article(html, URL).text.startswith(LEAD + "\n\n")
+
+
+@pytest.mark.parametrize(
+    ("lead", "kept"),
+    [
+        (f"<strong>{LEAD}</strong>", True),
+        (f"<b>{LEAD[:40]}</b> <b>{LEAD[40:]}</b>", True),
+        # A kicker or a label in bold is not a lead.
+        ("<strong>Tin hoạt động của Ban Dân vận Huyện ủy Thanh Bình</strong>", False),
+        # Nor a bold line that leads elsewhere, nor one with plain words beside the bold.
+        (f"<strong><a href='/khac'>{LEAD}</a></strong>", False),
+        (f"<strong>{LEAD[:60]}</strong>{LEAD[60:]}", False),
+        # Bold inside bold counts once: seven tenths of this lead are bold, not all of it.
+        (f"<strong>{LEAD[:20]}<b>{LEAD[20:120]}</b></strong>{LEAD[120:]}", False),
+        # English news pages set standfirsts in bold too; their gold leaves them out.
+        (
+            "<strong>" + "The council approved the budget after a long debate. " * 2 + "</strong>",
+            False,
+        ),
+    ],
+)
+def test_an_unmarked_lead_in_bold_between_headline_and_body(lead: str, kept: bool) -> None:
+    html = (
+        f"<html><head><title>{HEADLINE}</title></head><body><article><h1>{HEADLINE}</h1>"
+        f'<div>{lead}</div><div class="content">{BODY}</div></article></body></html>'
+    )
+    text = extract_article(html, URL).text
+    lead_text = lxml.html.fragment_fromstring(lead, create_parent="div").text_content()
+    assert text.startswith(" ".join(lead_text.split()) + "\n\n") is kept
