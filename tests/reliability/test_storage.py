@@ -107,7 +107,10 @@ def test_a_lock_held_for_a_moment_is_waited_out(lab: FaultLab) -> None:
     )
     assert holder.released.is_set()
     assert crawl.returncode == 0, crawl.output
-    assert crawl.stats["dvcrawl/storage/retried"] == 1
+    # Once on an idle machine; the holder lets go when it reads the crawl's log line, so on
+    # a loaded one a second 0.1 s wait may still find the lock held. Either way nothing is lost.
+    assert 1 <= crawl.stats["dvcrawl/storage/retried"] <= 4
+    assert len(crawl.stored) == len(lab.site.articles)
     assert "database is locked: database is locked; trying again in 0.1 s" in crawl.output
     lab.record(
         "3a",
