@@ -475,3 +475,17 @@ def test_the_quarter_rule_when_the_body_element_is_the_container(
     found = content_region(page.root)
     assert found is not None and found.root.tag == "body"
     assert (found.root.find("div[@class='meta']") in found.skip) is discarded
+
+
+def test_an_image_in_an_empty_part_after_the_last_one_is_the_articles() -> None:
+    # Decided (it was open): a sibling of the body's own shape that holds only a picture
+    # continues the body, also after its last part: portals that split a body into parts put
+    # its photos in parts too, and an advert slot has an advert's name (chrome) or another
+    # shape. A picture in a block of another shape after the last part is left out: nothing
+    # of the body follows it.
+    photo = "<div class='part'><img src='/closing.jpg'></div>"
+    _, found, children = widened(part(), part(), photo)
+    assert found.root.get("class") == "wrap" and found.skip == frozenset()
+    other = "<div class='photo'><img src='/closing.jpg'></div>"
+    _, found, children = widened(part(), part(), other)
+    assert found.root.get("class") == "wrap" and found.skip == {children[2]}
