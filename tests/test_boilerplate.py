@@ -601,3 +601,16 @@ def test_a_skipped_part_is_no_listing() -> None:
     article = root.get_element_by_id("root")
     assert looks_like_listing(article)
     assert not looks_like_listing(article, skip=frozenset({root.get_element_by_id("box")}))
+
+
+def test_teasers_under_half_of_the_text_are_an_articles_list_not_a_listing() -> None:
+    from dvcrawl.extract.boilerplate import looks_like_listing
+
+    # Four teasers hold 4 x 21 = 84 characters ("chữ chữ chữ chữ chữ 0"). An article
+    # followed by its "Tin khác" list in the same container is mostly running text.
+    def listing(prose: int) -> bool:
+        root = page(f'<div id="root"><p>{"x" * prose}</p><div>{teasers(4)}</div></div>')
+        return looks_like_listing(root.get_element_by_id("root"))
+
+    assert listing(84)  # half the text: a listing with an introduction
+    assert not listing(85)
