@@ -156,3 +156,46 @@ def test_an_error_notice_is_an_error_page_and_a_report_about_one_is_not() -> Non
     # A notice-like headline over a full report: the body decides.
     assert is_error_title("Không tìm thấy")
     assert extract_article(page("Không tìm thấy", full), url).is_article
+
+
+def linked_headline(href: str, paragraphs: int, *, head: str = "") -> str:
+    """An article page whose headline links to `href`, with a date and `paragraphs` paragraphs."""
+    title = "Huyện sơ kết công tác dân vận sáu tháng đầu năm 2024"
+    return (
+        f"<html><head><title>{title}</title>{head}</head><body><div class='main'>"
+        f"<h1><a href='{href}'>{title}</a></h1><p>Ngày 05/07/2024</p>"
+        + f"<p>{PARAGRAPH}</p>" * paragraphs
+        + "</div></body></html>"
+    )
+
+
+def test_a_headline_linking_to_the_article_by_another_address_is_no_teaser() -> None:
+    # Many CMSs link an article's headline to the article; a crawl often reaches it by another
+    # address. A featured story's lead is a paragraph or two, so a body of three paragraphs is
+    # an article whatever its headline links to.
+    here = "https://example.vn/tin-tuc/so-ket-dan-van"
+    assert extract_article(linked_headline("/bai-viet/so-ket", 3), here).is_article
+    assert not extract_article(linked_headline("/bai-viet/so-ket", 2), here).is_article
+    # Shorter bodies: the page's declared address, the same page without the listing's
+    # parameters, or the same article number in another URL form.
+    canonical = "<link rel='canonical' href='/bai-viet/so-ket'>"
+    assert extract_article(linked_headline("/bai-viet/so-ket", 2, head=canonical), here).is_article
+    og_url = "<meta property='og:url' content='https://example.vn/bai-viet/so-ket'>"
+    assert extract_article(linked_headline("/bai-viet/so-ket", 2, head=og_url), here).is_article
+    aspx = "https://example.vn/NewsDetail.aspx?NewsID=12&CatID=5"
+    assert extract_article(linked_headline("/NewsDetail.aspx?NewsID=12", 2), aspx).is_article
+    numbered = "https://example.vn/NewsDetail.aspx?NewsID=98214"
+    assert extract_article(linked_headline("/tin/so-ket-98214.html", 2), numbered).is_article
+
+
+def test_a_listing_whose_featured_story_adds_to_its_address_is_still_a_listing() -> None:
+    # "?CatID=5" lists the category; "?CatID=5&NewsID=12" is one of its stories: a page whose
+    # address the link extends is not the linked page.
+    listing = "https://example.vn/NewsList.aspx?CatID=5"
+    assert not extract_article(
+        linked_headline("/NewsList.aspx?CatID=5&NewsID=12", 2), listing
+    ).is_article
+    assert not extract_article(linked_headline("/tin/bai-khac-98215.html", 2), listing).is_article
+    # A year is no article number: both addresses of a dated listing carry it.
+    dated = "https://example.vn/2024/07/tin-tuc"
+    assert not extract_article(linked_headline("/2024/07/bai-khac", 2), dated).is_article

@@ -321,12 +321,7 @@ def inside_teaser(page: Page, root: HtmlElement) -> bool:
     for item, url in teasers(page):
         if url == page.url or not inside(root, item):
             continue
-        try:
-            here = canonicalize(page.url, resolve_host=plain_host)
-            there = canonicalize(url, resolve_host=plain_host)
-        except InvalidURL:
-            continue
-        if here != there:
+        if not _is_this_page(page, url):
             return True
     return False
 
@@ -369,11 +364,14 @@ def non_article_reason(
         return "an archive page (tag, category, author)"
     if declares_article(page):
         return None
-    if inside_teaser(page, root):
+    # A featured story's lead is a paragraph or two; a body of several paragraphs under a
+    # headline that links elsewhere is an article linking to itself by another address.
+    featured = blocks is None or _running_paragraphs(blocks) < _ARTICLE_PARAGRAPHS
+    if featured and inside_teaser(page, root):
         return "the body is one teaser of a listing"
     if link_density(root, skip) > _LISTING_LINK_DENSITY:
         return "list of links"
-    if looks_like_listing(root, skip) or _headline_links_elsewhere(page, root, skip):
+    if looks_like_listing(root, skip) or (featured and _headline_links_elsewhere(page, root, skip)):
         return "listing of teasers"
     if blocks is not None and not has_running_text(blocks):
         return "no running text: a table or a list of records"
@@ -394,9 +392,18 @@ def has_running_text(blocks: list[Block]) -> bool:
 
     A register of documents or a table of results has many words and no paragraph.
     """
-    return any(
-        block.kind in {"text", "quote"} and len(block.text) >= _running_text_chars(block.text)
+    return _running_paragraphs(blocks) > 0
+
+
+#: Paragraphs of running text that make a body an article's, not a featured story's lead.
+_ARTICLE_PARAGRAPHS = 3
+
+
+def _running_paragraphs(blocks: list[Block]) -> int:
+    return sum(
+        1
         for block in blocks
+        if block.kind in {"text", "quote"} and len(block.text) >= _running_text_chars(block.text)
     )
 
 
@@ -406,20 +413,23 @@ def _running_text_chars(text: str) -> int:
     return _RUNNING_TEXT_CHARS // 3 if is_unspaced_script(text) else _RUNNING_TEXT_CHARS
 
 
+#: An article's number in its URLs (``NewsID=98214``, ``-a235016.html``): short numbers are
+#: categories, pages and dates.
+_ARTICLE_NUMBER = re.compile(r"\d{5,}")
+
+
 def _headline_links_elsewhere(
     page: Page, root: HtmlElement, skip: frozenset[HtmlElement] = frozenset()
 ) -> bool:
     """Whether the body area is headed by a link to *another* page: a featured teaser.
 
     An article's own headline is not a link away from it; a category page's featured story
-    ("title + three-sentence lead") is, and would otherwise pass for an article.
+    ("title + three-sentence lead") is, and would otherwise pass for an article. Many CMSs
+    link an article's headline to the article, by an address other than the one it was
+    fetched at: its canonical URL, the same page without the listing's parameters
+    (``?NewsID=1`` fetched as ``?NewsID=1&CatID=5``), or another URL form with the same
+    article number. Those are the page itself.
     """
-    from dvcrawl.urls import InvalidURL, canonicalize, plain_host
-
-    try:
-        here = canonicalize(page.url, resolve_host=plain_host)
-    except InvalidURL:
-        return False
     for heading in root.iter("h1", "h2", "h3", "h4"):
         if skip and any(node in skip for node in heading.iterancestors()):
             continue
@@ -434,12 +444,49 @@ def _headline_links_elsewhere(
                 or len(element_text(anchor)) < 0.8 * len(text)
             ):
                 continue
-            try:
-                if canonicalize(page.absolute(href), resolve_host=plain_host) != here:
-                    return True
-            except InvalidURL:
-                continue
+            if not _is_this_page(page, page.absolute(href)):
+                return True
     return False
+
+
+def _is_this_page(page: Page, url: str) -> bool:
+    """Whether `url` is the page itself by another address (see `_headline_links_elsewhere`).
+
+    An address that is not a URL is treated as the page: it is no evidence of a listing.
+    """
+    try:
+        there = canonicalize(url, resolve_host=plain_host)
+        selves = {canonicalize(page.url, resolve_host=plain_host)}
+    except InvalidURL:
+        return True
+    for declared in (page.meta.get("og:url"), _canonical_link(page)):
+        try:
+            if declared:
+                selves.add(canonicalize(page.absolute(declared), resolve_host=plain_host))
+        except InvalidURL:
+            continue
+    return there in selves or _same_article(page.url, url)
+
+
+def _canonical_link(page: Page) -> str | None:
+    for link in page.root.iter("link"):
+        if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
+            return link.get("href")
+    return None
+
+
+def _same_article(here: str, there: str) -> bool:
+    """Whether two addresses name one article.
+
+    One's query extends the other's on the same path, or both carry the same article number.
+    """
+    from urllib.parse import parse_qsl, urlsplit
+
+    a, b = urlsplit(here), urlsplit(there)
+    if a.path.lower() == b.path.lower() and set(parse_qsl(b.query)) <= set(parse_qsl(a.query)):
+        return True
+    numbers = set(_ARTICLE_NUMBER.findall(f"{a.path}?{a.query}"))
+    return bool(numbers & set(_ARTICLE_NUMBER.findall(f"{b.path}?{b.query}")))
 
 
 def _reconcile(printed: ParsedDate | None, metadata: ParsedDate | None) -> ParsedDate | None:
