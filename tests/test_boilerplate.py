@@ -86,6 +86,8 @@ LINE_CASES = {
     r"lưu bài(?: viết)?": "Lưu bài viết",
     r"theo dõi(?: trên)? google news": "Theo dõi trên Google News",
     r"nghe (?:đọc )?bài(?: viết)?": "Nghe đọc bài viết",
+    r"quảng cáo": "QUẢNG CÁO",
+    r"advertisement": "Advertisement",
     r"bình chọn": "Bình chọn",
     r"biểu quyết": "Biểu quyết",
     r"xem kết quả": "Xem kết quả",

@@ -56,6 +56,9 @@ _LINE_PATTERNS = [
     r"lưu bài(?: viết)?",
     r"theo dõi(?: trên)? google news",
     r"nghe (?:đọc )?bài(?: viết)?",
+    # an advert slot's label, left when its banner is an image
+    r"quảng cáo",
+    r"advertisement",
     # polls and forms
     r"bình chọn",
     r"biểu quyết",
