@@ -131,6 +131,23 @@ def test_captions() -> None:
     assert not looks_like_caption(text(SENTENCE), None)
 
 
+def test_a_sentence_that_repeats_the_images_alt_text_is_its_caption() -> None:
+    # CMSs fill the alt text from the caption: the caption is then a sentence like any other,
+    # neither italic nor centered nor in the image's figure.
+    def after(alt_attribute: str) -> Block:
+        element = lxml_html.fromstring(f"<img src='/a.jpg' {alt_attribute}>")
+        return Block("image", element=element, image_url="https://x.vn/a.jpg")
+
+    alt = SENTENCE[:60]
+    assert looks_like_caption(text(SENTENCE), after(f'alt="{alt}"'))
+    assert looks_like_caption(text(SENTENCE), after(f'title="{alt}"'))
+    assert looks_like_caption(text(SENTENCE), after(f'alt="{SENTENCE[:20]}"'))
+    # A short alt ("ảnh", a file name) says nothing; nor does another sentence's.
+    assert not looks_like_caption(text(SENTENCE), after(f'alt="{SENTENCE[:19]}"'))
+    assert not looks_like_caption(text(SENTENCE), after(f'alt="{SENTENCE[5:65]}"'))
+    assert not looks_like_caption(text(SENTENCE), after(""))
+
+
 # --- assembling -------------------------------------------------------------------------------
 
 

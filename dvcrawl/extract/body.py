@@ -177,11 +177,26 @@ def looks_like_caption(block: Block, image: Block | None) -> bool:
         return True
     if image is not None and image.group is not None and block.group is image.group:
         return word_count(block.text) <= 120
+    if image is not None and _repeats_alt(block.text, image):
+        return True  # CMSs fill the image's alt text from its caption, or the other way
     if block.bold or word_count(block.text) > 80:
         return False
     if block.italic or block.centered:
         return True
     return not block.text.endswith(_TERMINAL)
+
+
+#: An alt text this short ("ảnh", "photo", a file name) says nothing about the caption.
+_MIN_ALT_CHARS = 20
+
+
+def _repeats_alt(text: str, image: Block) -> bool:
+    """Whether `text` is the image's ``alt`` (or ``title``) text, as far as the alt goes."""
+    if image.element is None:
+        return False
+    alt = image.element.get("alt") or image.element.get("title") or ""
+    key = fingerprint_text(alt)
+    return len(key) >= _MIN_ALT_CHARS and fingerprint_text(text).startswith(key)
 
 
 def _follows_image(kept: list[Block], block: Block) -> bool:
