@@ -207,6 +207,27 @@ if __name__ == "__main__":
         print(describe(results))
 
 
+@pytest.mark.parametrize(
+    ("unknown", "renamed"),
+    [(True, False), (False, True), (True, True)],
+    ids=["unknown host", "renamed classes", "both"],
+)
+def test_gold_non_articles_stay_non_articles(unknown: bool, renamed: bool) -> None:
+    # The rules that keep articles (a list of other news, a headline linking to itself) must
+    # not let listings, tag pages and notices in: all 36 are rejected in every form.
+    pages = [page for page in load_gold() if not page.gold["is_article"]]
+    assert len(pages) == 36
+    taken = [
+        f"{page.group}/{page.name}"
+        for page in pages
+        if extract_article(
+            renamed_classes(page.html) if renamed else page.html,
+            on_unknown_host(page.gold["url"]) if unknown else page.gold["url"],
+        ).is_article
+    ]
+    assert not taken, taken
+
+
 # The rules the cases above needed, each on the smallest page that shows it.
 
 URL = f"https://{UNKNOWN_HOST}/tin-tuc/tin-hoat-dong/hoi-nghi-dan-van-3012"
