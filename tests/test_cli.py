@@ -236,3 +236,23 @@ def test_scrapy_crawl_exits_1_with_the_cause_when_the_run_failed(
     )
     assert good.returncode == 0, good.stderr[-2000:]
     assert not [line for line in good.stderr.splitlines() if line.startswith("thanhuytphcm: ")]
+
+
+def test_a_commit_batch_that_would_stall_a_crawl_on_sqlite_is_refused(
+    dvcrawl: Runner, db_url: str
+) -> None:
+    # SQLite has one writer: a store holding its transaction across pages made the crawl's
+    # other writers (run state, URL shapes, other sites) wait out the 60 s busy timeout; a
+    # one-site replay of the sample archive took 60 s instead of 1.
+    line = one_line_error(
+        dvcrawl("crawl", "thanhuytphcm", "danvan", "--db", db_url, "-s", "DVCRAWL_COMMIT_EVERY=20")
+    )
+    assert line == (
+        "dvcrawl: error: DVCRAWL_COMMIT_EVERY=20 on SQLite: the crawl's other writers would "
+        "wait on the store's open transaction (60 s each); use 1, or a PostgreSQL database"
+    )
+    assert not Path(db_url.removeprefix("sqlite:///")).exists(), "refused before any work"
+    for bad in ("0", "x"):
+        assert "DVCRAWL_COMMIT_EVERY must be" in one_line_error(
+            dvcrawl("crawl", "thanhuytphcm", "--db", db_url, "-s", f"DVCRAWL_COMMIT_EVERY={bad}")
+        )

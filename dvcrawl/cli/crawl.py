@@ -154,6 +154,28 @@ def choose_sites(args: argparse.Namespace) -> tuple[list[Any], dict[str, list[st
     return chosen, start_urls
 
 
+def _check_commit_batch(settings: Any) -> None:
+    """Refuse a commit batch that would make a crawl's writers wait on SQLite's lock.
+
+    SQLite has one writer. A crawl's store holding a transaction open across pages makes its
+    other writers (the run's state, learned URL shapes, the other sites of a live run, all in
+    one thread) wait for the busy timeout: a one-site replay took 60 s instead of 1 with a
+    batch of 20 (`settings.DVCRAWL_COMMIT_EVERY`). Other databases take the batch.
+    """
+    value = settings.get("DVCRAWL_COMMIT_EVERY")
+    try:
+        batch = int(value)
+    except (TypeError, ValueError):
+        raise UserError(f"DVCRAWL_COMMIT_EVERY must be a whole number, not {value!r}") from None
+    if batch < 1:
+        raise UserError(f"DVCRAWL_COMMIT_EVERY must be 1 or more, not {batch}")
+    if batch > 1 and settings.get("DVCRAWL_DB_URL", "").startswith("sqlite"):
+        raise UserError(
+            f"DVCRAWL_COMMIT_EVERY={batch} on SQLite: the crawl's other writers would wait on "
+            "the store's open transaction (60 s each); use 1, or a PostgreSQL database"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Crawl the chosen sites through the Scrapy engine and report what was stored."""
     from dvcrawl.db import DatabaseUnwritable
@@ -199,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"dvcrawl: {exc}", file=sys.stderr)
             return EXIT_FAILED
     db_url = settings.get("DVCRAWL_DB_URL")
+    _check_commit_batch(settings)
     # A database that takes no writes is not bad input: each site's run stops before fetching
     # anything, and the report gives the cause (exit status 1).
     with contextlib.suppress(DatabaseUnwritable):
