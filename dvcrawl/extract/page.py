@@ -250,7 +250,12 @@ class Page:
         for limit in self.limits:
             logger.warning("%s: %s", url, limit)
         #: Elements hidden by their inline style that hold most of the page's text, shown.
-        self.shown = _show_revealed(self.root) if _MAY_HIDE.search(self.html) else []
+        styles, noscripts = bool(_MAY_HIDE.search(self.html)), "<noscript" in self.html
+        self.shown = (
+            _show_revealed(self.root, styles=styles, noscripts=noscripts)
+            if styles or noscripts
+            else []
+        )
         for element in self.shown:
             logger.debug(
                 "%s: <%s> hidden by its style holds most of the text: shown", url, element.tag
@@ -749,19 +754,22 @@ _SHOWN_MIN_CHARS = 500
 _PROSE_PARAGRAPH_CHARS = 60
 
 
-def _show_revealed(root: HtmlElement) -> list[HtmlElement]:
-    """Show the elements hidden by their inline style that hold most of the page's prose.
+def _show_revealed(root: HtmlElement, *, styles: bool, noscripts: bool) -> list[HtmlElement]:
+    """Show the hidden elements that hold most of the page's prose.
 
     Templates hide the page until a script has run (``<div id="wrapper" style="display:none">``
-    against a flash of unstyled content) or fold an article behind "read more": the reader
-    sees the text, and taken as hidden it was lost, the page rejected as having no body.
-    Prose is the text of paragraphs of a sentence or more (menus, sidebars and footers, often
-    more text than the article, are not). Hidden menus, dialogs and templates hold little of
-    it and stay hidden.
+    against a flash of unstyled content), and script-driven pages put their text for readers
+    without scripts in ``<noscript>``, which is what a crawler is: taken as hidden, the article
+    was lost, the page rejected as having no body. Prose is the text of paragraphs of a
+    sentence or more (menus, sidebars and footers, often more text than the article, are
+    not). Hidden menus, dialogs, tracking pixels and "enable JavaScript" notices hold little
+    of it and stay hidden. `styles` and `noscripts` say whether the source has either.
     """
-    candidates = [
-        element for element in _STYLED(root) if _HIDDEN_STYLE.search(element.get("style") or "")
-    ]
+    candidates = []
+    if styles:
+        candidates += [e for e in _STYLED(root) if _HIDDEN_STYLE.search(e.get("style") or "")]
+    if noscripts:
+        candidates += list(root.iter("noscript"))
     # Prose is never longer than all the text: most hidden elements are answered by that.
     sizes = [
         (element, _prose_length(element))
@@ -776,7 +784,10 @@ def _show_revealed(root: HtmlElement) -> list[HtmlElement]:
     shown = []
     for element, size in large:
         if size > _SHOWN_SHARE * total:
-            element.set("style", _HIDDEN_STYLE.sub("", element.get("style") or ""))
+            if element.tag == "noscript":
+                element.tag = "div"
+            else:
+                element.set("style", _HIDDEN_STYLE.sub("", element.get("style") or ""))
             shown.append(element)
     return shown
 
