@@ -551,3 +551,20 @@ def test_only_an_element_holding_most_of_the_pages_prose_is_shown() -> None:
         "https://example.vn/a",
     )
     assert page.shown == []
+
+
+def test_an_articles_own_header_is_not_the_page_header() -> None:
+    # HTML scopes <header> and <footer> to their article: a date printed there, even above
+    # the headline, is the article's; the page header's "today" is not.
+    html = (
+        f"<html><head><title>{HEADLINE}</title></head><body><header><div>Thứ Hai, 05/12/2026"
+        "</div><nav><a href='/'>Trang chủ</a></nav></header><article><header><div>"
+        f"20/09/2024 08:15</div><h1>{HEADLINE}</h1></header><div class='content'>{BODY}</div>"
+        "</article><footer>Bản quyền 2024</footer></body></html>"
+    )
+    assert extract_article(html, URL).published_at == "2024-09-20T08:15:00+07:00"
+    # Outside an article, a <header> is the page's: its date is never read.
+    page_header = html.replace("<article><header>", "<header>").replace(
+        "</header><div class", "</header><article><div class"
+    )
+    assert extract_article(page_header, URL).published_at is None

@@ -262,11 +262,22 @@ def _placement(element: HtmlElement) -> float:
 
 
 def _is_chrome_ancestor(node: HtmlElement) -> bool:
-    if node.tag not in _CHROME_TAGS:
+    if node.tag not in _CHROME_TAGS or _article_part(node):
         names = f"{node.get('class', '')} {node.get('id', '')}".strip()
         if not (names and _CHROME_ANCESTOR.search(names)):
             return False
     return not _wraps_page(node)
+
+
+def _article_part(node: HtmlElement) -> bool:
+    """Whether a ``<header>`` or ``<footer>`` is an article's own (HTML's sectioning rule).
+
+    ``<article><header><time>…</time><h1>…</h1></header>`` is where many templates print the
+    date; taken for the page header, the date was passed over.
+    """
+    return node.tag in {"header", "footer"} and any(
+        ancestor.tag == "article" for ancestor in node.iterancestors()
+    )
 
 
 def _wraps_page(node: HtmlElement) -> bool:
