@@ -568,3 +568,50 @@ def test_an_articles_own_header_is_not_the_page_header() -> None:
         "</header><div class", "</header><article><div class"
     )
     assert extract_article(page_header, URL).published_at is None
+
+
+@pytest.mark.parametrize(
+    ("opening", "date"),
+    [
+        ("(20/09/2024) - ", "2024-09-20"),
+        ("20/09/2024 – ", "2024-09-20"),
+        ("(20/09/2024 08:15) - ", "2024-09-20T08:15:00+07:00"),
+        # A date in the first sentence is the event's, not the publication's.
+        ("Ngày 20/09/2024, ", None),
+        ("(20/09/2024) ", None),
+    ],
+)
+def test_a_dateline_that_opens_the_text_dates_an_otherwise_undated_page(
+    opening: str, date: str | None
+) -> None:
+    html = (
+        f"<html><head><title>{HEADLINE}</title></head><body><div>Thứ Hai, 05/12/2026</div>"
+        f"<div class='detail'><h1>{HEADLINE}</h1><p>{opening}{PARAGRAPHS[0]}</p>{BODY}</div>"
+        "</body></html>"
+    )
+    assert extract_article(html, URL).published_at == date
+
+
+@pytest.mark.parametrize(
+    ("printed", "title"),
+    [
+        (f"{HEADLINE} <span class='d'>20/09/2024</span>", HEADLINE),
+        (f"{HEADLINE} <span>(20/09/2024 08:15)</span>", HEADLINE),
+        (f"{HEADLINE} - 20.09.2024", HEADLINE),
+    ],
+)
+def test_a_date_printed_inside_the_headline_is_not_part_of_it(printed: str, title: str) -> None:
+    html = (
+        f"<html><head><title>{HEADLINE} - Cổng thông tin</title></head><body>"
+        f"<div class='detail'><h1>{printed}</h1>{BODY}</div></body></html>"
+    )
+    assert extract_article(html, URL).title == title
+
+
+def test_a_headline_that_names_a_date_keeps_it() -> None:
+    headline = "Lịch tiếp công dân của Bí thư Huyện ủy ngày 20/09/2024"
+    html = (
+        f"<html><head><title>{headline}</title></head><body>"
+        f"<div class='detail'><h1>{headline}</h1>{BODY}</div></body></html>"
+    )
+    assert extract_article(html, URL).title == headline

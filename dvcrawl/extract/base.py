@@ -305,7 +305,7 @@ def _choose_title(
         ]
         best = max(scored, default=None)
         if best is not None and best[0] >= 0.6:
-            return best[2]
+            return _without_date_stamp(best[2], meta_key)
         if not _is_site_part(meta_title, set(), printed) and not _is_section_label(
             page, meta_title, meta_key
         ):
@@ -324,6 +324,26 @@ def _choose_title(
         if before:
             return max(before)[1]
     return headings[0] if headings else None
+
+
+#: A date stamp printed at the end of a heading: "<headline> 20/09/2024", "<headline> (20/09/2024)".
+_TRAILING_STAMP = re.compile(
+    r"[\s|–-]*\(?\d{1,2}[/.-]\d{1,2}[/.-]\d{4}(?:\s+\d{1,2}[:h]\d{2})?\)?\s*$"
+)
+
+
+def _without_date_stamp(heading: str, meta_key: str) -> str:
+    """The heading without a date stamp at its end that the metadata title does not have.
+
+    Some templates print the date inside the ``<h1>`` (``<span class="date">``); a headline
+    that ends with a date in the page's own title too ("Lịch tiếp công dân ngày 20/09/2024")
+    keeps it.
+    """
+    match = _TRAILING_STAMP.search(heading)
+    if match is None or not heading[: match.start()].strip():
+        return heading
+    stamp = fingerprint_text(match.group(0))
+    return heading if stamp and meta_key.endswith(stamp) else heading[: match.start()].strip()
 
 
 #: A ``<title>`` this short can be the name of the page's section rather than its headline.

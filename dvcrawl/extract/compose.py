@@ -126,6 +126,23 @@ def date_line_in(page: Page, blocks: list[Block]) -> ParsedDate | None:
     return None
 
 
+#: A date stamp that opens the text as a dateline: "(20/09/2024) - Sáng 20/9, ..." or
+#: "20/09/2024 - ...". A date inside the first sentence ("Ngày 20/9/2024, ...") is the
+#: event's, not the publication's, and is never read here.
+_OPENING_DATELINE = re.compile(
+    r"^\(?\s*(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}(?:\s+\d{1,2}[:h]\d{2})?)\s*\)?\s*[-–—:]\s"
+)
+
+
+def date_opening_text(page: Page, text: str | None) -> ParsedDate | None:
+    """The date of a dateline that opens the body's text, when the page prints no other."""
+    match = _OPENING_DATELINE.match(text or "")
+    if match is None:
+        return None
+    found = find_dates(match.group(1), now=page.fetched_at)
+    return found[0] if found else None
+
+
 def date_after_body(page: Page, root: HtmlElement) -> ParsedDate | None:
     """A date stamp line right after the body container ("(Cập nhật lúc 15:10 ngày 14/10/2020)").
 
@@ -231,6 +248,7 @@ def compose(
         or date_line_in(page, blocks)
         or date_after_body(page, root)
         or body.byline_date
+        or date_opening_text(page, body.text)
         or (fallback_date(page, body) if fallback_date else None)
     )
     fill_article(article, title=title, body=body, date=date)
