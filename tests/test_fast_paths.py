@@ -183,7 +183,10 @@ def test_every_kind_each_python_selector_names_is_selected(order_built: bool) ->
     page = Page(
         "<html><body><h1>A</h1><div class='news-title'>B</div><h2>C</h2><p class='x'>-</p>"
         "<span class='SubTitle'>D</span><h3>E</h3><h4>-</h4><!-- title --><div class=''>-</div>"
-        "<p class='TITLE'>- neither spelling</p>"
+        "<p class='TITLE'>- neither spelling</p><div class='tieude'>I</div>"
+        "<div class='TieuDe'>J</div><div class='Tieude'>K</div><div class='news-tieu-de'>L</div>"
+        "<div class='tieu_de'>M</div><div class='headline'>N</div><div class='Headline'>O</div>"
+        "<div class='TIEUDE'>- neither</div>"
         "<time itemprop='datePublished'>F</time><time pubdate>G</time><time>-</time>"
         "<span itemprop='datePublished' datetime='2024-01-01'>H</span>"
         "<span itemprop='datePublished'>- no datetime</span><span pubdate>- not a time</span>"
@@ -192,5 +195,5 @@ def test_every_kind_each_python_selector_names_is_selected(order_built: bool) ->
     )
     if order_built:
         assert page.order
-    assert [e.text for e in page.css(HEADINGS)] == ["A", "B", "C", "D", "E"]
+    assert [e.text for e in page.css(HEADINGS)] == [*"ABCDEIJKLMNO"]
     assert [e.text for e in page.css(PUBLICATION_TIMES)] == ["F", "G", "H"]

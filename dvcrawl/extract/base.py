@@ -323,7 +323,54 @@ def _choose_title(
         ]
         if before:
             return max(before)[1]
-    return headings[0] if headings else None
+    if headings:
+        return headings[0]
+    return _line_before_body(page, body) if body is not None else None
+
+
+#: Text lines looked at before the body when nothing on the page is marked as a headline.
+_LINES_BEFORE_BODY = 8
+_LINE_TAGS = frozenset(
+    {"p", "div", "span", "strong", "b", "font", "td", "center", "h4", "h5", "h6"}
+)
+
+
+def _line_before_body(page: Page, body: HtmlElement) -> str | None:
+    """The headline of a page that marks none: the nearest short line before the body.
+
+    With no heading element, no class naming a title and a ``<title>`` that names only the
+    portal, the page still shows its headline above its text; without it the article was
+    lost. Date lines, chrome lines, links and leads (over 30 words) are passed over.
+    """
+    from dvcrawl.extract.boilerplate import in_chrome, is_boilerplate_line, is_date_line
+
+    elements, order = page.order
+    start = order.get(body)
+    if start is None:
+        return None
+    containers = set(body.iterancestors())
+    looked = 0
+    for element in reversed(elements[:start]):
+        if not isinstance(element.tag, str) or element.tag not in _LINE_TAGS:
+            continue
+        if element in containers:
+            continue
+        text = element_text(element)
+        if not text:
+            continue
+        looked += 1
+        if looked > _LINES_BEFORE_BODY:
+            break
+        if is_date_line(text) or is_boilerplate_line(text) or in_chrome(element):
+            continue
+        linked = sum(len(element_text(a)) for a in element.iter("a"))
+        if 3 <= word_count(text) <= _MAX_LINE_HEADLINE_WORDS and linked < 0.5 * len(text):
+            return text
+    return None
+
+
+#: A line over this many words before the body is a lead, not a headline.
+_MAX_LINE_HEADLINE_WORDS = 30
 
 
 #: A date stamp printed at the end of a heading: "<headline> 20/09/2024", "<headline> (20/09/2024)".

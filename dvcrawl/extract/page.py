@@ -423,7 +423,24 @@ class Page:
 
 
 #: Headline candidates: top-level headings and elements whose class names a title.
-HEADINGS = "h1, h2, h3, [class*=title], [class*=Title]"
+#: Class names say "title" in English and Vietnamese ("tiêu đề": ``tieude``, ``TieuDe``,
+#: ``tieu-de``), or "headline": a portal whose ``<title>`` is its own name and whose headline
+#: sits in a ``div.tieude`` lost its articles (no headline: no article).
+HEADINGS = (
+    "h1, h2, h3, [class*=title], [class*=Title], [class*=tieude], [class*=TieuDe], "
+    "[class*=Tieude], [class*=tieu-de], [class*=tieu_de], [class*=headline], [class*=Headline]"
+)
+_HEADING_NAMES = (
+    "title",
+    "Title",
+    "tieude",
+    "TieuDe",
+    "Tieude",
+    "tieu-de",
+    "tieu_de",
+    "headline",
+    "Headline",
+)
 #: ``<time>`` elements and microdata that say they are the publication time.
 PUBLICATION_TIMES = (
     "time[itemprop=datePublished], time[pubdate], [itemprop=datePublished][datetime]"
@@ -438,7 +455,7 @@ def _is_heading(node: Any) -> bool:
     if not isinstance(tag, str):
         return False  # a comment or processing instruction
     names = node.get("class")
-    return bool(names) and ("title" in names or "Title" in names)
+    return bool(names) and any(name in names for name in _HEADING_NAMES)
 
 
 def _is_publication_time(node: Any) -> bool:
