@@ -384,7 +384,7 @@ def non_article_reason(
         return None
     # A featured story's lead is a paragraph or two; a body of several paragraphs under a
     # headline that links elsewhere is an article linking to itself by another address.
-    featured = blocks is None or _running_paragraphs(blocks) < _ARTICLE_PARAGRAPHS
+    featured = blocks is None or not _has_running_paragraphs(blocks, _ARTICLE_PARAGRAPHS)
     if featured and inside_teaser(page, root):
         return "the body is one teaser of a listing"
     if link_density(root, skip) > _LISTING_LINK_DENSITY:
@@ -410,19 +410,29 @@ def has_running_text(blocks: list[Block]) -> bool:
 
     A register of documents or a table of results has many words and no paragraph.
     """
-    return _running_paragraphs(blocks) > 0
+    return _has_running_paragraphs(blocks, 1)
 
 
 #: Paragraphs of running text that make a body an article's, not a featured story's lead.
 _ARTICLE_PARAGRAPHS = 3
 
 
-def _running_paragraphs(blocks: list[Block]) -> int:
-    return sum(
-        1
-        for block in blocks
-        if block.kind in {"text", "quote"} and len(block.text) >= _running_text_chars(block.text)
-    )
+def _has_running_paragraphs(blocks: list[Block], count: int) -> bool:
+    """Whether the body has `count` paragraphs of running text (counting stops there)."""
+    found = 0
+    for block in blocks:
+        if block.kind not in {"text", "quote"}:
+            continue
+        size = len(block.text)
+        # Long enough in any script, or too short in every one: the script is asked only
+        # between the two (it reads every character).
+        if size >= _RUNNING_TEXT_CHARS or (
+            size >= _RUNNING_TEXT_CHARS // 3 and size >= _running_text_chars(block.text)
+        ):
+            found += 1
+            if found >= count:
+                return True
+    return False
 
 
 def _running_text_chars(text: str) -> int:

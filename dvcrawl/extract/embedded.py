@@ -92,14 +92,25 @@ def _data_documents(page: Page) -> list[Any]:
             script.get("id") != "__NEXT_DATA__"
         ):
             continue
-        text = (script.text or "").strip()
-        if not text:
-            continue
-        try:
-            documents.append(json.loads(text))
-        except ValueError:
-            continue  # a broken or templated script: the markup still speaks for the page
+        document = parsed_script(script)
+        if document is not None:
+            documents.append(document)
     return documents
+
+
+def parsed_script(script: lxml.html.HtmlElement) -> Any:
+    """A data script's JSON, parsed once while the page is read; None if empty or broken."""
+    return remembered("parsed_script", script, lambda: _parse_script(script))
+
+
+def _parse_script(script: lxml.html.HtmlElement) -> Any:
+    text = (script.text or "").strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None  # a broken or templated script: the markup still speaks for the page
 
 
 def walk(value: Any) -> Iterator[Any]:
@@ -124,6 +135,11 @@ def find_article(page: Page) -> EmbeddedArticle | None:
 
 
 def _find_article(page: Page) -> EmbeddedArticle | None:
+    # Most pages carry no app data, and their JSON-LD no article body: answered from the
+    # source, without parsing a script (the page's JSON-LD is read for its metadata anyway).
+    html = page.html
+    if "application/json" not in html and "__NEXT_DATA__" not in html and "articleBody" not in html:
+        return None
     found = [
         article
         for document in data_documents(page)

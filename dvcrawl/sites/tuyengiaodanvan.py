@@ -11,13 +11,12 @@ the markup only when the JSON is missing. Listings carry their items in the same
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urljoin
 
 from dvcrawl.extract.base import Extractor
 from dvcrawl.extract.compose import compose_embedded
-from dvcrawl.extract.embedded import as_article, walk
+from dvcrawl.extract.embedded import as_article, parsed_script, walk
 from dvcrawl.extract.page import Page
 from dvcrawl.extract.selectors import SelectorExtractor
 from dvcrawl.items import Article
@@ -36,12 +35,7 @@ _MARKUP = SelectorExtractor(
 def next_data(page: Page) -> dict[str, Any]:
     """The page's ``__NEXT_DATA__`` JSON, or an empty dict."""
     script = page.root.find(".//script[@id='__NEXT_DATA__']")
-    if script is None or not (script.text or "").strip():
-        return {}
-    try:
-        data = json.loads(script.text)
-    except ValueError:
-        return {}
+    data = parsed_script(script) if script is not None else None
     return data if isinstance(data, dict) else {}
 
 
