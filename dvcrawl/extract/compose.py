@@ -562,9 +562,13 @@ def or_embedded(page: Page, site_id: str, article: Article) -> Article:
     the data's record is taken, named ``<extractor>+data``, when its headline is the page's.
     """
     embedded = find_article(page)
-    if embedded is None or not agrees_with_page(page, embedded):
+    if embedded is None:
         return article
     words = word_count(article.text or "") if article.is_article else 0
-    if words >= DATA_SHARE * embedded.words():
+    # The data's words are at most its whitespace-separated tokens, tags and all: a record
+    # that holds half of those stands without parsing the data's HTML.
+    if words >= DATA_SHARE * len(embedded.content.split()):
+        return article
+    if words >= DATA_SHARE * embedded.words() or not agrees_with_page(page, embedded):
         return article
     return compose_embedded(page, site_id, article.extractor + DATA, embedded)
