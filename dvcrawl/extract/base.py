@@ -734,6 +734,10 @@ def _unmarked_lead(element: HtmlElement, description: str) -> bool:
     bold = element.tag in _BOLD_TAGS or next(element.iter(*_BOLD_TAGS), None) is not None
     if not description and not bold:
         return False
+    # Too short for either (the raw text is never shorter than the clean one), measured in C
+    # before the text is built.
+    if len(element.text_content()) < min(_MIN_DESCRIPTION_CHARS, _BOLD_LEAD_CHARS):
+        return False
     text = element_text(element)
     if (
         description
