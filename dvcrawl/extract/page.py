@@ -249,7 +249,8 @@ class Page:
         self.root = _parse(self.html, self.limits)
         for limit in self.limits:
             logger.warning("%s: %s", url, limit)
-        #: Elements hidden by their inline style that hold most of the page's text, shown.
+        #: Hidden elements (by inline style, or ``<noscript>``) that hold most of the page's
+        #: prose, shown (`_show_revealed`).
         styles, noscripts = bool(_MAY_HIDE.search(self.html)), "<noscript" in self.html
         self.shown = (
             _show_revealed(self.root, styles=styles, noscripts=noscripts)
@@ -257,9 +258,7 @@ class Page:
             else []
         )
         for element in self.shown:
-            logger.debug(
-                "%s: <%s> hidden by its style holds most of the text: shown", url, element.tag
-            )
+            logger.debug("%s: a hidden <%s> holds most of the prose: shown", url, element.tag)
         self._texts: dict[HtmlElement, str] = {}
         self._raws: dict[HtmlElement, str] = {}
         self._hidden: dict[HtmlElement, bool] = {}
