@@ -124,15 +124,20 @@ OTHER_NEWS = (
 )
 
 
-def with_other_news(html: str, text: str) -> str | None:
-    """The page with `OTHER_NEWS` right after the last paragraph of its body, if found."""
-    root = lxml.html.document_fromstring(html)
+def body_paragraphs(root: lxml.html.HtmlElement, text: str) -> list[lxml.html.HtmlElement]:
+    """The ``<p>`` elements of a page that print a sentence of its gold text."""
     flat = " ".join(text.split())
-    paragraphs = [
+    return [
         p
         for p in root.iter("p")
         if len(p.text_content().strip()) > 60 and " ".join(p.text_content().split())[:60] in flat
     ]
+
+
+def with_other_news(html: str, text: str) -> str | None:
+    """The page with `OTHER_NEWS` right after the last paragraph of its body, if found."""
+    root = lxml.html.document_fromstring(html)
+    paragraphs = body_paragraphs(root, text)
     if len(paragraphs) < 3:
         return None
     paragraphs[-1].addnext(lxml.html.fragment_fromstring(OTHER_NEWS))
@@ -479,13 +484,7 @@ def test_a_body_hidden_from_script_readers_is_read(hiding: str) -> None:
     tried = 0
     for page in ARTICLES:
         root = lxml.html.document_fromstring(page.html)
-        flat = " ".join(page.gold["text"].split())
-        paragraphs = [
-            p
-            for p in root.iter("p")
-            if len(p.text_content().strip()) > 60
-            and " ".join(p.text_content().split())[:60] in flat
-        ]
+        paragraphs = body_paragraphs(root, page.gold["text"])
         container = paragraphs[1].getparent() if len(paragraphs) >= 3 else None
         if container is None or container.tag == "body":
             continue
