@@ -15,7 +15,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dvcrawl.extract.page import BLOCK_TAGS, HtmlElement, Page, hidden
+from dvcrawl.extract.page import (
+    BLOCK_TAGS,
+    HtmlElement,
+    Page,
+    collapsed_length,
+    hidden,
+    raw_length,
+)
 from dvcrawl.extract.text import clean_line
 
 # Owners inside which a single <br> is only a line wrap.
@@ -42,6 +49,8 @@ _CENTER = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
 _RIGHT = re.compile(r"text-align\s*:\s*right", re.IGNORECASE)
 
 _BR = object()
+#: How many of an element's nearest ancestors (itself included) the block hints read.
+_NEAREST = 5
 
 
 @dataclass
@@ -107,6 +116,8 @@ class _Walker:
         self.stopped = False
         # Per element: its ancestors up to `root`, and what they say (asked for every block).
         self._chains: dict[HtmlElement, list[HtmlElement]] = {}
+        self._within: dict[HtmlElement, tuple[bool, bool]] = {}
+        self._node_alignments: dict[HtmlElement, tuple[bool, bool]] = {}
         self._kinds: dict[HtmlElement, str] = {}
         self._hints: dict[HtmlElement, bool] = {}
         self._groups: dict[HtmlElement, HtmlElement | None] = {}
@@ -174,6 +185,9 @@ class _Walker:
         self._emit(segment, owner)
 
     def _emit(self, segment: list[tuple[str, bool, bool, bool]], owner: HtmlElement) -> None:
+        # Most segments are the whitespace between block tags (issue 11: 6 in 10).
+        if all(piece[0].isspace() for piece in segment):
+            return
         text = clean_line("".join(piece[0] for piece in segment))
         if not text:
             return
@@ -192,8 +206,8 @@ class _Walker:
                 element=owner,
                 bold=total > 0 and bold >= 0.9 * total,
                 italic=total > 0 and italic >= 0.9 * total,
-                centered=self._aligned(owner, _CENTER, "center"),
-                right=self._aligned(owner, _RIGHT, "right"),
+                centered=self._aligned(owner, "center"),
+                right=self._aligned(owner, "right"),
                 caption_hint=self._caption_hint(owner),
                 group=self._image_group(owner),
                 link_ratio=linked / total if total else 0.0,
@@ -229,11 +243,12 @@ class _Walker:
                 self.blocks.append(Block(kind="row", text=" | ".join(cells), element=row))
 
     def _ancestors(self, element: HtmlElement) -> list[HtmlElement]:
+        """`element` and its nearest ancestors up to `root`: as many as the hints read (5)."""
         chain = self._chains.get(element)
         if chain is None:
             chain = []
             node: HtmlElement | None = element
-            while node is not None:
+            while node is not None and len(chain) < _NEAREST:
                 chain.append(node)
                 if node is self.root:
                     break
@@ -241,16 +256,40 @@ class _Walker:
             self._chains[element] = chain
         return chain
 
+    def _inside(self, element: HtmlElement) -> tuple[bool, bool]:
+        """Whether `element` or an ancestor up to `root` is a list item, and a quote.
+
+        Each element's answer is its own tag's with its parent's (answered once per element:
+        building every block's whole chain of ancestors was a tenth of the walk, issue 11).
+        """
+        unanswered: list[HtmlElement] = []
+        node: HtmlElement | None = element
+        answer = (False, False)
+        while node is not None:
+            known = self._within.get(node)
+            if known is not None:
+                answer = known
+                break
+            unanswered.append(node)
+            if node is self.root:
+                break
+            node = node.getparent()
+        for node in reversed(unanswered):
+            tag = node.tag.lower()
+            answer = (answer[0] or tag == "li", answer[1] or tag == "blockquote")
+            self._within[node] = answer
+        return answer
+
     def _kind(self, owner: HtmlElement) -> str:
         """A block's kind from its owner: heading, list item, quote or text."""
         kind = self._kinds.get(owner)
         if kind is None:
-            tags = {node.tag.lower() for node in self._ancestors(owner)}
+            in_item, in_quote = self._inside(owner)
             if owner.tag.lower() in _HEADING_TAGS:
                 kind = "heading"
-            elif "li" in tags:
+            elif in_item:
                 kind = "item"
-            elif "blockquote" in tags:
+            elif in_quote:
                 kind = "quote"
             else:
                 kind = "text"
@@ -301,22 +340,33 @@ class _Walker:
                     return node if verdict[1] else None
         return None
 
-    def _aligned(self, element: HtmlElement, style: re.Pattern[str], value: str) -> bool:
+    def _aligned(self, element: HtmlElement, value: str) -> bool:
+        """Whether `element` or one of its two nearest ancestors below `root` is aligned so."""
         key = (element, value)
         aligned = self._alignments.get(key)
         if aligned is None:
             aligned = False
+            right = value == "right"
             for node in self._ancestors(element)[:3]:
                 if node is self.root:
                     break
-                if (
-                    style.search(node.get("style") or "")
-                    or (node.get("align") or "").lower() == value
-                ):
+                if self._alignment(node)[right]:
                     aligned = True
                     break
             self._alignments[key] = aligned
         return aligned
+
+    def _alignment(self, node: HtmlElement) -> tuple[bool, bool]:
+        """Whether `node` itself is centered, and right-aligned (by style or ``align``)."""
+        found = self._node_alignments.get(node)
+        if found is None:
+            style = node.get("style") or ""
+            align = (node.get("align") or "").lower()
+            found = self._node_alignments[node] = (
+                bool(_CENTER.search(style)) or align == "center",
+                bool(_RIGHT.search(style)) or align == "right",
+            )
+        return found
 
 
 def _marks_caption(node: HtmlElement) -> bool:
@@ -339,8 +389,7 @@ def _figure_sized(element: HtmlElement) -> bool:
             images += 1
             if images > 1:
                 return False
-    text = element.text_content()
-    return len(text) <= _FIGURE_TEXT or len(" ".join(text.split())) <= _FIGURE_TEXT
+    return raw_length(element) <= _FIGURE_TEXT or collapsed_length(element) <= _FIGURE_TEXT
 
 
 def _holds_image(element: HtmlElement) -> bool:
