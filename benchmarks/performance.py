@@ -79,10 +79,14 @@ def _median_round(function, pages: list, rounds: int) -> float:
     return statistics.median(times)
 
 
-def extraction(rounds: int) -> dict[str, float]:
-    """Milliseconds per page: dvcrawl (site pages, generic pages, all), trafilatura, lxml."""
+def extraction(rounds: int) -> dict[str, float | str]:
+    """Milliseconds per page: dvcrawl (site pages, generic pages, all), trafilatura, lxml.
+
+    "walks" says whether the tree walks ran compiled (`dvcrawl.extract.compiled`).
+    """
     import lxml.html
 
+    from dvcrawl.extract import compiled
     from dvcrawl.extraction import extract_article
     from tests.eval.score import load_gold, trafilatura_system
 
@@ -102,7 +106,24 @@ def extraction(rounds: int) -> dict[str, float]:
         for p, name in zip(pages, extractors, strict=True)
         if name not in GENERIC and body_is_declared(name)
     ]
+    python_site = python_generic = None
+    if compiled.module is not None:
+        # The same pages with the Python walks, as an install without a C compiler runs.
+        from dvcrawl.extract import boilerplate, page, region
+
+        users = (region, page, boilerplate)
+        for module in users:
+            module.compiled = None
+        try:
+            python_site = _median_round(dvcrawl, site, rounds) * 1000
+            python_generic = _median_round(dvcrawl, generic, rounds) * 1000
+        finally:
+            for module in users:
+                module.compiled = compiled.module
     return {
+        "python site": python_site,
+        "python generic": python_generic,
+        "walks": compiled.IMPLEMENTATION,
         "pages": len(pages),
         "site pages": len(site),
         "generic pages": len(generic),
@@ -463,7 +484,8 @@ def table(found: dict, pages: int, jobs: int) -> list[str]:
     ex = found.get("extraction")
     if ex:
         lines += [
-            f"| extraction, site modules ({ex['site pages']} gold pages) | {ex['dvcrawl site']:.2f} ms/page"
+            f"| extraction, site modules ({ex['site pages']} gold pages; tree walks:"
+            f" {ex.get('walks', 'compiled')}) | {ex['dvcrawl site']:.2f} ms/page"
             f" | trafilatura {ex['trafilatura site']:.2f} ms/page | {ex['trafilatura site'] / ex['dvcrawl site']:.1f}× faster |",
             f"| extraction, site modules | {ex['dvcrawl site']:.2f} ms/page | lxml parse alone"
             f" {ex['lxml site']:.2f} ms/page | {ex['dvcrawl site'] / ex['lxml site']:.1f}× the parse |",
@@ -477,6 +499,14 @@ def table(found: dict, pages: int, jobs: int) -> list[str]:
             f"| extraction, all {ex['pages']} gold pages | {ex['dvcrawl']:.2f} ms/page"
             f" | trafilatura {ex['trafilatura']:.2f} ms/page | {ex['trafilatura'] / ex['dvcrawl']:.1f}× faster |",
         ]
+        if ex.get("python site"):
+            lines.append(
+                f"| extraction without a C compiler (Python tree walks): site modules; generic"
+                f" | {ex['python site']:.2f}; {ex['python generic']:.2f} ms/page"
+                f" | trafilatura {ex['trafilatura site']:.2f}; {ex['trafilatura generic']:.2f} ms/page"
+                f" | {ex['trafilatura site'] / ex['python site']:.1f}×;"
+                f" {ex['trafilatura generic'] / ex['python generic']:.1f}× faster |"
+            )
     runs = found.get("import")
     if runs:
         plain = runs["plain"]

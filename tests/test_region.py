@@ -18,6 +18,16 @@ from dvcrawl.extract.region import content_region, measure, widen
 URL = "https://news.example.com/2024/03/12/story"
 
 
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every case runs against both measuring passes (tests/test_compiled.py)."""
+    if request.param == "python":
+        monkeypatch.setattr(region, "compiled", None)
+    elif region.compiled is None:
+        pytest.skip("the compiled measuring pass is not built (no C compiler)")
+    return request.param
+
+
 def filler(size: int, commas: int = 0) -> str:
     """Exactly `size` characters of one word, `commas` of them commas: lengths are exact."""
     return "," * commas + "x" * (size - commas)

@@ -25,6 +25,7 @@ from dvcrawl.extract.page import (
     Page,
     element_text,
     is_hidden,
+    raw_length,
     remembered,
 )
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
@@ -736,7 +737,7 @@ def _unmarked_lead(element: HtmlElement, description: str) -> bool:
         return False
     # Too short for either (the raw text is never shorter than the clean one), measured in C
     # before the text is built.
-    if len(element.text_content()) < min(_MIN_DESCRIPTION_CHARS, _BOLD_LEAD_CHARS):
+    if raw_length(element) < min(_MIN_DESCRIPTION_CHARS, _BOLD_LEAD_CHARS):
         return False
     text = element_text(element)
     if (
@@ -814,7 +815,7 @@ def _find_title_element(page: Page, title: str, headings: list[HtmlElement]) -> 
     for element in page.root.iter(
         "span", "div", "td", "p", "strong", "b", "h4", "h5", "h6", "font"
     ):
-        if len(element.text_content()) > 3 * len(title) + 40:
+        if raw_length(element) > 3 * len(title) + 40:
             continue
         if fingerprint_text(element_text(element)) == key:
             best = element  # the last match in document order is the deepest of nested ones
@@ -880,7 +881,7 @@ def date_before_body(
             break
         if (
             not isinstance(element.tag, str)
-            or len(element.text_content()) > 140
+            or raw_length(element) > 140
             or in_chrome(element)
             or (skip and _inside_any(element, skip, scope))
         ):

@@ -23,8 +23,15 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
+from dvcrawl.extract import compiled as compiled_walks
 from dvcrawl.extract.dates import find_dates
-from dvcrawl.extract.page import HtmlElement, element_text, remembered, within_marked
+from dvcrawl.extract.page import (
+    HtmlElement,
+    collapsed_length,
+    element_text,
+    remembered,
+    within_marked,
+)
 from dvcrawl.extract.text import clean_line, fingerprint_text
 
 _LINE_PATTERNS = [
@@ -230,9 +237,9 @@ def _linked_length(element: HtmlElement) -> int:
 
 
 def _measure_text(element: HtmlElement) -> int:
-    # lxml's text_content() is C code; scripts inside it are rare enough in content areas not
-    # to matter for a ratio, and this runs for every candidate of every page.
-    return len(" ".join(element.text_content().split()))
+    # Scripts inside it are rare enough in content areas not to matter for a ratio, and this
+    # runs for every candidate of every page: counted without building the text.
+    return collapsed_length(element)
 
 
 def _measure_links(element: HtmlElement) -> int:
@@ -330,6 +337,12 @@ _ANCHOR_TAGS = frozenset(
 )  # fmt: skip
 
 
+#: The compiled tree walks, or None (`dvcrawl.extract.compiled`).
+compiled = compiled_walks.module
+if compiled is not None:
+    compiled.configure_anchors(_ANCHOR_TAGS)
+
+
 def related_boxes(root: HtmlElement) -> frozenset[HtmlElement]:
     """Link lists headed by a stop anchor ("Tin liên quan", "Xem thêm") inside an article.
 
@@ -376,6 +389,9 @@ def _short_anchor_elements(root: HtmlElement) -> Iterator[HtmlElement]:
     The text is counted until it passes the limit: an XPath ``string-length(string())``
     built the whole text of every container on the way (issue 11).
     """
+    if compiled is not None:
+        yield from compiled.short_elements(root, _ANCHOR_MAX_CHARS)
+        return
     for element in root.iterdescendants(*_ANCHOR_TAGS):
         size = 0
         for text in element.itertext():

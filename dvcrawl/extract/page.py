@@ -36,6 +36,7 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
+from dvcrawl.extract import compiled as compiled_walks
 from dvcrawl.extract.text import INVISIBLE, clean_line
 
 HtmlElement: TypeAlias = lxml.html.HtmlElement
@@ -310,6 +311,8 @@ class Page:
             # nodes in document order (which most pages' readers build anyway: the lead's
             # search, the title's, the region measure).
             if build_order or "order" in self.__dict__:
+                if compiled is not None:
+                    return compiled.select(self.order[0], _COMPILED_TESTS[selector], test)
                 return [node for node in self.order[0] if test(node)]
         matchable = self.matchable(selector)
         return list(_compiled(matchable)(self.root)) if matchable else []
@@ -343,10 +346,13 @@ class Page:
     @cached_property
     def names(self) -> tuple[frozenset[str], frozenset[str]]:
         """Every class name and every id used on the page."""
-        return (
-            frozenset(" ".join(_CLASS_VALUES(self.root)).split()),
-            frozenset(_ID_VALUES(self.root)),
-        )
+        classes = ids = None
+        if compiled is not None:
+            classes = compiled.attribute_values(self.root, "class")
+            ids = compiled.attribute_values(self.root, "id")
+        if classes is None or ids is None:
+            classes, ids = _CLASS_VALUES(self.root), _ID_VALUES(self.root)
+        return frozenset(" ".join(classes).split()), frozenset(ids)
 
     def first(self, selector: str, root: HtmlElement | None = None) -> HtmlElement | None:
         """The first element matching any of the comma-separated selectors, by selector order."""
@@ -477,6 +483,8 @@ _NODE_TESTS: dict[str, tuple[Callable[[Any], bool], bool]] = {
     HEADINGS: (_is_heading, True),
     PUBLICATION_TIMES: (_is_publication_time, False),
 }
+#: The same tests in `_compiled.select`.
+_COMPILED_TESTS = {HEADINGS: "heading", PUBLICATION_TIMES: "publication time"}
 _CLASS_VALUES = etree.XPath("//@class", smart_strings=False)
 _ID_VALUES = etree.XPath("//@id", smart_strings=False)
 # A class or id name as cssselect reads it: any character from U+0080 on is a name character.
@@ -533,7 +541,7 @@ def reading_order(root: HtmlElement) -> tuple[list[HtmlElement], dict[HtmlElemen
 
 def _document_order(root: HtmlElement) -> tuple[list[HtmlElement], dict[HtmlElement, int]]:
     nodes = list(root.iter())
-    return nodes, {node: index for index, node in enumerate(nodes)}
+    return nodes, dict(zip(nodes, range(len(nodes)), strict=True))
 
 
 def reading_memo(kind: str) -> dict[Any, Any] | None:
@@ -605,9 +613,13 @@ def element_text(element: HtmlElement | None) -> str:
         return _element_text(element)
     text = page._texts.get(element)
     if text is None:
-        # The raw text of every element below is kept too: a parent's text is made of its
-        # children's, so each element is walked once however many ancestors are asked for.
-        text = clean_line(_raw_text(element, page))
+        if compiled is not None:
+            # In C a walk of the subtree costs less than keeping every element's raw text.
+            text = clean_line(compiled.raw_text(element, hidden))
+        else:
+            # The raw text of every element below is kept too: a parent's text is made of
+            # its children's, so each element is walked once however many ancestors ask.
+            text = clean_line(_raw_text(element, page))
         if page._text_budget > len(text):
             page._text_budget -= len(text)
             page._texts[element] = text
@@ -639,6 +651,23 @@ def _raw_text(node: HtmlElement, page: Page) -> str:
         page._text_budget -= len(raw)
         page._raws[node] = raw
     return raw
+
+
+def raw_length(element: HtmlElement) -> int:
+    """``len(element.text_content())``: every character below, hidden or not, uncleaned."""
+    if compiled is not None:
+        return compiled.raw_length(element)
+    return len(element.text_content())
+
+
+def collapsed_length(element: HtmlElement) -> int:
+    """``len(" ".join(element.text_content().split()))``: all the text below, collapsed.
+
+    Hidden text counts (as in `raw_length`); whitespace runs count as one space.
+    """
+    if compiled is not None:
+        return compiled.text_length(element)
+    return len(" ".join(element.text_content().split()))
 
 
 def first_visible_char(element: HtmlElement) -> str:
@@ -700,6 +729,12 @@ BLOCK_TAGS = frozenset(
 _HIDDEN_TAGS = frozenset(
     {"script", "style", "noscript", "template", "head", "title", "svg", "iframe", "object", "embed", "video", "audio", "canvas", "select", "option", "button", "input", "textarea"}
 )  # fmt: skip
+
+#: The compiled tree walks (`dvcrawl.extract.compiled`), or None: the Python walks below then
+#: give the same texts and selections (tests/test_compiled.py).
+compiled = compiled_walks.module
+if compiled is not None:
+    compiled.configure_text(BLOCK_TAGS, _HIDDEN_TAGS, _HEADING_TAGS, _HEADING_NAMES)
 
 
 def is_hidden(node: Any) -> bool:
@@ -795,7 +830,7 @@ def _show_revealed(root: HtmlElement, *, styles: bool, noscripts: bool) -> list[
     sizes = [
         (element, _prose_length(element))
         for element in candidates
-        if len(element.text_content()) >= _SHOWN_MIN_CHARS
+        if raw_length(element) >= _SHOWN_MIN_CHARS
     ]
     large = [(element, size) for element, size in sizes if size >= _SHOWN_MIN_CHARS]
     if not large:
@@ -815,7 +850,7 @@ def _show_revealed(root: HtmlElement, *, styles: bool, noscripts: bool) -> list[
 
 def _prose_length(element: HtmlElement) -> int:
     """Characters of the paragraphs (``<p>`` of a sentence or more) in `element`."""
-    lengths = (len(" ".join(p.text_content().split())) for p in element.iter("p"))
+    lengths = (collapsed_length(p) for p in element.iter("p"))
     return sum(length for length in lengths if length >= _PROSE_PARAGRAPH_CHARS)
 
 

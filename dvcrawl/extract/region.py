@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from dvcrawl.extract import compiled as compiled_walks
 from dvcrawl.extract.boilerplate import CHROME_CLASS
 from dvcrawl.extract.discard import discarded_below
 
@@ -137,6 +138,29 @@ def measure(root: HtmlElement) -> TextMap:
 
 
 def _measure(root: HtmlElement) -> TextMap:
+    if compiled is not None:
+        nodes, position = reading_order(root)
+        found = compiled.measure_tree(
+            nodes,
+            is_hidden,
+            _is_chrome_area,
+            _class_weight,
+            MIN_PARAGRAPH_CHARS,
+            _PROSE_MAX_LINKS,
+        )
+        if found is not None:
+            chars, linked, prose, scores, chrome = found
+            return TextMap(
+                chars=Measures(position, chars),
+                linked=Measures(position, linked),
+                prose=Measures(position, prose),
+                scores=scores,
+                chrome=chrome,
+            )
+    return _measure_in_python(root)
+
+
+def _measure_in_python(root: HtmlElement) -> TextMap:
     # One pass in reverse document order: every node's measures are complete when it is
     # reached (its descendants come after it), and are then added to its parent's. Plain
     # lists indexed by position, each element's tag and text read once (issue 11).
@@ -584,3 +608,12 @@ def inside_element(element: HtmlElement, root: HtmlElement) -> bool:
             return True
         node = node.getparent()
     return False
+
+
+#: The compiled measuring pass, or None: `_measure` then runs in Python, with the same
+#: results (tests/test_compiled.py).
+compiled = compiled_walks.module
+if compiled is not None:
+    compiled.configure_measure(
+        _INLINE, _WHOLE_PARAGRAPHS, _PARAGRAPH_LIKE, _CHROME_TAGS, HIDDEN_TAGS
+    )
