@@ -162,6 +162,47 @@ def test_every_stored_page_selects_the_same_headings_and_times_both_ways(
     ]
 
 
+#: Selectors beyond the sites' own, one per operator and combinator the compiled selection
+#: reads, and some it leaves to lxml (a pseudo-class, a sibling combinator).
+SELECTORS = (
+    "a[href^=http]", "a[href$='.html']", "[href*=tin-tuc]", "[class~=title]", "[class~='']",
+    "[class~='a b']", "div > p", "body p", "div.content p > span", "[lang|=vi]", "*",
+    "[data-x!=y]", "#main .content > p", "P", "[ID=main]", "div#main.content", "p:first-child",
+    "h1 + p", "svg|a", "[xml|lang]",
+)  # fmt: skip
+
+
+@needs_compiled
+def test_every_stored_page_selects_the_same_by_css_both_ways() -> None:
+    # Every selector extraction asks of `Page.css` (recorded over the gold pages) and the
+    # ones above, on every stored page: the compiled selection against lxml's XPath.
+    asked: set[str] = set()
+    select = Page._select
+
+    def recording(self: Page, selector: str) -> list:
+        asked.add(self.matchable(selector))
+        return select(self, selector)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Page, "_select", recording)
+        for gold in load_gold():
+            extract_article(gold.html, gold.gold["url"])
+    selectors = sorted(selector for selector in asked if selector) + list(SELECTORS)
+    programs = {selector: page_module._css_program(selector) for selector in selectors}
+    assert sum(program is not None for program in programs.values()) >= 100
+    assert programs["p:first-child"] is None and programs["h1 + p"] is None
+    differing = []
+    for number, html in enumerate(_pages()):
+        page = Page(html, "https://example.com/page")
+        for selector, program in programs.items():
+            if program is None:
+                continue
+            found = compiled_walks.module.css_select(page.order[0], program)
+            if found != list(page_module._compiled(selector)(page.root)):
+                differing.append(f"page {number}: {selector}")
+    assert differing == []
+
+
 # Each page exercises one thing the C code does itself rather than through lxml.
 CASES = {
     # Python's whitespace (str.split): no-break, ideographic and line separators, the
@@ -198,6 +239,10 @@ CASES = {
     '<time itemprop="datePublished">1</time><span itemprop="datePublished" datetime="2">2</span>'
     '<span itemprop="datePublished">3</span><time pubdate>4</time><time>5</time>'
     '<time itemprop="dateModified" pubdate="">6</time>',
+    # Attribute values for every operator, classes split at XPath whitespace only.
+    "attributes": '<div id="main" class="content\tbox\u00a0x" lang="vi-VN" data-x="y"><p '
+    'class="a b">one <a href="http://e.com/tin-tuc/1.html">x</a><span>s</span></p><p lang="vi">'
+    'two</p><P ID="up">three</P></div>',
     # Blocks set apart, inline tags joined ("Hà<b>N</b>ội"), line breaks, hidden parts.
     "text": "<div>H\u00e0<b>N</b>\u1ed9i<br>next<p>para</p>tail<span style='display: none'>"
     "gone</span><span style='color:red'>kept</span><noscript>ns</noscript><SCRIPT>x</SCRIPT>"
@@ -224,6 +269,11 @@ def test_hand_made_pages_measure_the_same_both_ways(name: str) -> None:
         for selector, test in page_module._NODE_TESTS.items():
             expected = [node for node in page.order[0] if test[0](node)]
             assert page.css(selector) == expected
+    for selector in SELECTORS:
+        program = page_module._css_program(selector)
+        if program is not None:
+            found = compiled_walks.module.css_select(page.order[0], program)
+            assert found == list(page_module._compiled(selector)(page.root)), selector
 
 
 @needs_compiled

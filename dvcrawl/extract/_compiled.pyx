@@ -18,7 +18,7 @@ structs), and `dvcrawl.extract.compiled` loads it only under that same lxml.
 from cpython cimport array
 from cpython.unicode cimport Py_UNICODE_ISSPACE
 from libc.stdlib cimport calloc, free, malloc, realloc
-from libc.string cimport memcpy, strcmp, strlen, strstr
+from libc.string cimport memcpy, strcmp, strlen, strncmp, strstr
 
 import array
 
@@ -256,7 +256,7 @@ def measure_tree(
     external = {}  # ancestors of the measured root: element -> [order, score]
     try:
         for i in range(count):
-            c_nodes[i] = (<_Element>nodes[i])._c_node
+            c_nodes[i] = (<_Element?>nodes[i])._c_node
         # Parents and subtree ends from document order: the open ancestors form a stack.
         stack = ints + 16 * count  # borrowed until `touched` is needed
         depth = 0
@@ -654,7 +654,7 @@ def select(list nodes, str test, fallback):
     found = []
     try:
         for element in nodes:
-            node = (<_Element>element)._c_node
+            node = (<_Element?>element)._c_node
             if node.type != tree.XML_ELEMENT_NODE:
                 continue
             if which == 0:
@@ -803,3 +803,199 @@ def short_elements(_Element root, long limit):
         return found
     finally:
         free(tags)
+
+
+# --- CSS selection ---------------------------------------------------------------------------
+
+cdef enum:
+    OP_EXISTS = 0
+    OP_EQUALS = 1
+    OP_INCLUDES = 2    # a token of the value split at XPath whitespace (.class, ~=)
+    OP_PREFIX = 3
+    OP_SUFFIX = 4
+    OP_SUBSTRING = 5
+    OP_DASH = 6        # equal, or starting with value + "-"
+    OP_DIFFERENT = 7   # != : absent, or another value
+    OP_NEVER = 8       # an empty ^= $= *= ~= value matches nothing (cssselect's "0")
+    CHILD = 1
+    DESCENDANT = 2
+
+
+cdef struct AttributeTest:
+    const char* name
+    int op
+    const char* value
+    size_t length
+
+
+cdef struct Compound:
+    const char* tag      # NULL: any element
+    int first_test
+    int tests
+    int combinator       # how it relates to the compound on its left (0: none)
+
+
+cdef class Selector:
+    """A CSS selector list compiled for `css_select`: alternatives of compounds.
+
+    Built by `dvcrawl.extract.page` from cssselect's parse, for the selectors it can read
+    (type, universal, class, id and attribute tests, descendant and child combinators).
+    """
+
+    cdef Compound* compounds
+    cdef AttributeTest* tests
+    cdef int* starts      # each alternative's first compound (its rightmost)
+    cdef int* lengths
+    cdef int alternatives
+    cdef list keep        # the bytes the pointers above point into
+
+    def __cinit__(self, list alternatives):
+        """`alternatives`: for each, its compounds from right to left, each a tuple
+        (tag or None, [(attribute, operator, value or None)], combinator to its left)."""
+        cdef int compound_count = sum(len(alternative) for alternative in alternatives)
+        cdef int test_count = sum(len(c[1]) for alternative in alternatives for c in alternative)
+        self.keep = []
+        self.alternatives = len(alternatives)
+        self.compounds = <Compound*>calloc(max(compound_count, 1), sizeof(Compound))
+        self.tests = <AttributeTest*>calloc(max(test_count, 1), sizeof(AttributeTest))
+        self.starts = <int*>calloc(max(self.alternatives, 1), sizeof(int))
+        self.lengths = <int*>calloc(max(self.alternatives, 1), sizeof(int))
+        if not (self.compounds and self.tests and self.starts and self.lengths):
+            raise MemoryError()
+        cdef int c = 0, t = 0, a = 0
+        for alternative in alternatives:
+            self.starts[a] = c
+            self.lengths[a] = len(alternative)
+            a += 1
+            for tag, tests, combinator in alternative:
+                self.compounds[c].tag = self._keep(tag)
+                self.compounds[c].first_test = t
+                self.compounds[c].tests = len(tests)
+                self.compounds[c].combinator = combinator
+                c += 1
+                for name, op, value in tests:
+                    self.tests[t].name = self._keep(name)
+                    self.tests[t].op = op
+                    self.tests[t].value = self._keep(value)
+                    self.tests[t].length = len(value.encode("utf-8")) if value is not None else 0
+                    t += 1
+
+    cdef const char* _keep(self, text):
+        if text is None:
+            return NULL
+        data = text.encode("utf-8")
+        self.keep.append(data)
+        return <const char*>(<bytes>data)
+
+    def __dealloc__(self):
+        free(self.compounds)
+        free(self.tests)
+        free(self.starts)
+        free(self.lengths)
+
+
+cdef inline bint _xpath_space(char c) noexcept:
+    return c == b' ' or c == b'\t' or c == b'\r' or c == b'\n'
+
+
+cdef bint _has_token(const char* text, const char* token, size_t length) noexcept:
+    # contains(concat(' ', normalize-space(@class), ' '), ' token ')
+    cdef const char* start
+    while text[0] != 0:
+        while text[0] != 0 and _xpath_space(text[0]):
+            text += 1
+        start = text
+        while text[0] != 0 and not _xpath_space(text[0]):
+            text += 1
+        if <size_t>(text - start) == length and length and strncmp(start, token, length) == 0:
+            return True
+    return False
+
+
+cdef int _attribute_test(tree.xmlNode* node, AttributeTest* test) noexcept:
+    """1 or 0, or -1 when a value is not one text node (ask lxml)."""
+    cdef const char* value
+    cdef int found = _attribute(node, test.name, &value)
+    cdef size_t size
+    if found == UNREADABLE:
+        return -1
+    if test.op == OP_DIFFERENT:
+        return found == NO_VALUE or strcmp(value, test.value) != 0
+    if found == NO_VALUE or test.op == OP_NEVER:
+        return 0
+    if test.op == OP_EXISTS:
+        return 1
+    if test.op == OP_EQUALS:
+        return strcmp(value, test.value) == 0
+    if test.op == OP_INCLUDES:
+        return _has_token(value, test.value, test.length)
+    if test.op == OP_SUBSTRING:
+        return strstr(value, test.value) != NULL
+    if test.op == OP_PREFIX:
+        return strncmp(value, test.value, test.length) == 0
+    size = strlen(value)
+    if test.op == OP_SUFFIX:
+        return size >= test.length and strcmp(value + size - test.length, test.value) == 0
+    if test.op == OP_DASH:
+        return strcmp(value, test.value) == 0 or (
+            size > test.length
+            and strncmp(value, test.value, test.length) == 0
+            and value[test.length] == b'-'
+        )
+    return 0
+
+
+cdef int _compound_matches(tree.xmlNode* node, Selector selector, int index) noexcept:
+    cdef Compound* compound = &selector.compounds[index]
+    cdef int t, answer
+    if node.type != tree.XML_ELEMENT_NODE:
+        return 0
+    if compound.tag != NULL and (node.ns != NULL or strcmp(<const char*>node.name, compound.tag) != 0):
+        return 0
+    for t in range(compound.first_test, compound.first_test + compound.tests):
+        answer = _attribute_test(node, &selector.tests[t])
+        if answer <= 0:
+            return answer
+    return 1
+
+
+cdef int _matches(tree.xmlNode* node, Selector selector, int index, int last) noexcept:
+    """Whether `node` matches compounds `index`..`last` (right to left): 1, 0 or -1."""
+    cdef int answer = _compound_matches(node, selector, index)
+    if answer <= 0 or index == last:
+        return answer
+    cdef int combinator = selector.compounds[index].combinator
+    cdef tree.xmlNode* ancestor = node.parent
+    cdef int unknown = 0
+    while ancestor != NULL and ancestor.type == tree.XML_ELEMENT_NODE:
+        answer = _matches(ancestor, selector, index + 1, last)
+        if answer == 1:
+            return 1
+        if answer < 0:
+            unknown = 1
+        if combinator == CHILD:
+            break
+        ancestor = ancestor.parent
+    return -1 if unknown else 0
+
+
+def css_select(list nodes, Selector selector):
+    """The elements of `nodes` (a page's nodes in document order) that `selector` matches,
+    in document order; None when an attribute value cannot be read here (ask lxml)."""
+    cdef tree.xmlNode* node
+    cdef int a, answer
+    found = []
+    for element in nodes:
+        node = (<_Element?>element)._c_node
+        if node.type != tree.XML_ELEMENT_NODE:
+            continue
+        for a in range(selector.alternatives):
+            answer = _matches(
+                node, selector, selector.starts[a], selector.starts[a] + selector.lengths[a] - 1
+            )
+            if answer < 0:
+                return None
+            if answer:
+                found.append(element)
+                break
+    return found
