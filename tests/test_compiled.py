@@ -29,6 +29,7 @@ from dvcrawl.extract import boilerplate, region
 from dvcrawl.extract import compiled as compiled_walks
 from dvcrawl.extract import page as page_module
 from dvcrawl.extract.page import HEADINGS, PUBLICATION_TIMES, Page
+from dvcrawl.extract.text import clean_line
 from dvcrawl.extraction import extract_article
 from tests.eval.score import load_gold
 
@@ -111,6 +112,13 @@ def test_every_element_of_every_stored_page_has_the_same_text_both_ways() -> Non
                 python = page_module._raw_text(element, page)
                 if module.raw_text(element, page_module.hidden) != python:
                     differing.append(f"page {number}, <{element.tag}>")
+        compiled_page = Page(html, "https://example.com/page")
+        with compiled_page.reading():
+            texts = [page_module.element_text(element) for element in compiled_page.order[0]]
+        with page.reading():
+            expected = [clean_line(page_module._raw_text(e, page)) for e in page.order[0]]
+        if texts != expected:
+            differing.append(f"page {number}: cleaned texts")
     assert differing == []
 
 
@@ -247,6 +255,11 @@ CASES = {
     "text": "<div>H\u00e0<b>N</b>\u1ed9i<br>next<p>para</p>tail<span style='display: none'>"
     "gone</span><span style='color:red'>kept</span><noscript>ns</noscript><SCRIPT>x</SCRIPT>"
     "<table><tr><td>a</td><td>b</td></tr></table></div>",
+    # Cleaning: an invisible character between a letter and its combining mark (removed after
+    # composing, so they stay apart), decomposed letters (composed), a soft hyphen, an en quad
+    # (whitespace whose canonical form is another whitespace), a byte-order mark.
+    "cleaning": "<p>a\u200b\u0301 A\u030a Vie\u0302\u0323t co\u00adde x\u2000y \ufeffz"
+    "</p><p>Vie\u0302\u0323t Nam \u3000 d\u00e2n v\u1eadn</p>",
     "empty": "",
     "only a comment": "<!-- nothing -->",
 }
@@ -260,6 +273,12 @@ def test_hand_made_pages_measure_the_same_both_ways(name: str) -> None:
     for inner in [root, *root.iter("body", "div", "p", "li")]:
         compiled, python = _both(inner)
         assert _same(compiled, python), f"root <{inner.tag}>"
+    page = Page(html, "https://example.com/page")
+    with page.reading():
+        for element in page.order[0]:
+            assert page_module.element_text(element) == clean_line(
+                page_module._raw_text(element, page)
+            ), f"<{element.tag}>"
     page = Page(html, "https://example.com/page")
     with page.reading():
         for element in page.order[0]:

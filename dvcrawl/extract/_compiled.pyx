@@ -999,3 +999,81 @@ def css_select(list nodes, Selector selector):
                 found.append(element)
                 break
     return found
+
+
+cdef inline bint _is_invisible(unsigned int code) noexcept:
+    # text.INVISIBLE: zero-width characters, the word joiner, the BOM, the soft hyphen and
+    # the direction marks
+    return (
+        code == 0x200B or code == 0x200C or code == 0x200D or code == 0x2060
+        or code == 0xFEFF or code == 0xAD or code == 0x200E or code == 0x200F
+    )
+
+
+def clean_text(_Element element, hidden):
+    """The text of `raw_text` with whitespace collapsed (``" ".join(text.split())``), and
+    whether it was free of `text.INVISIBLE` characters.
+
+    Collapsing whitespace commutes with NFC composition (whitespace never composes, and no
+    canonical mapping makes or removes it), so `page.element_text` needs only to compose the
+    result; with invisible characters it cleans the raw text in Python, because removing them
+    before composing would compose across them.
+    """
+    cdef Buffer buffer
+    buffer.data = NULL
+    buffer.size = 0
+    buffer.capacity = 0
+    cdef TagCache* tags = <TagCache*>calloc(1, sizeof(TagCache))
+    cdef Buffer out
+    out.data = NULL
+    out.size = 0
+    out.capacity = 0
+    cdef const unsigned char* p
+    cdef const unsigned char* end
+    cdef const unsigned char* start
+    cdef unsigned int code, c
+    cdef int width
+    cdef bint pending = False, plain = True
+    if tags == NULL:
+        raise MemoryError()
+    try:
+        _raw(element._c_node, element._doc, hidden, &buffer, tags)
+        if buffer.size == 0:
+            return "", True
+        p = <const unsigned char*>buffer.data
+        end = p + buffer.size
+        while p < end:
+            start = p
+            c = p[0]
+            if c < 0x80:
+                code = c
+                width = 1
+            elif c < 0xE0 and p + 1 < end:
+                code = ((c & 0x1F) << 6) | (p[1] & 0x3F)
+                width = 2
+            elif c < 0xF0 and p + 2 < end:
+                code = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F)
+                width = 3
+            elif p + 3 < end:
+                code = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F)
+                width = 4
+            else:
+                code = c
+                width = 1
+            p += width
+            if Py_UNICODE_ISSPACE(code):
+                pending = out.size > 0
+                continue
+            if _is_invisible(code):
+                plain = False
+            if pending:
+                _append(&out, b" ", 1)
+                pending = False
+            _append(&out, <const char*>start, width)
+        if out.size == 0:
+            return "", plain
+        return out.data[:out.size].decode("utf-8"), plain
+    finally:
+        free(tags)
+        free(buffer.data)
+        free(out.data)

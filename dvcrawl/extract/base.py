@@ -27,6 +27,7 @@ from dvcrawl.extract.page import (
     is_hidden,
     raw_length,
     remembered,
+    within_marked,
 )
 from dvcrawl.extract.text import clean_line, fingerprint_text, word_count
 from dvcrawl.items import Article
@@ -511,9 +512,7 @@ def text_between(page: Page, start: HtmlElement | None, end: HtmlElement | None)
         if owner is not None:
             hidden = hidden_owner.get(owner)
             if hidden is None:
-                hidden = hidden_owner[owner] = any(
-                    is_hidden(node) for node in (owner, *owner.iterancestors())
-                )
+                hidden = hidden_owner[owner] = within_marked(owner, "within_hidden", is_hidden)
             if hidden:
                 continue
         parts.append(text)
@@ -607,17 +606,42 @@ def _first_text_element(
     if title is not None:
         excluded.add(title)
     holds_long_div = _holds_long_div(min_chars)
+    # Whether an element is or lies in an excluded one, answered from its parent's answer
+    # (a tuple of every element's ancestors was built for each, issue 11).
+    inside: dict[HtmlElement, bool] = {}
     for element in root.iter("p", "div", "td", "li"):
-        if excluded and any(node in excluded for node in (element, *element.iterancestors())):
+        if excluded and _inside_excluded(element, excluded, inside):
             continue
         # An element holding a <p> or a long <div> is a container, not a paragraph. The <p>
         # is looked for first: containers come first in document order, and their text is
         # then never built, nor their divs' (issue 11).
-        if element.find(".//p") is not None:
+        if next(element.iterdescendants("p"), None) is not None:
             continue
         if len(element_text(element)) >= min_chars and not holds_long_div(element):
             return element
     return None
+
+
+def _inside_excluded(
+    element: HtmlElement, excluded: set[HtmlElement], inside: dict[HtmlElement, bool]
+) -> bool:
+    """Whether `element` or an ancestor is in `excluded`; answers are kept in `inside`."""
+    unanswered: list[HtmlElement] = []
+    node: HtmlElement | None = element
+    answer = False
+    while node is not None:
+        known = inside.get(node)
+        if known is not None:
+            answer = known
+            break
+        unanswered.append(node)
+        if node in excluded:
+            answer = True
+            break
+        node = node.getparent()
+    for node in unanswered:
+        inside[node] = answer
+    return answer
 
 
 @lru_cache(maxsize=16)

@@ -23,6 +23,7 @@ import functools
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -709,8 +710,13 @@ def element_text(element: HtmlElement | None) -> str:
     text = page._texts.get(element)
     if text is None:
         if compiled is not None:
-            # In C a walk of the subtree costs less than keeping every element's raw text.
-            text = clean_line(compiled.raw_text(element, hidden))
+            # In C a walk of the subtree costs less than keeping every element's raw text;
+            # it also collapses the whitespace (see `_compiled.clean_text`).
+            text, plain = compiled.clean_text(element, hidden)
+            if not plain:
+                text = clean_line(compiled.raw_text(element, hidden))
+            elif not text.isascii() and not unicodedata.is_normalized("NFC", text):
+                text = unicodedata.normalize("NFC", text)
         else:
             # The raw text of every element below is kept too: a parent's text is made of
             # its children's, so each element is walked once however many ancestors ask.
