@@ -24,6 +24,8 @@ tables over the articles table itself, so the text is stored once:
 
 Triggers on ``articles`` (insert, delete, update of title or text) keep both indexes in step
 with every writer: a crawl, ``dvcrawl import``, a deduplication update, the ``sqlite3`` shell.
+A batch of dvcrawl's own writes may defer its new articles' indexing to its end, in one
+statement (`defer_indexing`), which no other connection ever sees.
 They are plain SQL (no function that only dvcrawl's connections know), so any SQLite client,
 Datasette included, can read and write the database. ``articles_fts`` is declared with
 ``content="articles"``, which is how Datasette recognises a table's search index.
@@ -56,6 +58,8 @@ from sqlalchemy import Connection, Engine, bindparam, text
 from dvcrawl.export import CorpusFilter
 from dvcrawl.extract.text import unify_tone_marks
 
+#: The one-row table of a batch that defers its indexing (`defer_indexing`).
+DEFERRED_TABLE = "search_deferred"
 #: The FTS5 table with folded diacritics (the one Datasette uses).
 FOLDED_TABLE = "articles_fts"
 #: The FTS5 table that keeps diacritics.
@@ -356,7 +360,14 @@ def _sqlite_index_ddl() -> list[str]:
         f"""CREATE VIRTUAL TABLE IF NOT EXISTS {ACCENTS_TABLE} USING fts5(
             title, text, content='articles', content_rowid='id',
             tokenize='unicode61 remove_diacritics 0')""",
+        # One row while a batch of writes defers its indexing (`defer_indexing`); never a
+        # committed one.
+        f"CREATE TABLE IF NOT EXISTS {DEFERRED_TABLE} (last_id INTEGER NOT NULL)",
     ]
+    # The articles a deferring batch writes (ids above its last_id) are indexed at its end;
+    # the others as always.
+    new_row = f"NOT EXISTS (SELECT 1 FROM {DEFERRED_TABLE})"
+    old_row = f"NOT EXISTS (SELECT 1 FROM {DEFERRED_TABLE} WHERE old.id > last_id)"
     for table in (FOLDED_TABLE, ACCENTS_TABLE):
         insert = f"INSERT INTO {table}(rowid, title, text) VALUES (new.id, new.title, new.text);"
         delete = (
@@ -364,13 +375,50 @@ def _sqlite_index_ddl() -> list[str]:
             f"VALUES ('delete', old.id, old.title, old.text);"
         )
         statements += [
-            f"CREATE TRIGGER IF NOT EXISTS {table}_ai AFTER INSERT ON articles BEGIN {insert} END",
-            f"CREATE TRIGGER IF NOT EXISTS {table}_ad AFTER DELETE ON articles BEGIN {delete} END",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_ai AFTER INSERT ON articles "
+            f"WHEN {new_row} BEGIN {insert} END",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_ad AFTER DELETE ON articles "
+            f"WHEN {old_row} BEGIN {delete} END",
             # Only a change of what is indexed touches the index, not a refreshed fetch time.
             f"CREATE TRIGGER IF NOT EXISTS {table}_au AFTER UPDATE OF title, text ON articles "
-            f"BEGIN {delete} {insert} END",
+            f"WHEN {old_row} BEGIN {delete} {insert} END",
         ]
     return statements
+
+
+def defers_indexing(connection: Connection) -> bool:
+    """Whether the database's search index can defer a batch's indexing (`defer_indexing`)."""
+    if connection.dialect.name != "sqlite":
+        return False
+    found = connection.exec_driver_sql(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (DEFERRED_TABLE,)
+    ).scalar()
+    return found == 1
+
+
+def defer_indexing(connection: Connection) -> None:
+    """Index the articles this transaction writes at its end (`index_deferred`), not one by one.
+
+    SQLite; call it first in a write transaction. Each article's insert would otherwise write both FTS5 indexes, and FTS5 writes its
+    pending terms out at every later statement of the transaction (at each statement
+    savepoint): a batch of 200 articles wrote 400 small index segments and merged them
+    (a third of ``dvcrawl import``'s writing, issue 11). The row that says so is never
+    committed, so no other connection sees it: their writes are indexed by the triggers as
+    always. Articles written earlier and changed or deleted in the batch are indexed at once.
+    """
+    connection.exec_driver_sql(
+        f"INSERT INTO {DEFERRED_TABLE}(last_id) SELECT coalesce(max(id), 0) FROM articles"
+    )
+
+
+def index_deferred(connection: Connection) -> None:
+    """Index the articles written since `defer_indexing`, in one statement per index."""
+    for table in (FOLDED_TABLE, ACCENTS_TABLE):
+        connection.exec_driver_sql(
+            f"INSERT INTO {table}(rowid, title, text) SELECT id, title, text FROM articles "
+            f"WHERE id > (SELECT last_id FROM {DEFERRED_TABLE})"
+        )
+    connection.exec_driver_sql(f"DELETE FROM {DEFERRED_TABLE}")
 
 
 def _pg_translation(*, folded: bool) -> tuple[str, str]:
@@ -461,6 +509,7 @@ def drop_search_index(connection: Connection) -> None:
             for suffix in ("ai", "ad", "au"):
                 connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {DEFERRED_TABLE}")
     elif dialect == "postgresql":
         for name in ("search_folded", "search_accents"):
             connection.execute(text(f"DROP INDEX IF EXISTS ix_articles_{name}"))
@@ -473,7 +522,9 @@ def is_search_index_object(name: str | None) -> bool:
     Schema comparisons (tests/test_migrations.py, Alembic's autogenerate) leave them out.
     """
     return bool(name) and (
-        name.startswith((FOLDED_TABLE, "search_folded", "search_accents", "ix_articles_search_"))
+        name.startswith(
+            (FOLDED_TABLE, DEFERRED_TABLE, "search_folded", "search_accents", "ix_articles_search_")
+        )
     )
 
 

@@ -426,3 +426,83 @@ def test_a_database_at_another_revision_is_left_to_alembic(
     with pytest.raises(DatabaseError, match=raised):
         init_db(engine)
     engine.dispose()
+
+
+# --- revision 0006: a batch's search indexing at its end (issue 11) ------------------------------
+
+
+def test_revision_0006_rebuilds_the_index_with_deferring_triggers_and_back(tmp_path: Path) -> None:
+    import json
+
+    from dvcrawl.search import search
+
+    target = tmp_path / "r5.sqlite3"
+    url = f"sqlite:///{target}"
+    engine = make_engine(url, writer=True)
+    migrate(engine, "0005")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, canonical_url, url, site, title, text, images, "
+                "language, extractor, schema_version, content_hash, first_seen_at, fetched_at, "
+                "updated_at) VALUES (1, :url, :url, 'thanhuytphcm', 'Bài một', :text, '[]', 'vi', "
+                "'thanhuytphcm/v1', 1, 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00')"
+            ),
+            {
+                "url": "https://thanhuytphcm.vn/tin-tuc/a-1491800001",
+                "text": json.loads(TEXT)["text"],
+            },
+        )
+
+    def triggers() -> dict[str, str]:
+        with sqlite3.connect(target) as connection:
+            return dict(
+                connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            )
+
+    def check() -> None:
+        with sqlite3.connect(target) as connection:
+            for table in ("articles_fts", "articles_fts_accents"):
+                connection.execute(
+                    f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)"
+                )
+        assert [hit.canonical_url for hit in search(engine, "dan van")] == [
+            "https://thanhuytphcm.vn/tin-tuc/a-1491800001"
+        ]
+
+    # The triggers as dvcrawl built them before revision 0006 (a migration builds the index
+    # with today's code, so a database of that time is remade here by hand).
+    with sqlite3.connect(target) as connection:
+        connection.execute("DROP TABLE search_deferred")
+        for table in ("articles_fts", "articles_fts_accents"):
+            insert = (
+                f"INSERT INTO {table}(rowid, title, text) VALUES (new.id, new.title, new.text);"
+            )
+            delete = (
+                f"INSERT INTO {table}({table}, rowid, title, text) "
+                "VALUES ('delete', old.id, old.title, old.text);"
+            )
+            for suffix, event, body in (
+                ("ai", "INSERT", insert),
+                ("ad", "DELETE", delete),
+                ("au", "UPDATE OF title, text", f"{delete} {insert}"),
+            ):
+                connection.execute(f"DROP TRIGGER {table}_{suffix}")
+                connection.execute(
+                    f"CREATE TRIGGER {table}_{suffix} AFTER {event} ON articles BEGIN {body} END"
+                )
+    before = triggers()
+    assert len(before) == 6 and not any(" WHEN " in sql for sql in before.values())
+    migrate(engine, "0006")
+    after = triggers()
+    assert set(after) == set(before) and all("search_deferred" in sql for sql in after.values())
+    check()
+    migrate(engine, "0005", down=True)
+    assert triggers() == before
+    with sqlite3.connect(target) as connection:
+        assert connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'search_deferred'"
+        ).fetchone() == (0,)
+    check()
+    engine.dispose()

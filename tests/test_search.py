@@ -10,6 +10,7 @@ import json
 import re
 import sqlite3
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -365,6 +366,87 @@ def test_the_index_follows_an_update_a_copy_and_a_deletion(
     finally:
         engine.dispose()
     integrity(target)
+
+
+def _article(url: str, text: str):
+    from dvcrawl.items import Article
+
+    return Article(
+        url=url, canonical_url=url, site="thanhuytphcm", is_article=True, title="Tin",
+        text=text, extractor="t/v1",
+    )  # fmt: skip
+
+
+def test_a_batch_indexes_its_articles_at_its_end_and_other_writers_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch of several articles defers their indexing to its commit (one statement per
+    # index instead of a flush of FTS5's pending terms at every statement). Within it an
+    # article may be written twice (an archive holding two fetches of one page), and an
+    # article of an earlier batch may change: the index must end as if written one by one.
+    from sqlalchemy.exc import OperationalError
+
+    import dvcrawl.db as db_module
+    from dvcrawl.db import ArticleStore
+    from dvcrawl.extract.text import content_hash
+
+    target = tmp_path / "batch.sqlite3"
+    engine = make_engine(f"sqlite:///{target}", writer=True)
+    init_db(engine)
+    store = ArticleStore(engine, batch_size=4, sleep=lambda _: None)
+
+    def save(url: str, text: str) -> str:
+        record = _article(url, text)
+        when = datetime.now(UTC)
+        return store.save(record, content_hash=content_hash(text), fetched_at=when).outcome
+
+    first, second, third = (f"https://thanhuytphcm.vn/tin-tuc/bai-{n}-149180000{n}" for n in "123")
+    assert save(first, "Hội nghị dân vận khéo ở phường Bến Nghé.") == "new"
+    with sqlite3.connect(target) as reader:  # the batch is open: nothing of it is seen
+        assert reader.execute("SELECT count(*) FROM search_deferred").fetchone() == (0,)
+    inside = store.session.connection()  # within the batch, its article is not indexed yet
+    assert inside.exec_driver_sql("SELECT count(*) FROM search_deferred").scalar() == 1
+    assert (
+        inside.exec_driver_sql(
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'nghe'"
+        ).scalar()
+        == 0
+    )
+    assert save(first, "Hội nghị dân vận khéo ở phường Tân Định.") == "updated"
+    assert save(second, "Mô hình nông thôn mới ở xã Phước Vĩnh An.") == "new"
+    store.commit()
+    integrity(target)
+    assert hits(engine, "ben nghe") == set() and hits(engine, "tan dinh") == {first}
+    # The next batch changes an article of the first, with a transient failure on the way
+    # (the batch is rolled back and replayed, and defers again).
+    insert = db_module._INSERT_ARTICLE.insert
+    calls: list[object] = []
+
+    def flaky(connection, values):
+        calls.append(values)
+        if len(calls) == 1:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return insert(connection, values)
+
+    monkeypatch.setattr(db_module._INSERT_ARTICLE, "insert", flaky)
+    assert save(second, "Mô hình kinh tế tuần hoàn ở xã Phước Thạnh.") == "updated"
+    assert save(third, "Tổ dân vận khéo ở ấp Mỹ Khánh.") == "new"
+    store.close()
+    assert store.retried == 1
+    integrity(target)
+    assert hits(engine, "phuoc vinh an") == set() and hits(engine, "phuoc thanh") == {second}
+    assert hits(engine, "my khanh") == {third}
+    # Another program's writes are indexed by the triggers at once: no deferring row was
+    # ever committed.
+    with sqlite3.connect(target) as other:
+        assert other.execute("SELECT count(*) FROM search_deferred").fetchone() == (0,)
+        other.execute(
+            "UPDATE articles SET text = 'Đoàn thanh niên ở Củ Chi.' WHERE canonical_url = ?",
+            (third,),
+        )
+    assert hits(engine, "cu chi") == {third} and hits(engine, "my khanh") == set()
+    integrity(target)
+    engine.dispose()
 
 
 def test_datasette_finds_the_search_index(corpus_db: Path) -> None:

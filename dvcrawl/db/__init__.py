@@ -685,6 +685,8 @@ class _Batch:
     #: LSH bands and sketches of the batch's articles by article id, written together just
     #: before the commit (one statement per table, not one per article).
     index_rows: dict[int, tuple[list[int], Sketch | None]] = field(default_factory=dict)
+    #: Whether the transaction defers the search indexing of its articles to its end.
+    deferring: bool = False
 
 
 class ArticleStore:
@@ -720,6 +722,8 @@ class ArticleStore:
         self.topic = topic
         self.session = Session(engine, autoflush=True, expire_on_commit=False)
         self._batch = _Batch()
+        #: Whether the database's search index defers a batch's indexing (asked once).
+        self._defers: bool | None = None
 
     def get(self, canonical_url: str) -> ArticleRow | None:
         """The stored row for a canonical URL, if any."""
@@ -802,6 +806,7 @@ class ArticleStore:
         # than extracting it (issue 11). They bypass the session's autoflush: flushed here.
         self.session.flush()
         connection = self.session.connection()
+        self._defer_indexing(connection)
         found = _SELECT_STORED.rows(connection, {"canonical_url": article.canonical_url})
         row = found[0] if found else None
         fields: dict[str, Any] = {
@@ -923,9 +928,7 @@ class ArticleStore:
                     self._batch.outcomes = [r.outcome for r in results[:-1] if r is not None]
                     result = results[-1]
                 if len(self._batch.operations) >= self.batch_size:
-                    self._write_index()
-                    self.session.commit()
-                    self._batch = _Batch()
+                    self._commit_batch()
                 elif result is not None:
                     self._batch.outcomes.append(result.outcome)
                 if attempt:
@@ -941,6 +944,7 @@ class ArticleStore:
         """Roll back after a failed write; wait before the next attempt, or give up."""
         self.session.rollback()
         self._batch.index_rows.clear()  # rebuilt when the batch is replayed
+        self._batch.deferring = False
         description = describe_db_error(exc)
         if not is_transient(exc) or attempt >= self.retries:
             lost = self._batch.outcomes
@@ -1003,6 +1007,28 @@ class ArticleStore:
         # Written with the rest of the batch (`_write_index`), in its transaction.
         self._batch.index_rows[article_id] = (band_keys, sketch)
 
+    def _commit_batch(self) -> None:
+        """Write what the batch keeps for its end, commit it, and start the next one."""
+        self._write_index()
+        if self._batch.deferring:
+            from dvcrawl.search import index_deferred
+
+            index_deferred(self.session.connection())
+        self.session.commit()
+        self._batch = _Batch()
+
+    def _defer_indexing(self, connection: Connection) -> None:
+        """Defer the search indexing of a batch of several articles to its end (SQLite)."""
+        if self.batch_size <= 1 or self._batch.deferring:
+            return
+        from dvcrawl.search import defer_indexing, defers_indexing
+
+        if self._defers is None:
+            self._defers = defers_indexing(connection)
+        if self._defers:
+            defer_indexing(connection)
+            self._batch.deferring = True
+
     def _write_index(self) -> None:
         """Write the batch's LSH bands and sketches: one statement per table."""
         rows = self._batch.index_rows
@@ -1036,9 +1062,7 @@ class ArticleStore:
                 if attempt:
                     for step in self._batch.operations:
                         step()
-                self._write_index()
-                self.session.commit()
-                self._batch = _Batch()
+                self._commit_batch()
                 if attempt:
                     self.retried += 1
             except DBAPIError as exc:
