@@ -154,33 +154,41 @@ cdef inline bint _is_comma(unsigned int code) noexcept:
     return code == 0x2C or code == 0xFF0C or code == 0x3001 or code == 0x060C
 
 
+cdef inline int _decode(const unsigned char* p, unsigned int* code) noexcept:
+    """Read the character at `p` of NUL-terminated UTF-8 text into `code`; return its width.
+
+    A byte that does not start a whole UTF-8 sequence (libxml2 never stores one) is read as
+    one character.
+    """
+    cdef unsigned int c = p[0]
+    if c < 0x80:
+        code[0] = c
+        return 1
+    if c < 0xE0 and p[1] != 0:
+        code[0] = ((c & 0x1F) << 6) | (p[1] & 0x3F)
+        return 2
+    if c < 0xF0 and p[1] != 0 and p[2] != 0:
+        code[0] = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F)
+        return 3
+    if c < 0xF8 and p[1] != 0 and p[2] != 0 and p[3] != 0:
+        code[0] = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F)
+        return 4
+    code[0] = c
+    return 1
+
+
 cdef void _count_run(tree.xmlNode* node, TextCount* out) noexcept:
     """Measure the run of text nodes starting at `node` (an element's text or tail)."""
     cdef long letters = 0, words = 0, commas = 0
     cdef bint in_word = False
     cdef const unsigned char* p
-    cdef unsigned int code, c
+    cdef unsigned int code
     node = _text_or_skip(node)
     while node != NULL:
         p = <const unsigned char*>node.content
         if p != NULL:
             while p[0] != 0:
-                c = p[0]
-                if c < 0x80:
-                    code = c
-                    p += 1
-                elif c < 0xE0 and p[1] != 0:
-                    code = ((c & 0x1F) << 6) | (p[1] & 0x3F)
-                    p += 2
-                elif c < 0xF0 and p[1] != 0 and p[2] != 0:
-                    code = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F)
-                    p += 3
-                elif c < 0xF8 and p[1] != 0 and p[2] != 0 and p[3] != 0:
-                    code = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F)
-                    p += 4
-                else:
-                    code = c  # not UTF-8 (libxml2 never stores such text): one character
-                    p += 1
+                p += _decode(p, &code)
                 if Py_UNICODE_ISSPACE(code):
                     in_word = False
                 else:
@@ -217,7 +225,7 @@ def measure_tree(
     cdef Py_ssize_t i, j, p, depth
     cdef tree.xmlNode** c_nodes = <tree.xmlNode**>malloc(count * sizeof(tree.xmlNode*))
     cdef long* ints = <long*>calloc(count * 17, sizeof(long))
-    cdef int* kinds = <int*>calloc(count * 2, sizeof(int))
+    cdef int* kinds = <int*>calloc(count, sizeof(int))
     cdef double* score = <double*>calloc(count, sizeof(double))
     cdef unsigned char* flags = <unsigned char*>calloc(count * 4, sizeof(unsigned char))
     if c_nodes == NULL or ints == NULL or kinds == NULL or score == NULL or flags == NULL:
@@ -694,27 +702,12 @@ def text_length(_Element element):
     cdef long letters = 0, words = 0
     cdef bint in_word = False
     cdef const unsigned char* p
-    cdef unsigned int code, c
+    cdef unsigned int code
     while node != NULL:
         if _is_text(node) and node.content != NULL:
             p = <const unsigned char*>node.content
             while p[0] != 0:
-                c = p[0]
-                if c < 0x80:
-                    code = c
-                    p += 1
-                elif c < 0xE0 and p[1] != 0:
-                    code = ((c & 0x1F) << 6) | (p[1] & 0x3F)
-                    p += 2
-                elif c < 0xF0 and p[1] != 0 and p[2] != 0:
-                    code = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F)
-                    p += 3
-                elif c < 0xF8 and p[1] != 0 and p[2] != 0 and p[3] != 0:
-                    code = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F)
-                    p += 4
-                else:
-                    code = c
-                    p += 1
+                p += _decode(p, &code)
                 if Py_UNICODE_ISSPACE(code):
                     in_word = False
                 else:
@@ -1031,7 +1024,7 @@ def clean_text(_Element element, hidden):
     cdef const unsigned char* p
     cdef const unsigned char* end
     cdef const unsigned char* start
-    cdef unsigned int code, c
+    cdef unsigned int code
     cdef int width
     cdef bint pending = False, plain = True
     if tags == NULL:
@@ -1040,26 +1033,13 @@ def clean_text(_Element element, hidden):
         _raw(element._c_node, element._doc, hidden, &buffer, tags)
         if buffer.size == 0:
             return "", True
+        _append(&buffer, b"\0", 1)  # a terminator for _decode, not part of the text
+        buffer.size -= 1
         p = <const unsigned char*>buffer.data
         end = p + buffer.size
         while p < end:
             start = p
-            c = p[0]
-            if c < 0x80:
-                code = c
-                width = 1
-            elif c < 0xE0 and p + 1 < end:
-                code = ((c & 0x1F) << 6) | (p[1] & 0x3F)
-                width = 2
-            elif c < 0xF0 and p + 2 < end:
-                code = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F)
-                width = 3
-            elif p + 3 < end:
-                code = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F)
-                width = 4
-            else:
-                code = c
-                width = 1
+            width = _decode(p, &code)
             p += width
             if Py_UNICODE_ISSPACE(code):
                 pending = out.size > 0

@@ -25,6 +25,7 @@ from dvcrawl.extract.page import (
     Page,
     element_text,
     is_hidden,
+    marked_upwards,
     raw_length,
     remembered,
     within_marked,
@@ -610,7 +611,7 @@ def _first_text_element(
     # (a tuple of every element's ancestors was built for each, issue 11).
     inside: dict[HtmlElement, bool] = {}
     for element in root.iter("p", "div", "td", "li"):
-        if excluded and _inside_excluded(element, excluded, inside):
+        if excluded and marked_upwards(element, excluded.__contains__, inside):
             continue
         # An element holding a <p> or a long <div> is a container, not a paragraph. The <p>
         # is looked for first: containers come first in document order, and their text is
@@ -620,28 +621,6 @@ def _first_text_element(
         if len(element_text(element)) >= min_chars and not holds_long_div(element):
             return element
     return None
-
-
-def _inside_excluded(
-    element: HtmlElement, excluded: set[HtmlElement], inside: dict[HtmlElement, bool]
-) -> bool:
-    """Whether `element` or an ancestor is in `excluded`; answers are kept in `inside`."""
-    unanswered: list[HtmlElement] = []
-    node: HtmlElement | None = element
-    answer = False
-    while node is not None:
-        known = inside.get(node)
-        if known is not None:
-            answer = known
-            break
-        unanswered.append(node)
-        if node in excluded:
-            answer = True
-            break
-        node = node.getparent()
-    for node in unanswered:
-        inside[node] = answer
-    return answer
 
 
 @lru_cache(maxsize=16)

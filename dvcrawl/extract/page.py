@@ -679,6 +679,17 @@ def within_marked(element: HtmlElement, kind: str, marked: Callable[[HtmlElement
     memo = reading_memo(kind)
     if memo is None:
         return any(marked(node) for node in (element, *element.iterancestors()))
+    return marked_upwards(element, marked, memo)
+
+
+def marked_upwards(
+    element: HtmlElement, marked: Callable[[HtmlElement], bool], memo: dict[HtmlElement, bool]
+) -> bool:
+    """Whether `element` or an ancestor is `marked`, each answer kept in `memo`.
+
+    The walk up stops at the first element already answered: its answer is every element's
+    below it.
+    """
     unanswered: list[HtmlElement] = []
     node: HtmlElement | None = element
     answer = False
