@@ -177,30 +177,44 @@ cdef inline int _decode(const unsigned char* p, unsigned int* code) noexcept:
     return 1
 
 
+cdef struct Collapsed:
+    long letters  # characters other than whitespace
+    long words    # runs of them
+    long commas
+    bint in_word
+
+
+cdef void _collapse(const unsigned char* p, Collapsed* into) noexcept:
+    """Count NUL-terminated UTF-8 text into `into`, continuing a run across calls."""
+    cdef unsigned int code
+    while p[0] != 0:
+        p += _decode(p, &code)
+        if Py_UNICODE_ISSPACE(code):
+            into.in_word = False
+        else:
+            if not into.in_word:
+                into.words += 1
+                into.in_word = True
+            into.letters += 1
+            if _is_comma(code):
+                into.commas += 1
+
+
+cdef inline long _collapsed_length(Collapsed* counted) noexcept:
+    """``len(" ".join(text.split()))`` of the counted text."""
+    return counted.letters + counted.words - 1 if counted.words else 0
+
+
 cdef void _count_run(tree.xmlNode* node, TextCount* out) noexcept:
     """Measure the run of text nodes starting at `node` (an element's text or tail)."""
-    cdef long letters = 0, words = 0, commas = 0
-    cdef bint in_word = False
-    cdef const unsigned char* p
-    cdef unsigned int code
+    cdef Collapsed counted = Collapsed(0, 0, 0, False)
     node = _text_or_skip(node)
     while node != NULL:
-        p = <const unsigned char*>node.content
-        if p != NULL:
-            while p[0] != 0:
-                p += _decode(p, &code)
-                if Py_UNICODE_ISSPACE(code):
-                    in_word = False
-                else:
-                    if not in_word:
-                        words += 1
-                        in_word = True
-                    letters += 1
-                    if _is_comma(code):
-                        commas += 1
+        if node.content != NULL:
+            _collapse(<const unsigned char*>node.content, &counted)
         node = _text_or_skip(node.next)
-    out.length = letters + words - 1 if words else 0
-    out.commas = commas
+    out.length = _collapsed_length(&counted)
+    out.commas = counted.commas
 
 
 def measure_tree(
@@ -699,24 +713,12 @@ def text_length(_Element element):
     `element` (its own tail left out), whitespace collapsed, counted without building it."""
     cdef tree.xmlNode* top = element._c_node
     cdef tree.xmlNode* node = top.children if top.type == tree.XML_ELEMENT_NODE else NULL
-    cdef long letters = 0, words = 0
-    cdef bint in_word = False
-    cdef const unsigned char* p
-    cdef unsigned int code
+    cdef Collapsed counted = Collapsed(0, 0, 0, False)
     while node != NULL:
         if _is_text(node) and node.content != NULL:
-            p = <const unsigned char*>node.content
-            while p[0] != 0:
-                p += _decode(p, &code)
-                if Py_UNICODE_ISSPACE(code):
-                    in_word = False
-                else:
-                    if not in_word:
-                        words += 1
-                        in_word = True
-                    letters += 1
+            _collapse(<const unsigned char*>node.content, &counted)
         node = _next_in(node, top)
-    return letters + words - 1 if words else 0
+    return _collapsed_length(&counted)
 
 
 def attribute_values(_Element root, str name):
