@@ -816,6 +816,16 @@ cdef enum:
     DESCENDANT = 2
 
 
+#: cssselect's attribute operators, and the combinators, as `Selector` numbers them (read by
+#: `dvcrawl.extract.page` when it builds a selector); "never" is an operator that matches
+#: nothing (cssselect's "0" for an empty or spaced value).
+CSS_OPERATORS = {
+    "exists": OP_EXISTS, "=": OP_EQUALS, "~=": OP_INCLUDES, "^=": OP_PREFIX,
+    "$=": OP_SUFFIX, "*=": OP_SUBSTRING, "|=": OP_DASH, "!=": OP_DIFFERENT, "never": OP_NEVER,
+}
+CSS_COMBINATORS = {">": CHILD, " ": DESCENDANT}
+
+
 cdef struct AttributeTest:
     const char* name
     int op

@@ -2,7 +2,8 @@
 
 `setup.py` compiles `dvcrawl/extract/_compiled.pyx` against lxml's C API when the machine
 has a C compiler. Its walks give exactly what the Python ones give (tests/test_compiled.py);
-`region` and `page` use them when `module` is not None, and their Python walks otherwise.
+`region`, `page` and `boilerplate` use them when `module` is not None, and their Python
+walks otherwise.
 """
 
 from __future__ import annotations

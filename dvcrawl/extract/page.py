@@ -531,10 +531,8 @@ def _compiled(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
 
 
-#: cssselect's attribute operators, as `_compiled.Selector` numbers them.
-_CSS_OPERATORS = {"exists": 0, "=": 1, "~=": 2, "^=": 3, "$=": 4, "*=": 5, "|=": 6, "!=": 7}
-_CSS_NEVER = 8
-_CSS_COMBINATORS = {">": 1, " ": 2}
+#: Attribute operators whose empty value matches nothing in cssselect ("0").
+_CSS_NEEDS_VALUE = frozenset({"~=", "^=", "$=", "*="})
 
 
 @functools.lru_cache(maxsize=512)
@@ -559,7 +557,7 @@ def _css_program(selector: str) -> Any:
         compounds = []  # right to left
         node = item.parsed_tree
         while isinstance(node, cssselect.parser.CombinedSelector):
-            combinator = _CSS_COMBINATORS.get(node.combinator)
+            combinator = compiled.CSS_COMBINATORS.get(node.combinator)
             compound = _css_compound(node.subselector)
             if combinator is None or compound is None:
                 return None
@@ -576,31 +574,25 @@ def _css_program(selector: str) -> Any:
 def _css_compound(node: Any) -> tuple[str | None, list[tuple[str, int, str | None]]] | None:
     """(tag or None, attribute tests) of one compound selector, or None beyond `_css_program`."""
     parser = cssselect.parser
+    operators = compiled.CSS_OPERATORS
     tests: list[tuple[str, int, str | None]] = []
     while not isinstance(node, parser.Element):
-        if isinstance(node, parser.Class):
-            name = node.class_name
-            usable = bool(name) and not _CSS_SPACE.search(name)
-            tests.append(("class", 2 if usable else _CSS_NEVER, name))
-        elif isinstance(node, parser.Hash):
-            tests.append(("id", 1, node.id))
+        if isinstance(node, parser.Class):  # .name is [class~=name]
+            kind, name, value = "~=", "class", node.class_name
+        elif isinstance(node, parser.Hash):  # #name is [id=name]
+            kind, name, value = "=", "id", node.id
         elif isinstance(node, parser.Attrib):
             if node.namespace is not None or node.flag is not None:
                 return None
-            name = node.attrib.lower()
+            kind, name = node.operator, node.attrib.lower()
             value = node.value.value if node.value is not None else None
-            operator = _CSS_OPERATORS.get(node.operator)
-            if operator is None or not _CSS_NAME.match(name):
+            if kind not in operators or not _CSS_NAME.match(name) or (kind == "!=" and not value):
                 return None
-            if operator in (2, 3, 4, 5) and (
-                not value or (operator == 2 and _CSS_SPACE.search(value))
-            ):
-                operator = _CSS_NEVER
-            elif operator == 7 and not value:
-                return None
-            tests.append((name, operator, value))
         else:
             return None  # a pseudo-class, a function, a negation
+        if kind in _CSS_NEEDS_VALUE and (not value or (kind == "~=" and _CSS_SPACE.search(value))):
+            kind = "never"
+        tests.append((name, operators[kind], value))
         node = node.selector
     if node.namespace is not None:
         return None
