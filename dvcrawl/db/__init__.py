@@ -50,6 +50,7 @@ from dvcrawl.db.models import (
     LshBand,
     SchemaInfo,
 )
+from dvcrawl.errors import DatabaseError, DatabaseUnwritable
 from dvcrawl.items import SCHEMA_VERSION, Article, CaptureRef
 
 if TYPE_CHECKING:
@@ -79,14 +80,6 @@ SQLITE_BUSY_TIMEOUT = 60.0
 #: A failed write is tried again this many times, after 0.5, 1, 2, 4 s (``ArticleStore``).
 STORE_RETRIES = 4
 STORE_RETRY_DELAY = 0.5
-
-
-class DatabaseError(RuntimeError):
-    """A database URL that cannot be used, or a database dvcrawl cannot work with."""
-
-
-class DatabaseUnwritable(DatabaseError):
-    """A database that can be opened but takes no writes: read-only, locked, full."""
 
 
 def database_error(exc: BaseException) -> DatabaseError:
