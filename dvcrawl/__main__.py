@@ -1,7 +1,5 @@
 """``python -m dvcrawl`` is the ``dvcrawl`` command."""
 
-import sys
+from dvcrawl.cli import run
 
-from dvcrawl.cli import main
-
-sys.exit(main())
+run()
