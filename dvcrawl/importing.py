@@ -38,8 +38,10 @@ if TYPE_CHECKING:
 #: Responses sent to a worker at a time: enough to make the cost of passing them negligible,
 #: few enough to keep every worker busy to the end.
 BATCH = 16
-#: Batches in flight per worker.
-AHEAD = 3
+#: Batches in flight per worker: about half a second of work, so the workers stay busy while
+#: the main process starts up (its first half second, a fresh database's schema included)
+#: and commits. The responses and results in flight are a few megabytes.
+AHEAD = 8
 #: Seconds between checks for Ctrl-C while waiting for a worker's results (a signal that
 #: reaches another thread does not wake this one).
 WAKE = 0.5
@@ -83,23 +85,22 @@ class Prepared:
     error: str | None = None
 
 
-#: The topic list of this process (`start_worker`); None: relevance is left to the store.
-_TOPIC: Topic | None = None
+#: The topic list a worker process scores with, and the file it was read from
+#: (`worker_topic`).
+_TOPIC: tuple[str | None, Topic] | None = None
 
 
-def start_worker(topic_file: str | None, log_level: str | None = None) -> None:
-    """Get a process ready to prepare responses: its topic list and its logging."""
+def worker_topic(topic_file: str | None) -> Topic:
+    """The topic list read from `topic_file`, read once per process."""
     global _TOPIC
-    from dvcrawl.topic import load_topic
+    if _TOPIC is None or _TOPIC[0] != topic_file:
+        from dvcrawl.topic import load_topic
 
-    _TOPIC = load_topic(topic_file)
-    if log_level is not None:
-        from dvcrawl.cli.common import configure_logging
-
-        configure_logging(log_level, tracebacks=False)
+        _TOPIC = (topic_file, load_topic(topic_file))
+    return _TOPIC[1]
 
 
-def prepare(response: ArchivedResponse) -> Prepared:
+def prepare(response: ArchivedResponse, topic: Topic | None = None) -> Prepared:
     """Decode, extract, fingerprint and score one response (see the module docstring).
 
     An exception from that work (a page the extractor gave up on) comes back as the
@@ -108,13 +109,13 @@ def prepare(response: ArchivedResponse) -> Prepared:
     callback's exception the same way (Scrapy logs it, goes on, and the run is "failed").
     """
     try:
-        return _prepare(response)
+        return _prepare(response, topic)
     except Exception as exc:  # one page's failure: reported by the command, which goes on
         detail = " ".join(str(exc).split())[:300]
         return Prepared(response.url, skipped=False, error=f"{type(exc).__name__}: {detail}")
 
 
-def _prepare(response: ArchivedResponse) -> Prepared:
+def _prepare(response: ArchivedResponse, topic: Topic | None) -> Prepared:
     from dvcrawl.dedup import fingerprint
     from dvcrawl.extract import NotHTML, decode_page
     from dvcrawl.extraction import extract_article
@@ -141,48 +142,57 @@ def _prepare(response: ArchivedResponse) -> Prepared:
     )
     if article.is_article and article.text:
         prepared.fingerprint = fingerprint(article.text)
-        if _TOPIC is not None:
-            prepared.relevance = _TOPIC.score(article.title, article.text)
+        if topic is not None:
+            prepared.relevance = topic.score(article.title, article.text)
     return prepared
 
 
-def prepare_batch(responses: list[ArchivedResponse]) -> list[Prepared]:
-    """`prepare` for each response of a batch (what a worker is sent)."""
-    return [prepare(response) for response in responses]
+def prepare_batch(
+    responses: list[ArchivedResponse], scoring: bool, topic_file: str | None
+) -> list[Prepared]:
+    """`prepare` for each response of a batch (what a worker is sent).
+
+    Relevance is scored with the topic list of `topic_file` when `scoring`, and left to the
+    store otherwise.
+    """
+    topic = worker_topic(topic_file) if scoring else None
+    return [prepare(response, topic) for response in responses]
 
 
 class Preparer:
     """Prepares responses on `jobs` processes, in order (a context manager; `prepared`).
 
-    The worker processes are started when it is entered: before the database is opened and
-    before the progress display starts its thread, so on systems that fork, each worker is a
-    copy of a process holding the loaded extraction code and nothing else (no connection, no
-    thread), which costs milliseconds where starting a fresh interpreter would cost a second.
-    Workers ignore Ctrl-C: the main process stops, and they finish their batch and exit. A
-    worker that dies (killed, out of memory) raises `WorkerDied` in the main process instead
-    of leaving it waiting.
+    The worker processes are started when it is entered, which the command does first of
+    all: before Scrapy's settings, the database's modules and the database itself are
+    loaded, and before the progress display starts its thread. Each worker loads the
+    extraction code while this process loads the rest, so on two cores almost nothing of
+    the start-up runs alone (issue 11); on systems that fork, each worker is a copy of a
+    process holding no connection and no thread. Workers ignore Ctrl-C: the main process
+    stops, and they finish their batch and exit. A worker that dies (killed, out of memory)
+    raises `WorkerDied` in the main process instead of leaving it waiting.
     """
 
-    def __init__(self, jobs: int, topic_file: str | None, log_level: str | None = None):
+    def __init__(self, jobs: int, log_level: str | None = None):
         self.jobs = jobs
-        self.topic_file = topic_file
         self.log_level = log_level
         self._pool: ProcessPoolExecutor | None = None
+        #: Whether relevance is scored here (`score_with`), and with which topic list.
+        self._scoring = False
+        self._topic_file: str | None = None
 
     def __enter__(self) -> Preparer:
-        start_worker(self.topic_file)
         if self.jobs > 1:
-            _warm_up()
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
             self._pool = ProcessPoolExecutor(
                 self.jobs,
                 mp_context=context,
                 initializer=_start_pool_worker,
-                initargs=(self.topic_file, self.log_level),
+                initargs=(self.log_level,),
             )
-            # The first task starts every worker (all at once when forking): now, not later.
-            _result(self._pool.submit(int))
+            # A first task starts the workers (every one at once when forking): now, while
+            # this process goes on with its own start-up, not when the first batch is ready.
+            self._pool.submit(int)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -190,15 +200,24 @@ class Preparer:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def score_with(self, topic_file: str | None) -> None:
+        """Score relevance with the topic list of `topic_file` from the next batch on.
+
+        The command hands out its first batches before it has read its settings, which name
+        the list. Those come back unscored, and the store scores them with the same list
+        (`dvcrawl.db.ArticleStore`): the same relevance, computed in the main process.
+        """
+        self._scoring, self._topic_file = True, topic_file
+
     def prepared(
         self, responses: Iterable[ArchivedResponse]
     ) -> Iterator[tuple[ArchivedResponse, Prepared]]:
         """Each response with its `Prepared`, in the order of `responses`.
 
-        With one job everything runs here, as the iterator is read. With more, this process
-        only reads the archive and hands batches to the workers, at most `AHEAD` batches per
-        worker ahead of the response it yields; the first batches are handed out by this
-        call, so the workers start while the caller gets ready (opens its database).
+        With one job everything runs here, as the iterator is read. With more, this process only reads the archive and hands batches to the
+        workers, at most `AHEAD` batches per worker ahead of the response it yields; the
+        first batches are handed out by this call, so the workers start while the caller gets
+        ready (opens its database).
 
         Raises:
             WorkerDied: if a worker process ended without its results.
@@ -207,11 +226,18 @@ class Preparer:
 
         """
         if self._pool is None:
-            return ((response, prepare(response)) for response in responses)
+            return self._one_by_one(responses)
         batches = _batches(responses, BATCH)
         pending: deque[tuple[list[ArchivedResponse], Future[list[Prepared]]]] = deque()
         self._hand_out(batches, pending)
         return self._collected(batches, pending)
+
+    def _one_by_one(
+        self, responses: Iterable[ArchivedResponse]
+    ) -> Iterator[tuple[ArchivedResponse, Prepared]]:
+        for response in responses:
+            topic = worker_topic(self._topic_file) if self._scoring else None
+            yield response, prepare(response, topic)
 
     def _hand_out(self, batches: Iterator[list[ArchivedResponse]], pending: deque[Any]) -> None:
         """Send batches to the workers until `AHEAD` per worker are in flight."""
@@ -221,7 +247,8 @@ class Preparer:
                 batch = next(batches, None)
                 if batch is None:
                     return
-                pending.append((batch, self._pool.submit(prepare_batch, batch)))
+                work = self._pool.submit(prepare_batch, batch, self._scoring, self._topic_file)
+                pending.append((batch, work))
         except BrokenProcessPool:  # noticed when handing out a batch
             raise WorkerDied(_DIED) from None
 
@@ -233,14 +260,14 @@ class Preparer:
             self._hand_out(batches, pending)
 
 
-def _start_pool_worker(topic_file: str | None, log_level: str | None) -> None:
-    """`start_worker` for a worker process, which leaves Ctrl-C to the main process."""
+def _start_pool_worker(log_level: str | None) -> None:
+    """Get a worker process ready: Ctrl-C left to the main process, logging, extraction."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    start_worker(topic_file, log_level)
+    if log_level is not None:
+        from dvcrawl.cli.common import configure_logging
 
-
-def _warm_up() -> None:
-    """Load what every worker needs once, here, so that forked workers share it."""
+        configure_logging(log_level, tracebacks=False)
+    # What preparing a response needs, loaded before the first batch arrives.
     from dvcrawl import extraction  # noqa: F401  (the site registry and the extractors)
     from dvcrawl.dedup import _permutations, band_shape
 

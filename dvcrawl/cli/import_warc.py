@@ -47,9 +47,6 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run archived responses through the same validate -> store chain as a crawl."""
     from dvcrawl.importing import Preparer, WorkerDied
-    from dvcrawl.pipelines import Chain, CounterStats
-    from dvcrawl.progress import display, progress_wanted
-    from dvcrawl.warc import WarcError
 
     configure_logging(log_level(args), tracebacks=args.verbose >= 2)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
@@ -58,36 +55,14 @@ def run(args: argparse.Namespace) -> int:
     for path in args.warcs:
         if not Path(path).is_file():
             raise UserError(f"no such WARC file: {path}")
-    settings = project_settings(args.db)
-    # One writer in a tight loop: large transactions are safe here and much faster.
-    settings.set("DVCRAWL_COMMIT_EVERY", 200, priority="cmdline")
-    configured_topic(settings)  # a bad DVCRAWL_TOPIC_FILE is a one-line error, before any work
-    stats = CounterStats()
     started = time.monotonic()
-    topic_file = settings.get("DVCRAWL_TOPIC_FILE") or None
     try:
-        with Preparer(jobs, topic_file, log_level(args)) as preparer:
-            # The workers start on the first archive while this process opens and checks the
-            # database: a quarter of a second of a six-second import on two cores (issue 11).
-            # A database that takes no writes still ends the command before anything is
-            # stored, and within that quarter of a second (issue 10).
-            first = _prepared(preparer, args.warcs[0])
-            check_database(settings.get("DVCRAWL_DB_URL"), writable=True)
-            with (
-                Chain(settings, stats) as chain,
-                display(progress_wanted(quiet=args.quiet)) as shown,
-            ):
-                for index, path in enumerate(args.warcs):
-                    task = shown.add(Path(path).name)
-                    prepared = first if index == 0 else _prepared(preparer, path)
-                    try:
-                        for response, page in prepared:
-                            _store(response, page, chain, stats)
-                            if shown.enabled:
-                                shown.show(task, _counts(stats), rate_of="responses")
-                    except WarcError as exc:
-                        raise UserError(str(exc)) from None
-                    shown.show(task, _counts(stats), rate_of="responses")
+        # The workers start first of all and load the extraction code while this process
+        # loads Scrapy's settings and the database's modules and opens the database: on two
+        # cores, start-up run by one process alone was a tenth of a 2,000-page import
+        # (issue 11).
+        with Preparer(jobs, log_level(args)) as preparer:
+            stats = _run(args, preparer)
     except WorkerDied as exc:
         # Not the user's mistake: the machine's (a worker killed, memory exhausted).
         print(f"dvcrawl: error: {exc}", file=sys.stderr)
@@ -120,6 +95,41 @@ def run(args: argparse.Namespace) -> int:
         )
         status = EXIT_FAILED
     return status
+
+
+def _run(args: argparse.Namespace, preparer: Any) -> Any:
+    """Prepare and store every archive's responses; the run's counters."""
+    # The workers start on the first archive while this process reads its settings and opens
+    # and checks the database. A bad DVCRAWL_TOPIC_FILE, or a database that takes no writes,
+    # still ends the command with one line before anything is stored (issue 10).
+    first = _prepared(preparer, args.warcs[0])
+    from dvcrawl.pipelines import Chain, CounterStats  # Scrapy's package: a sixth of a second
+    from dvcrawl.progress import display, progress_wanted
+    from dvcrawl.warc import WarcError
+
+    settings = project_settings(args.db)
+    # One writer in a tight loop: large transactions are safe here and much faster.
+    settings.set("DVCRAWL_COMMIT_EVERY", 200, priority="cmdline")
+    configured_topic(settings)
+    preparer.score_with(settings.get("DVCRAWL_TOPIC_FILE") or None)
+    stats = CounterStats()
+    check_database(settings.get("DVCRAWL_DB_URL"), writable=True)
+    with (
+        Chain(settings, stats) as chain,
+        display(progress_wanted(quiet=args.quiet)) as shown,
+    ):
+        for index, path in enumerate(args.warcs):
+            task = shown.add(Path(path).name)
+            prepared = first if index == 0 else _prepared(preparer, path)
+            try:
+                for response, page in prepared:
+                    _store(response, page, chain, stats)
+                    if shown.enabled:
+                        shown.show(task, _counts(stats), rate_of="responses")
+            except WarcError as exc:
+                raise UserError(str(exc)) from None
+            shown.show(task, _counts(stats), rate_of="responses")
+    return stats
 
 
 def _prepared(preparer: Any, path: str) -> Iterator[tuple[Any, Any]]:
