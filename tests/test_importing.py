@@ -44,6 +44,18 @@ def stored(db_url: str) -> dict[str, list]:
         connection.close()
 
 
+def run_patched(dvcrawl: Runner, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``dvcrawl ARGS`` run by `code`, which changes something in the process first."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=dvcrawl.workdir,
+        env=dvcrawl.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @pytest.fixture(scope="module")
 def portal_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("archive") / "portal.warc.gz", pages=260)
@@ -155,14 +167,9 @@ def test_workers_start_before_the_main_process_loads_its_own_modules(
 ) -> None:
     # Start-up that one process runs alone, before the workers exist, is time the second core
     # is idle: it was a tenth of a 2,000-page import on two cores (issue 11).
-    result = subprocess.run(
-        [sys.executable, "-c", _LOADED_AT_FORK, "import", str(portal_archive), "--jobs", "2"]
-        + ["-q", "--db", f"sqlite:///{tmp_path / 'db.sqlite3'}"],
-        cwd=dvcrawl.workdir,
-        env=dvcrawl.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    result = run_patched(
+        dvcrawl, _LOADED_AT_FORK, "import", str(portal_archive), "--jobs", "2", "-q", "--db", db_url
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == ["loaded at fork: []"], result.stderr
@@ -229,14 +236,8 @@ def test_a_page_the_extractor_fails_on_is_reported_and_the_others_are_stored(
 
     db_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     code = _FAILING_EXTRACTOR.replace("FAILING", repr(failing))
-    result = subprocess.run(
-        [sys.executable, "-c", code, "import", str(portal_archive), "--jobs", jobs, "-q"]
-        + ["--db", db_url],
-        cwd=dvcrawl.workdir,
-        env=dvcrawl.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_patched(
+        dvcrawl, code, "import", str(portal_archive), "--jobs", jobs, "-q", "--db", db_url
     )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
