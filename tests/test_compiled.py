@@ -31,6 +31,7 @@ from dvcrawl.extract import page as page_module
 from dvcrawl.extract.page import HEADINGS, PUBLICATION_TIMES, Page
 from dvcrawl.extract.text import clean_line
 from dvcrawl.extraction import extract_article
+from tests.conftest import Runner
 from tests.eval.score import load_gold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -333,3 +334,20 @@ def test_a_build_for_another_lxml_is_not_used(monkeypatch: pytest.MonkeyPatch) -
 def test_the_pure_python_switch_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DVCRAWL_PURE_PYTHON", "1")
     assert compiled_walks._load() == (None, "DVCRAWL_PURE_PYTHON is set")
+
+
+def test_the_version_line_names_the_walks_in_use(dvcrawl: Runner) -> None:
+    # The install builds the walks for the lxml of that day: after an upgrade of lxml the
+    # Python walks run, slower, and `dvcrawl --version` is where a user sees it and why.
+    result = dvcrawl("--version")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    walks = (
+        "compiled"
+        if compiled_walks.module is not None
+        else f"Python ({compiled_walks.IMPLEMENTATION})"
+    )
+    line = result.stdout.strip()
+    assert line.startswith("dvcrawl ") and f"lxml {lxml.__version__}," in line, line
+    assert line.endswith(f"; tree walks: {walks}"), line
+    off = dvcrawl("--version", env={"DVCRAWL_PURE_PYTHON": "1"})
+    assert off.stdout.strip().endswith("; tree walks: Python (DVCRAWL_PURE_PYTHON is set)")

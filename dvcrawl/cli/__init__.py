@@ -18,12 +18,13 @@ Bad input gets one line on stderr and exit status 2; a crawl that failed exits w
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from dvcrawl.cli import (
     crawl,
@@ -60,12 +61,50 @@ def build_parser() -> Parser:
         prog="dvcrawl",
         description="Crawl Vietnamese party and government portals for articles about công tác dân vận.",
     )
+    parser.add_argument(
+        "--version",
+        action=_PrintVersion,
+        help="print the versions dvcrawl runs with, and its tree walks, and exit",
+    )
     # Accepted before the command too (`dvcrawl --db URL status`), for commands that use it.
     parser.add_argument("--db", dest="global_db", metavar="URL", help="database URL")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
     for module in COMMANDS:
         module.register(commands)
     return parser
+
+
+def version_line() -> str:
+    """The version line: dvcrawl's, the versions it runs with, and the tree walks in use.
+
+    The compiled walks are built at install for the lxml installed then: after an upgrade of
+    lxml, or on a machine without a C compiler, extraction runs the Python walks (the same
+    records, slower), and this line says so and why.
+    """
+    import platform
+    from importlib.metadata import version
+
+    import lxml
+
+    from dvcrawl import __version__
+    from dvcrawl.extract import compiled
+
+    walks = "compiled" if compiled.module is not None else f"Python ({compiled.IMPLEMENTATION})"
+    return (
+        f"dvcrawl {__version__} (Python {platform.python_version()}, Scrapy {version('scrapy')}, "
+        f"lxml {lxml.__version__}, SQLAlchemy {version('sqlalchemy')}); tree walks: {walks}"
+    )
+
+
+class _PrintVersion(argparse.Action):
+    """``--version``: `version_line`, then exit."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_line())
+        parser.exit()
 
 
 def run() -> NoReturn:
