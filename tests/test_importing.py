@@ -206,6 +206,21 @@ def test_a_read_only_database_ends_the_import_with_one_line_and_nothing_stored(
     assert stored(f"sqlite:///{path}")["articles"] == []
 
 
+def test_a_bad_topic_list_ends_the_import_with_one_line_and_nothing_stored(
+    dvcrawl: Runner, tmp_path: Path, portal_archive: Path
+) -> None:
+    # The workers have their first batches before the settings naming the list are read.
+    path = tmp_path / "db.sqlite3"
+    env = {"DVCRAWL_TOPIC_FILE": str(tmp_path / "missing.toml")}
+    result = dvcrawl(
+        "import", str(portal_archive), "--jobs", "2", "--db", f"sqlite:///{path}", env=env
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot read topic file" in lines[0], result.stderr
+    assert not path.exists()
+
+
 #: Runs ``dvcrawl`` with an extractor that raises on one page (`FAILING`), as a bug met on
 #: one odd page would; forked workers inherit it.
 _FAILING_EXTRACTOR = """
