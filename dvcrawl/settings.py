@@ -131,7 +131,8 @@ DVCRAWL_STORE_RETRY_DELAY = 0.5
 #: thread, and a crawler holding a write transaction between two pages would make another
 #: crawler's write wait on a lock the first can only release once the second gives the thread
 #: back; so would the run's own other writers (state, URL shapes): a one-site replay with 20
-#: took 60 s instead of 1. `dvcrawl crawl` refuses more than 1 on SQLite. Commits are cheap in
+#: took 60 s instead of 1. `dvcrawl crawl` refuses more than 1 on SQLite, and under
+#: `scrapy crawl` (Scrapyd) the store commits every article, with a warning. Commits are cheap in
 #: WAL mode. `dvcrawl import` (one writer, no waiting) uses 200.
 DVCRAWL_COMMIT_EVERY = 1
 #: Listing pages read per listing in a normal run (a site may lower it).

@@ -6,6 +6,7 @@ import gzip
 import json
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -236,6 +237,31 @@ def test_scrapy_crawl_exits_1_with_the_cause_when_the_run_failed(
     )
     assert good.returncode == 0, good.stderr[-2000:]
     assert not [line for line in good.stderr.splitlines() if line.startswith("thanhuytphcm: ")]
+
+
+def test_scrapy_crawl_with_a_stalling_commit_batch_commits_every_article(
+    dvcrawl: Runner, db_url: str, thanhuytphcm_warc: Path
+) -> None:
+    # Scrapyd runs `scrapy crawl`, which never sees `dvcrawl crawl`'s refusal below: the
+    # store itself must not hold a transaction open across pages on SQLite.
+    result = scrapy_crawl(
+        dvcrawl,
+        "thanhuytphcm",
+        "-s",
+        f"DVCRAWL_DB_URL={db_url}",
+        "-s",
+        f"DVCRAWL_REPLAY={thanhuytphcm_warc}",
+        "-s",
+        "DVCRAWL_COMMIT_EVERY=20",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "DVCRAWL_COMMIT_EVERY=20 on SQLite" in result.stderr
+    assert "committing every article instead" in result.stderr
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    try:
+        assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] > 0
+    finally:
+        connection.close()
 
 
 def test_a_commit_batch_that_would_stall_a_crawl_on_sqlite_is_refused(

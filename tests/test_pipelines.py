@@ -222,13 +222,35 @@ def test_counter_stats() -> None:
 def test_pipelines_are_built_from_the_crawler(db_url: str) -> None:
     from scrapy.utils.test import get_crawler
 
-    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url, "DVCRAWL_COMMIT_EVERY": 7})
+    postgres = "postgresql+psycopg://dvcrawl@127.0.0.1/corpus"
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": postgres, "DVCRAWL_COMMIT_EVERY": 7})
     for cls in (ValidatePipeline, DedupPipeline, StorePipeline):
         pipeline = cls.from_crawler(crawler)
         assert pipeline.stats is crawler.stats
-    assert DedupPipeline.from_crawler(crawler).url == db_url
+    assert DedupPipeline.from_crawler(crawler).url == postgres
     store = StorePipeline.from_crawler(crawler)
-    assert (store.url, store.batch_size) == (db_url, 7)
+    assert (store.url, store.batch_size) == (postgres, 7)
+
+
+def test_a_crawl_on_sqlite_commits_every_article_whatever_the_setting(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `dvcrawl crawl` refuses a larger batch on SQLite; `scrapy crawl` (Scrapyd) reaches the
+    # store with it, and a batch held open would stall the crawl's other writers for 60 s.
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(settings_dict={"DVCRAWL_DB_URL": db_url, "DVCRAWL_COMMIT_EVERY": 7})
+    with caplog.at_level("WARNING", logger="dvcrawl.pipelines.store"):
+        store = StorePipeline.from_crawler(crawler)
+    assert store.batch_size == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "DVCRAWL_COMMIT_EVERY=7 on SQLite: the crawl's other writers would wait on the store's "
+        "open transaction (60 s each); use 1, or a PostgreSQL database: committing every "
+        "article instead"
+    ]
+    # The import's chain is no crawl: one writer, large transactions.
+    values = Settings({"DVCRAWL_DB_URL": db_url, "DVCRAWL_COMMIT_EVERY": 200})
+    assert StorePipeline(values, CounterStats()).batch_size == 200
 
 
 def write_lock_taken_at_begin(engine, path: str) -> bool:

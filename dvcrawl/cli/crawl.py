@@ -157,23 +157,19 @@ def choose_sites(args: argparse.Namespace) -> tuple[list[Any], dict[str, list[st
 def _check_commit_batch(settings: Any) -> None:
     """Refuse a commit batch that would make a crawl's writers wait on SQLite's lock.
 
-    SQLite has one writer. A crawl's store holding a transaction open across pages makes its
-    other writers (the run's state, learned URL shapes, the other sites of a live run, all in
-    one thread) wait for the busy timeout: a one-site replay took 60 s instead of 1 with a
-    batch of 20 (`settings.DVCRAWL_COMMIT_EVERY`). Other databases take the batch.
+    The rule is the store's (`dvcrawl.pipelines.store.crawl_batch_problem`), which under
+    ``scrapy crawl`` commits every article instead; here it is refused before any work.
     """
+    from dvcrawl.pipelines.store import crawl_batch_problem
+
     value = settings.get("DVCRAWL_COMMIT_EVERY")
     try:
         batch = int(value)
     except (TypeError, ValueError):
         raise UserError(f"DVCRAWL_COMMIT_EVERY must be a whole number, not {value!r}") from None
-    if batch < 1:
-        raise UserError(f"DVCRAWL_COMMIT_EVERY must be 1 or more, not {batch}")
-    if batch > 1 and settings.get("DVCRAWL_DB_URL", "").startswith("sqlite"):
-        raise UserError(
-            f"DVCRAWL_COMMIT_EVERY={batch} on SQLite: the crawl's other writers would wait on "
-            "the store's open transaction (60 s each); use 1, or a PostgreSQL database"
-        )
+    problem = crawl_batch_problem(batch, settings.get("DVCRAWL_DB_URL", ""))
+    if problem:
+        raise UserError(problem)
 
 
 def run(args: argparse.Namespace) -> int:

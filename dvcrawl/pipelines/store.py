@@ -64,6 +64,12 @@ class StorePipeline:
         from scrapy import signals
 
         pipeline = cls(crawler.settings, crawler.stats)
+        problem = crawl_batch_problem(pipeline.batch_size, pipeline.url)
+        if problem:
+            # `dvcrawl crawl` refuses such a setting before it starts; `scrapy crawl` (Scrapyd)
+            # has no such check, so the crawl goes on with a batch that cannot stall it.
+            logger.warning("%s: committing every article instead", problem)
+            pipeline.batch_size = 1
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
@@ -161,6 +167,25 @@ class StorePipeline:
             self.stats.inc_value(f"dvcrawl/articles/{key}", -1)
         self.stats.inc_value("dvcrawl/storage/failed", count + len(error.lost))
         self.stats.set_value("dvcrawl/cause/storage", error.description)
+
+
+def crawl_batch_problem(batch: int, url: str | None) -> str | None:
+    """Why a crawl cannot commit every `batch` articles to the database at `url` (or None).
+
+    SQLite has one writer. A crawl's store holding a transaction open across pages makes its
+    other writers (the run's state, learned URL shapes, the other sites of a live run, all in
+    one thread) wait for the busy timeout: a one-site replay took 60 s instead of 1 with a
+    batch of 20 (`dvcrawl.settings.DVCRAWL_COMMIT_EVERY`). Other databases take the batch.
+    ``dvcrawl import`` has no other writer and is not a crawl.
+    """
+    if batch < 1:
+        return f"DVCRAWL_COMMIT_EVERY must be 1 or more, not {batch}"
+    if batch > 1 and (url or "").startswith("sqlite"):
+        return (
+            f"DVCRAWL_COMMIT_EVERY={batch} on SQLite: the crawl's other writers would wait on "
+            "the store's open transaction (60 s each); use 1, or a PostgreSQL database"
+        )
+    return None
 
 
 class NotStored(DropItem):
