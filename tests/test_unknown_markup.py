@@ -27,7 +27,7 @@ import lxml.html
 import pytest
 
 from dvcrawl.extraction import extract_article
-from tests.eval.score import load_gold, shingle_counts
+from tests.eval.score import GoldPage, load_gold, shingle_counts
 
 UNKNOWN_HOST = "cong-thong-tin.example.vn"
 ARTICLES = [page for page in load_gold() if page.gold["is_article"]]
@@ -548,6 +548,99 @@ def test_only_an_element_holding_most_of_the_pages_prose_is_shown() -> None:
         "https://example.vn/a",
     )
     assert page.shown == []
+
+
+@pytest.mark.parametrize("hiding", ['style="display:none"', "hidden"])
+def test_the_rest_of_a_body_behind_a_read_more_button_is_read(hiding: str) -> None:
+    # Portals cut long articles behind "Xem thêm": the rest of the body is in the page, hidden
+    # until a script shows it. Before, the stored text stopped where the button was.
+    def cut_at_half(page: GoldPage, attributes: str) -> str | None:
+        root = lxml.html.document_fromstring(page.html)
+        paragraphs = body_paragraphs(root, page.gold["text"])
+        if len(paragraphs) < 6:
+            return None
+        parent = paragraphs[-1].getparent()
+        rest = [p for p in paragraphs[len(paragraphs) // 2 :] if p.getparent() is parent]
+        if len(rest) < 3:
+            return None
+        more = lxml.html.fragment_fromstring(f"<div class='noi-dung-an' {attributes}></div>")
+        rest[0].addprevious(more)
+        more.extend(rest)
+        more.addnext(lxml.html.fragment_fromstring("<a href='#' class='btn'>Xem thêm</a>"))
+        return lxml.html.tostring(root, encoding="unicode")
+
+    cut = []
+    tried = 0
+    for page in ARTICLES:
+        hidden, shown = cut_at_half(page, hiding), cut_at_half(page, "")
+        if hidden is None or shown is None:
+            continue
+        tried += 1
+        url = on_unknown_host(page.gold["url"])
+        expected = extract_article(shown, url).text
+        if extract_article(hidden, url).text != expected:
+            cut.append(f"{page.group}/{page.name}")
+    assert tried >= 40, tried
+    assert not cut, f"{len(cut)} of {tried}: {cut}"
+
+
+def test_only_prose_continuing_visible_prose_is_shown() -> None:
+    from dvcrawl.extract.page import Page, is_hidden
+
+    sentence = "Ban Dân vận huyện tổ chức hội nghị sơ kết công tác dân vận sáu tháng đầu năm."
+
+    def shown(
+        visible: int,
+        hidden: int,
+        *,
+        hiding: str = 'style="display:none"',
+        parent: str = "noi-dung",
+        wrapper: str = "div class='col-8 sidebar-grid'",
+        extra: str = "",
+        first: str = "Các đoàn thể chính trị - xã hội cùng tham gia phong trào thi đua dân vận khéo.",
+    ) -> bool:
+        html = (
+            # Layout names on the body and far ancestors ("has-sidebar", "sidebar-grid") hold
+            # the main column too: they say nothing of the hidden element.
+            f"<html><body class='has-sidebar'><{wrapper}><section><div class='{parent}'>"
+            + f"<p>{sentence}</p>" * visible
+            + f"<div id='h' {hiding}><p>{first}</p>"
+            + f"<p>{sentence}</p>" * (hidden - 1)
+            + extra
+            + "</div><a href='#'>Xem thêm</a></div></section></"
+            + wrapper.split()[0]
+            + "><div>"
+            # The rest of the page: most of its prose, so the older rule (an element holding
+            # most of the page's prose) does not show the hidden one.
+            + f"<p>{sentence} Tin khác.</p>" * 12
+            + "</div></body></html>"
+        )
+        page = Page(html, "https://example.vn/a")
+        element = page.root.get_element_by_id("h")
+        return element in page.shown and not is_hidden(element)
+
+    assert shown(2, 3) and shown(2, 3, hiding="hidden")
+    assert not shown(2, 3, hiding='aria-hidden="true"'), "a screen reader's copy, not a button's"
+    # Its own prose: 2 paragraphs (157 characters) is not enough, 3 (234) is; short lines
+    # (a hidden menu's) are no prose.
+    assert not shown(2, 2)
+    assert not shown(2, 2, extra="".join(f"<p>Tin mới {n:02}</p>" for n in range(8)))
+    # The visible prose before it: 1 paragraph (77 characters) is not enough, 2 (154) are.
+    assert not shown(1, 3) and not shown(0, 3)
+    # A hidden copy of the prose before it (a print or reader version) stays hidden.
+    assert not shown(2, 3, first=sentence)
+    # So does what sits in an area named as chrome: more comments, a sidebar's other tab.
+    assert not shown(2, 3, parent="binh-luan") and not shown(2, 3, parent="sidebar-tabs")
+    assert not shown(2, 3, wrapper="aside") and not shown(2, 3, wrapper="footer")
+    # Right under <body>, whose classes name the whole page's layout.
+    html = (
+        "<html><body class='has-sidebar'><div class='noi-dung'>"
+        + f"<p>{sentence}</p>" * 2
+        + "<div hidden>"
+        + f"<p>{sentence} Tiếp theo.</p>" * 3
+        + "</div></div></body></html>"
+    )
+    assert len(Page(html, "https://example.vn/a").shown) == 1
 
 
 def test_an_articles_own_header_is_not_the_page_header() -> None:

@@ -35,7 +35,13 @@ from dvcrawl.extract.discard import discarded_below
 
 # The tags `is_hidden` never renders, to find them with a C-level tag filter.
 from dvcrawl.extract.page import _HIDDEN_TAGS as HIDDEN_TAGS
-from dvcrawl.extract.page import HtmlElement, is_hidden, reading_order, remembered
+from dvcrawl.extract.page import (
+    HtmlElement,
+    class_and_id,
+    is_hidden,
+    reading_order,
+    remembered,
+)
 
 # Each alternative is needed by a case in tests/test_boilerplate.py ("text" covers news-text
 # and fulltext, "content" Liferay's journal-content).
@@ -321,10 +327,6 @@ def _direct_text(element: HtmlElement) -> str:
     return " ".join(parts)
 
 
-def _names(element: HtmlElement) -> str:
-    return f"{element.get('class', '')} {element.get('id', '')}".strip()
-
-
 def _is_chrome_area(element: HtmlElement, paragraphs: int, page_total: int) -> bool:
     """A footer, menu, sidebar or comment area: by tag or name, unless it holds the page.
 
@@ -333,7 +335,7 @@ def _is_chrome_area(element: HtmlElement, paragraphs: int, page_total: int) -> b
     wraps the main column); a name that also says content ("article-body") outweighs a chrome
     name, except for comment and consent areas.
     """
-    kind = _name_kind(_names(element))
+    kind = _name_kind(class_and_id(element))
     if element.tag not in _CHROME_TAGS and kind not in {"chrome", "always"}:
         return False
     if kind == "always":
@@ -358,7 +360,7 @@ def _name_kind(names: str) -> str:
 
 def _class_weight(element: HtmlElement) -> float:
     """Below 1 for names that mean sidebar or comments, above 1 for names that mean content."""
-    return _names_weight(_names(element))
+    return _names_weight(class_and_id(element))
 
 
 @lru_cache(maxsize=4096)
