@@ -643,6 +643,62 @@ def test_only_prose_continuing_visible_prose_is_shown() -> None:
     assert len(Page(html, "https://example.vn/a").shown) == 1
 
 
+#: Site footers as government portals print them (owner, address, who is responsible,
+#: licence, copyright, who built the site), in a plain container without a footer's name.
+SITE_FOOTERS = [
+    "<p>CƠ QUAN CHỦ QUẢN: BAN DÂN VẬN TỈNH ỦY ĐỒNG THÁP</p>"
+    "<p>Địa chỉ: Số 12 đường 30/4, phường 1, thành phố Cao Lãnh. Điện thoại: 0277.3851234</p>"
+    "<p>Chịu trách nhiệm chính: Trưởng Ban Dân vận Tỉnh ủy</p>",
+    "<div>Bản quyền thuộc Ban Tuyên giáo và Dân vận Thành ủy. Ghi rõ nguồn khi phát hành lại"
+    " thông tin từ website này.</div><div>Giấy phép số 123/GP-TTĐT do Sở Thông tin và Truyền"
+    " thông cấp ngày 01/01/2020.</div><div>Thiết kế bởi Trung tâm Công nghệ thông tin</div>",
+    "<p>© Copyright 2024 Cổng thông tin điện tử phường Thanh Xuân Trung</p>"
+    "<p>Email: ubnd@hanoi.gov.vn - Fax: 024.3858.1234</p>",
+]
+
+
+@pytest.mark.parametrize("footer", range(len(SITE_FOOTERS)))
+def test_a_site_footer_in_the_article_container_is_not_text(footer: int) -> None:
+    # Table layouts put the footer in the layout table's last row, and some templates inside
+    # the article's own container: nothing but its words tells it from the article's end.
+    leaked = []
+    tried = 0
+    for page in ARTICLES:
+        root = lxml.html.document_fromstring(page.html)
+        paragraphs = body_paragraphs(root, page.gold["text"])
+        if len(paragraphs) < 3:
+            continue
+        tried += 1
+        url = on_unknown_host(page.gold["url"])
+        expected = extract_article(page.html, url).text
+        # At the end of the container of the body's last paragraph.
+        paragraphs[-1].getparent().extend(lxml.html.fragments_fromstring(SITE_FOOTERS[footer]))
+        html = lxml.html.tostring(root, encoding="unicode")
+        if extract_article(html, url).text != expected:
+            leaked.append(f"{page.group}/{page.name}")
+    assert tried >= 80, tried
+    assert not leaked, f"{len(leaked)} of {tried}: {leaked}"
+
+
+def test_only_a_footer_ends_the_article() -> None:
+    from dvcrawl.extract.boilerplate import footer_start
+
+    text = "Ban Dân vận huyện tổ chức hội nghị sơ kết công tác dân vận sáu tháng đầu năm."
+    owner = "Cơ quan chủ quản: Ban Dân vận Tỉnh ủy"
+    address = "Địa chỉ: Số 12 đường Trần Phú, phường 1. Điện thoại: 0277.3851234"
+    copyright = "Copyright 2019 Hawaii News Now. All rights reserved."
+    assert footer_start([text, text, owner, None, address]) == 2
+    assert footer_start([text, None, owner, address]) == 2, "the photo above it is the article's"
+    # The article's own last lines: where to go, whom to call (no footer opens there) ...
+    assert footer_start([text, address, "Điện thoại: 0277.3851234"]) == 3
+    # ... a news story's own copyright line, alone ...
+    assert footer_start([text, copyright]) == 2
+    assert footer_start([text, copyright, "Email: news@example.com"]) == 1
+    # ... and a long paragraph that opens with a footer's words.
+    long = "Chịu trách nhiệm chính " + "về việc giải phóng mặt bằng thuộc về phường, " * 20
+    assert len(long) > 800 and footer_start([text, long, address]) == 3
+
+
 def test_an_articles_own_header_is_not_the_page_header() -> None:
     # HTML scopes <header> and <footer> to their article: a date printed there, even above
     # the headline, is the article's; the page header's "today" is not.

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from dvcrawl.extract.blocks import Block
 from dvcrawl.extract.boilerplate import (
+    footer_start,
     is_boilerplate_clean_line,
     is_stop_anchor_clean_line,
 )
@@ -242,6 +243,9 @@ def assemble(
                 continue
             has_text = has_text or not block.caption_hint
         kept.append(block)
+
+    # A site footer the container holds (a layout table's last row) ends the article.
+    del kept[footer_start([None if b.kind == "image" else b.text for b in kept]) :]
 
     body = Body()
     text_blocks: list[Block] = []

@@ -94,6 +94,63 @@ _TIME_ONLY = re.compile(
 )
 
 
+#: Lines that open a site's footer: its owner, the person responsible, its licence, its
+#: copyright, who built it. Government portals print them under every page, and a template
+#: whose footer is a plain row of its layout table, or sits in the article's container, has
+#: nothing else to tell it from the article.
+_FOOTER_OPENING = re.compile(
+    r"^(?:©\s*)?(?:bản quyền\b|copyright\b|all rights reserved)"
+    r"|^cơ quan chủ quản\b"
+    r"|^(?:người |tổng biên tập,? )?chịu trách nhiệm (?:chính|nội dung|xuất bản|quản lý)\b"
+    r"|^giấy phép (?:số|thiết lập|hoạt động|xuất bản)\b"
+    r"|^ghi rõ nguồn\b"
+    r"|^(?:thiết kế|phát triển|thiết kế và phát triển|designed|developed|powered)(?: bởi| by)\b"
+    r"|^©",
+    re.IGNORECASE,
+)
+#: Lines a footer holds around those: how to reach the portal's owner.
+_FOOTER_CONTACT = re.compile(
+    r"^(?:địa chỉ|trụ sở|điện thoại|đt|đtdđ|fax|e-?mail|website|hotline|"
+    r"tổng biên tập|phó tổng biên tập|trưởng ban biên tập|ban biên tập)\s*:",
+    re.IGNORECASE,
+)
+#: A footer is short: the trailing lines taken for one hold at most this many characters.
+_FOOTER_MAX_CHARS = 800
+
+
+def footer_start(lines: list[str | None]) -> int:
+    """Where the site footer that ends `lines` begins (``len(lines)`` when none does).
+
+    The footer is the longest run of lines at the end that are footer openings or contact
+    lines, images (None) between them included: two lines or more, at least one of them an
+    opening, `_FOOTER_MAX_CHARS` characters at most. An article's own last paragraph that
+    gives an address or a phone number is no opening, and stays; so does a news story's own
+    copyright line, which ends it alone ("Copyright 2019 Hawaii News Now. All rights
+    reserved.", part of the article in the public benchmark's answers).
+    """
+    start = len(lines)
+    chars = count = 0
+    opened = len(lines)
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if line is not None:
+            chars += len(line)
+            if chars > _FOOTER_MAX_CHARS:
+                break
+            if _FOOTER_OPENING.match(line):
+                opened = index
+            elif not _FOOTER_CONTACT.match(line):
+                break
+            count += 1
+        start = index
+    if opened == len(lines) or count < 2:
+        return len(lines)
+    # Images the run begins with belong to the text before it (a photo above the footer).
+    while start < opened and lines[start] is None:
+        start += 1
+    return start
+
+
 def is_boilerplate_line(text: str) -> bool:
     """Whether a whole line is page chrome rather than article text.
 
