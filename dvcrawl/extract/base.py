@@ -309,6 +309,19 @@ def _choose_title(
         best = max(scored, default=None)
         if best is not None and best[0] >= 0.6:
             return _without_date_stamp(best[2], meta_key)
+        if word_count(meta_title) <= _SHORT_META_WORDS:
+            # "<title>Hội nghị</title>", "<title>Dân vận khéo</title>": a section's name,
+            # unlinked, above an <h1> that states the news in a sentence. Taken as the
+            # headline, the date beside the <h1> was not found and the article was lost.
+            stated = [
+                h
+                for element, h in texts
+                if element.tag == "h1"
+                and _HEADLINE_MIN_WORDS <= word_count(h) <= _MAX_HEADLINE_WORDS
+                and not _is_site_part(h, names, printed)
+            ]
+            if len(stated) == 1:
+                return stated[0]
         if not _is_site_part(meta_title, set(), printed) and not _is_section_label(
             page, meta_title, meta_key
         ):
@@ -398,6 +411,10 @@ def _without_date_stamp(heading: str, meta_key: str) -> str:
 
 #: A ``<title>`` this short can be the name of the page's section rather than its headline.
 _SECTION_LABEL_WORDS = 8
+#: A ``<title>`` this short that no heading agrees with gives way to the page's one ``<h1>``
+#: of at least `_HEADLINE_MIN_WORDS` words: news headlines on these portals are sentences.
+_SHORT_META_WORDS = 4
+_HEADLINE_MIN_WORDS = 6
 
 
 def _is_section_label(page: Page, title: str, key: str) -> bool:
@@ -420,8 +437,12 @@ def _is_section_label(page: Page, title: str, key: str) -> bool:
 _MAX_HEADLINE_WORDS = 40
 
 
-def metadata_date(page: Page) -> ParsedDate | None:
-    """The publication date from ``<meta>``, ``<time>`` or JSON-LD, if the page has one."""
+def metadata_date(page: Page, headline: str | None = None) -> ParsedDate | None:
+    """The publication date from ``<meta>``, ``<time>``, JSON-LD or the page's data.
+
+    `headline`: the headline read from the markup, which tells the page's own object in its
+    data (`dvcrawl.extract.embedded.agrees_with_page`).
+    """
     for key in DATE_META_KEYS:
         value = page.meta.get(key)
         parsed = parse_date(value, now=page.fetched_at) if value else None
@@ -441,7 +462,7 @@ def metadata_date(page: Page) -> ParsedDate | None:
     # The article object of a JavaScript front end's data, when it is the page's own: the
     # markup of a server-rendered Next.js page prints the day only, its data the instant.
     embedded = find_article(page)
-    if embedded is not None and embedded.date and agrees_with_page(page, embedded):
+    if embedded is not None and embedded.date and agrees_with_page(page, embedded, headline):
         return parse_date(embedded.date, now=page.fetched_at)
     return None
 

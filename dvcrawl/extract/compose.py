@@ -208,7 +208,8 @@ def compose(
         body=first_text_element(root, min_chars=PROSE_CHARS) if root is not None else None,
     )
     if root is None:
-        return fill_article(article, title=title, body=assemble([]), date=metadata_date(page))
+        date = metadata_date(page, title)
+        return fill_article(article, title=title, body=assemble([]), date=date)
     title_element = find_title_element(page, title, headings)
     scope = article_scope(root, title_element)
     not_article = skip  # before the byline joins it: a byline may carry the date
@@ -244,7 +245,7 @@ def compose(
         or date_before_body(page, scope, body_start, not_article)
     )
     date = (
-        _reconcile(printed, metadata_date(page))
+        _reconcile(printed, metadata_date(page, title))
         or date_line_in(page, blocks)
         or date_after_body(page, root)
         or body.byline_date
@@ -569,6 +570,8 @@ def or_embedded(page: Page, site_id: str, article: Article) -> Article:
     # that holds half of those stands without parsing the data's HTML.
     if words >= DATA_SHARE * len(embedded.content.split()):
         return article
-    if words >= DATA_SHARE * embedded.words() or not agrees_with_page(page, embedded):
+    if words >= DATA_SHARE * embedded.words() or not agrees_with_page(
+        page, embedded, article.title
+    ):
         return article
     return compose_embedded(page, site_id, article.extractor + DATA, embedded)

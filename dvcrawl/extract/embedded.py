@@ -201,13 +201,19 @@ def _text_of(content: str) -> str:
         return ""
 
 
-def agrees_with_page(page: Page, article: EmbeddedArticle) -> bool:
-    """Whether the object's headline is the page's: in its ``og:title`` / ``<title>``.
+def agrees_with_page(page: Page, article: EmbeddedArticle, headline: str | None = None) -> bool:
+    """Whether the object's headline is the page's.
 
-    A listing app ships its items too; only the object the page is about speaks for it.
+    It is when it is in the page's ``og:title`` / ``<title>``, or in the `headline` read from
+    its markup (a ``<title>`` may name only the page's section). A listing app ships its items too; only the object the page is about speaks for it.
     """
     key = fingerprint_text(article.title)
     if not key:
         return False
-    titles = (page.meta.get("og:title"), page.meta.get("twitter:title"), page.title_tag)
+    titles = (
+        page.meta.get("og:title"),
+        page.meta.get("twitter:title"),
+        page.title_tag,
+        headline,
+    )
     return any(key in fingerprint_text(title) for title in titles if title)
