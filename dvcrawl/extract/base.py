@@ -252,6 +252,24 @@ def _overlap(a: str, b: str) -> float:
     return shared / max(len(words_a), len(words_b))
 
 
+def _agreement(heading: str, meta: str) -> float:
+    """How far a heading agrees with the metadata title (0..1), on fingerprints.
+
+    A heading of four words or more that begins or ends the title agrees whole: the title is
+    "<headline> - <portal>" with a portal name no rule knows ("Ủy ban MTTQ Việt Nam thành
+    phố Hà Nội"), which would otherwise outweigh the headline's words. Else `_overlap`.
+    """
+    if len(heading.split()) >= _AFFIXED_HEADLINE_WORDS and (
+        meta.startswith(heading + " ") or meta.endswith(" " + heading)
+    ):
+        return 1.0
+    return _overlap(heading, meta)
+
+
+#: A heading this long that begins or ends the metadata title is its headline.
+_AFFIXED_HEADLINE_WORDS = 4
+
+
 def choose_title(
     page: Page,
     candidates: list[HtmlElement],
@@ -304,7 +322,8 @@ def _choose_title(
     headings = [h for _, h in texts]
     if meta_key:
         scored = [
-            (_overlap(fingerprint_text(h), meta_key), -index, h) for index, h in enumerate(headings)
+            (_agreement(fingerprint_text(h), meta_key), -index, h)
+            for index, h in enumerate(headings)
         ]
         best = max(scored, default=None)
         if best is not None and best[0] >= 0.6:
