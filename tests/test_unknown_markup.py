@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -796,6 +797,59 @@ def test_a_heading_agrees_whole_only_when_it_is_a_headline_long() -> None:
     assert _agreement(key("Tin hoạt động dân vận"), key("Tin hoạt động dân vận - Cổng TTĐT")) == 1
     # Three words that begin the title are a section's name, not its headline.
     assert _agreement(key("Tin hoạt động"), title) < 0.6
+
+
+#: Other portals' sidebars: dates of other articles, before the article in the page.
+OTHER_DATES = (
+    "<div class='box'><h3>Tin mới</h3><ul>"
+    + "".join(
+        f"<li><a href='/tin/{i}'>Hội nghị sơ kết công tác dân vận quý {i} năm 2023 tại xã</a>"
+        f" <span>0{i}/03/2023</span></li>"
+        for i in range(1, 6)
+    )
+    + "</ul></div>"
+)
+#: Where templates print the date, around a headline and a body ({h}, {date}, {body}).
+DATE_PLACES = {
+    "inside the h1, after the headline": "<h1>{h} <span>{date}</span></h1><div>{body}</div>",
+    "above the h1": "<div>{date}</div><h1>{h}</h1><div>{body}</div>",
+    "with the author": "<h1>{h}</h1><div>Nguyễn Văn An - {date}</div><div>{body}</div>",
+    "in a table of details": (
+        "<h1>{h}</h1><table><tr><td>Tác giả: Nguyễn Văn An</td><td>Ngày: {date}</td></tr>"
+        "</table><div>{body}</div>"
+    ),
+    "after the body, other dates first": OTHER_DATES
+    + "<h1>{h}</h1><div>{body}</div><div>{date}</div>",
+}
+
+
+@pytest.mark.parametrize("place", DATE_PLACES)
+def test_the_date_is_read_wherever_the_template_prints_it(place: str) -> None:
+    missed = []
+    tried = 0
+    for page in ARTICLES:
+        published = page.gold.get("published_at")
+        if not published or "T" not in published:
+            continue
+        when = datetime.fromisoformat(published)
+        headline = " ".join(page.gold["title"].split())
+        body = "".join(f"<p>{p}</p>" for p in page.gold["text"].split("\n\n") if p.strip())
+        date = f"{when:%d/%m/%Y %H:%M}"
+        html = (
+            f"<html><head><title>{headline} - Cổng TTĐT</title></head><body><div class='wrap'>"
+            + DATE_PLACES[place].format(h=headline, date=date, body=body)
+            + "</div></body></html>"
+        )
+        article = extract_article(html, on_unknown_host(page.gold["url"]))
+        tried += 1
+        # Printed to the minute: the gold date's seconds are not on the page.
+        got = (article.is_article, article.title, (article.published_at or "")[:16])
+        if got != (True, headline, published[:16]):
+            missed.append(f"{page.name}: {article.title!r} {article.published_at}")
+        if tried == 20:
+            break
+    assert tried == 20
+    assert not missed, missed
 
 
 def test_an_articles_own_header_is_not_the_page_header() -> None:

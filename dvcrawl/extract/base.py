@@ -854,6 +854,13 @@ def _find_title_element(page: Page, title: str, headings: list[HtmlElement]) -> 
     for heading in headings:
         if fingerprint_text(element_text(heading)) == key:
             return heading
+    # The heading printed the date after the headline's words, which the headline leaves out
+    # (`_without_date_stamp`); found, the date inside it is read as the one before the body.
+    for heading in headings:
+        text = element_text(heading)
+        stamp = _TRAILING_STAMP.search(text)
+        if stamp is not None and fingerprint_text(text[: stamp.start()]) == key:
+            return heading
     best: HtmlElement | None = None
     for element in page.root.iter(
         "span", "div", "td", "p", "strong", "b", "h4", "h5", "h6", "font"
@@ -930,11 +937,32 @@ def date_before_body(
         ):
             continue
         text = element_text(element)
-        if text and is_date_line(text):
+        if text and is_date_line(text) and not _beside_headline_link(element, scope):
             found = find_dates(text, now=page.fetched_at)
             if found:
                 return found[0]
     return None
+
+
+#: A link this long is another article's headline.
+_HEADLINE_LINK_CHARS = 20
+
+
+def _beside_headline_link(element: HtmlElement, scope: HtmlElement) -> bool:
+    """Whether a date stamp sits beside a link to another article: a teaser's date.
+
+    A list of other news ("Tin mới") inside the article's container, before the headline,
+    dates each item; the article's own date line sits beside short links at most (author,
+    breadcrumb, print).
+    """
+    node = element.getparent()
+    for _ in range(2):
+        if node is None or node is scope:
+            return False
+        if any(len(element_text(link)) >= _HEADLINE_LINK_CHARS for link in node.iter("a")):
+            return True
+        node = node.getparent()
+    return False
 
 
 def _inside_any(element: HtmlElement, parts: frozenset[HtmlElement], top: HtmlElement) -> bool:
