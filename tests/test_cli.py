@@ -209,6 +209,11 @@ def scrapy_crawl(
     )
 
 
+def replayed(db_url: str, warc: Path) -> list[str]:
+    """``scrapy crawl`` arguments: thanhuytphcm replayed from `warc` into `db_url`."""
+    return ["thanhuytphcm", "-s", f"DVCRAWL_DB_URL={db_url}", "-s", f"DVCRAWL_REPLAY={warc}"]
+
+
 def test_scrapy_crawl_exits_1_with_the_cause_when_the_run_failed(
     dvcrawl: Runner, db_url: str, thanhuytphcm_warc: Path
 ) -> None:
@@ -227,14 +232,7 @@ def test_scrapy_crawl_exits_1_with_the_cause_when_the_run_failed(
     assert failed.returncode == 1, failed.stderr[-2000:]
     assert "thanhuytphcm: unreachable: connection refused by the proxy" in failed.stderr
 
-    good = scrapy_crawl(
-        dvcrawl,
-        "thanhuytphcm",
-        "-s",
-        f"DVCRAWL_DB_URL={db_url}",
-        "-s",
-        f"DVCRAWL_REPLAY={thanhuytphcm_warc}",
-    )
+    good = scrapy_crawl(dvcrawl, *replayed(db_url, thanhuytphcm_warc))
     assert good.returncode == 0, good.stderr[-2000:]
     assert not [line for line in good.stderr.splitlines() if line.startswith("thanhuytphcm: ")]
 
@@ -245,14 +243,7 @@ def test_scrapy_crawl_with_a_stalling_commit_batch_commits_every_article(
     # Scrapyd runs `scrapy crawl`, which never sees `dvcrawl crawl`'s refusal below: the
     # store itself must not hold a transaction open across pages on SQLite.
     result = scrapy_crawl(
-        dvcrawl,
-        "thanhuytphcm",
-        "-s",
-        f"DVCRAWL_DB_URL={db_url}",
-        "-s",
-        f"DVCRAWL_REPLAY={thanhuytphcm_warc}",
-        "-s",
-        "DVCRAWL_COMMIT_EVERY=20",
+        dvcrawl, *replayed(db_url, thanhuytphcm_warc), "-s", "DVCRAWL_COMMIT_EVERY=20"
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "DVCRAWL_COMMIT_EVERY=20 on SQLite" in result.stderr
