@@ -465,7 +465,9 @@ def _unlinked_length(element: HtmlElement) -> int:
     return max(0, total - linked)
 
 
-def looks_like_listing(root: HtmlElement, skip: frozenset[HtmlElement] = frozenset()) -> bool:
+def looks_like_listing(
+    root: HtmlElement, skip: frozenset[HtmlElement] = frozenset(), *, teaser_sized: bool = True
+) -> bool:
     """Whether the content area is a list of teasers rather than one article.
 
     A listing repeats itself: either the chosen element is one teaser among three or more
@@ -473,9 +475,14 @@ def looks_like_listing(root: HtmlElement, skip: frozenset[HtmlElement] = frozens
     four or more such teasers itself and they make at least half of its text. An article
     followed by its "Tin khác" list inside the same container is mostly running text: with
     the list alone as evidence, 30 of 90 gold articles given such a list were lost.
+
+    `teaser_sized`: whether the area is short enough to be one teaser (a lead, no body of
+    running paragraphs). A body is not one teaser however its siblings look: on a table
+    layout without class names, the article's table and the menus' and sidebars' tables
+    beside it share a shape, and carry links.
     """
     node: HtmlElement | None = root
-    for _ in range(3):
+    for _ in range(3 if teaser_sized else 0):
         if node is None or node.getparent() is None:
             break
         if _similar_teasers(node.getparent(), _shape(node)) >= 3:

@@ -390,7 +390,9 @@ def non_article_reason(
         return "the body is one teaser of a listing"
     if link_density(root, skip) > _LISTING_LINK_DENSITY:
         return "list of links"
-    if looks_like_listing(root, skip) or (featured and _headline_links_elsewhere(page, root, skip)):
+    if looks_like_listing(root, skip, teaser_sized=featured) or (
+        featured and _headline_links_elsewhere(page, root, skip)
+    ):
         return "listing of teasers"
     if blocks is not None and not has_running_text(blocks):
         return "no running text: a table or a list of records"
