@@ -644,14 +644,21 @@ def _first_text_element(
     root: HtmlElement, title: HtmlElement | None, skip: frozenset[HtmlElement], min_chars: int
 ) -> HtmlElement | None:
     excluded = set(skip)
+    # The headline's own wrappers (a <div> holding the <h3> and the date line under it) hold
+    # the headline's text, not the body's: taken as the body's start, the date between them
+    # was never looked for (pages without class names).
+    around_title: set[HtmlElement] = set()
     if title is not None:
         excluded.add(title)
+        around_title.update(title.iterancestors())
     holds_long_div = _holds_long_div(min_chars)
     # Whether an element is or lies in an excluded one, answered from its parent's answer
     # (a tuple of every element's ancestors was built for each, issue 11).
     inside: dict[HtmlElement, bool] = {}
     for element in root.iter("p", "div", "td", "li"):
-        if excluded and marked_upwards(element, excluded.__contains__, inside):
+        if element in around_title or (
+            excluded and marked_upwards(element, excluded.__contains__, inside)
+        ):
             continue
         # An element holding a <p> or a long <div> is a container, not a paragraph. The <p>
         # is looked for first: containers come first in document order, and their text is
@@ -917,12 +924,14 @@ def date_before_body(
     scope: HtmlElement,
     body_start: HtmlElement | None,
     skip: frozenset[HtmlElement] = frozenset(),
+    title: HtmlElement | None = None,
 ) -> ParsedDate | None:
     """A date stamp printed inside the article scope before the body (e.g. above the headline).
 
     The page header, where several portals print *today's* date, is outside the scope, or
     among the parts of it that are not the article (`skip`): a region widened over a page
-    without telling class names keeps its top bar there.
+    without telling class names keeps its top bar there. Nor is a date above the headline
+    (`title`) with a menu between them: on a page without class names, that is the header's.
     """
     from dvcrawl.extract.boilerplate import in_chrome, is_date_line
 
@@ -937,11 +946,42 @@ def date_before_body(
         ):
             continue
         text = element_text(element)
-        if text and is_date_line(text) and not _beside_headline_link(element, scope):
+        if (
+            text
+            and is_date_line(text)
+            and not _beside_headline_link(element, scope)
+            and not menu_between(page, element, title)
+        ):
             found = find_dates(text, now=page.fetched_at)
             if found:
                 return found[0]
     return None
+
+
+#: Links between a date line and the headline below it that make a menu (a breadcrumb has
+#: two to four).
+_MENU_LINKS = 5
+
+
+def menu_between(page: Page, element: HtmlElement, title: HtmlElement | None) -> bool:
+    """Whether a menu (`_MENU_LINKS` links or more) lies between `element` and the headline.
+
+    A date above the headline with a menu between is the page header's "today", not the
+    article's.
+    """
+    if title is None:
+        return False
+    elements, order = page.order
+    start, end = order.get(element), order.get(title)
+    if start is None or end is None or start >= end:
+        return False
+    links = 0
+    for node in elements[start + 1 : end]:
+        if node.tag == "a" and node not in element.iterdescendants("a"):
+            links += 1
+            if links >= _MENU_LINKS:
+                return True
+    return False
 
 
 #: A link this long is another article's headline.

@@ -29,6 +29,7 @@ from dvcrawl.extract.base import (
     is_error_title,
     marked_author,
     marked_sapo,
+    menu_between,
     metadata_date,
     new_article,
 )
@@ -114,10 +115,19 @@ def times_near_title(
     ]
 
 
-def date_line_in(page: Page, blocks: list[Block]) -> ParsedDate | None:
-    """A date from a short line that is only a date stamp ("Ngày đăng: 05/11/2024"), never a sentence."""
+def date_line_in(
+    page: Page, blocks: list[Block], title: HtmlElement | None = None
+) -> ParsedDate | None:
+    """A date from a short line that is only a date stamp ("Ngày đăng: 05/11/2024").
+
+    Never a sentence, nor a line above the headline (`title`) with a menu between them
+    (`menu_between`).
+    """
     for block in blocks:
-        if block.kind == "image" or (block.element is not None and in_chrome(block.element)):
+        if block.kind == "image" or (
+            block.element is not None
+            and (in_chrome(block.element) or menu_between(page, block.element, title))
+        ):
             continue  # a top bar's "today" date is not the article's
         if is_date_line(block.text):
             found = find_dates(block.text, now=page.fetched_at)
@@ -242,11 +252,11 @@ def compose(
         first_date_in(page, date_elements or [], month_first=month_first)
         or first_date_in(page, times_near_title(page, scope, title_element, body_start))
         or date_near_title(page, title_element, body_start)
-        or date_before_body(page, scope, body_start, not_article)
+        or date_before_body(page, scope, body_start, not_article, title_element)
     )
     date = (
         _reconcile(printed, metadata_date(page, title))
-        or date_line_in(page, blocks)
+        or date_line_in(page, blocks, title_element)
         or date_after_body(page, root)
         or body.byline_date
         or date_opening_text(page, body.text)
