@@ -975,9 +975,10 @@ def menu_between(page: Page, element: HtmlElement, title: HtmlElement | None) ->
     start, end = order.get(element), order.get(title)
     if start is None or end is None or start >= end:
         return False
+    own = set(element.iterdescendants("a"))
     links = 0
     for node in elements[start + 1 : end]:
-        if node.tag == "a" and node not in element.iterdescendants("a"):
+        if node.tag == "a" and node not in own:
             links += 1
             if links >= _MENU_LINKS:
                 return True

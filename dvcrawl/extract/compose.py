@@ -124,15 +124,15 @@ def date_line_in(
     (`menu_between`).
     """
     for block in blocks:
-        if block.kind == "image" or (
-            block.element is not None
-            and (in_chrome(block.element) or menu_between(page, block.element, title))
+        if block.kind == "image" or not is_date_line(block.text):
+            continue
+        if block.element is not None and (
+            in_chrome(block.element) or menu_between(page, block.element, title)
         ):
             continue  # a top bar's "today" date is not the article's
-        if is_date_line(block.text):
-            found = find_dates(block.text, now=page.fetched_at)
-            if found:
-                return found[0]
+        found = find_dates(block.text, now=page.fetched_at)
+        if found:
+            return found[0]
     return None
 
 
