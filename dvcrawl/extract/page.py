@@ -1021,7 +1021,9 @@ def _show_continuations(candidates: list[HtmlElement]) -> list[HtmlElement]:
         ]
         if sum(map(len, before)) < _CONTINUED_MIN_CHARS or own[0] in before:
             continue
-        element.set("style", _HIDDEN_STYLE.sub("", element.get("style") or ""))
+        style = element.get("style")
+        if style:
+            element.set("style", _HIDDEN_STYLE.sub("", style))
         element.attrib.pop("hidden", None)
         shown.append(element)
     return shown
