@@ -214,10 +214,11 @@ class Preparer:
     ) -> Iterator[tuple[ArchivedResponse, Prepared]]:
         """Each response with its `Prepared`, in the order of `responses`.
 
-        With one job everything runs here, as the iterator is read. With more, this process only reads the archive and hands batches to the
-        workers, at most `AHEAD` batches per worker ahead of the response it yields; the
-        first batches are handed out by this call, so the workers start while the caller gets
-        ready (opens its database).
+        With one job everything runs here, as the iterator is read. With more, this process
+        only reads the archive and hands batches to the workers, at most `AHEAD` batches per
+        worker ahead of the response it yields; the first batches are handed out by this
+        call, so the workers start while the caller gets ready (reads its settings, opens its
+        database).
 
         Raises:
             WorkerDied: if a worker process ended without its results.

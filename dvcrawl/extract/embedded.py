@@ -205,7 +205,8 @@ def agrees_with_page(page: Page, article: EmbeddedArticle, headline: str | None 
     """Whether the object's headline is the page's.
 
     It is when it is in the page's ``og:title`` / ``<title>``, or in the `headline` read from
-    its markup (a ``<title>`` may name only the page's section). A listing app ships its items too; only the object the page is about speaks for it.
+    its markup (a ``<title>`` may name only the page's section). A listing app ships its
+    items too; only the object the page is about speaks for it.
     """
     key = fingerprint_text(article.title)
     if not key:
